@@ -1,0 +1,50 @@
+//! The GraphQL API: types, resolvers and the mapping of service errors to `extensions.code`.
+//! The HTTP layer only mounts [`AppSchema`] and puts the request's [`Actor`] and client address in its data.
+
+mod error;
+mod ids;
+mod mutation;
+mod query;
+mod types;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+pub use error::ApiError;
+use mutation::MutationRoot;
+pub use partnerdesk_services::authz::Actor;
+use partnerdesk_services::Services;
+use query::QueryRoot;
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deepest selection a query may nest, and the most fields it may ask for.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+/// The client's IP address, for the failed-login limit.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub Option<String>);
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY)
+}
+
+pub fn build_schema(services: Services) -> AppSchema {
+    builder().data(services).finish()
+}
+
+/// The schema in SDL: what `schema.graphql` holds.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_file_is_current() {
+        let committed = include_str!("../../../schema.graphql");
+        assert!(
+            committed == super::sdl(),
+            "schema.graphql is out of date: regenerate it with `cargo run -p partnerdesk -- print-schema > schema.graphql`"
+        );
+    }
+}

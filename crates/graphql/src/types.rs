@@ -1,0 +1,219 @@
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, SimpleObject};
+use chrono::{DateTime, Utc};
+use partnerdesk_domain::Money;
+use partnerdesk_services::accounts::{self, Session};
+use partnerdesk_services::campaigns::{self, Campaign as CampaignRow};
+use partnerdesk_services::{Error, Services};
+use partnerdesk_storage::entities::{organization, user};
+use rust_decimal::Decimal;
+
+use crate::error::Res;
+use crate::ids;
+
+pub(crate) fn services<'a>(ctx: &Context<'a>) -> Res<&'a Services> {
+    ctx.data::<Services>().map_err(|_| Error::Unexpected(anyhow::anyhow!("Services missing from schema data")).into())
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_services::authz::Role")]
+pub enum Role {
+    Owner,
+    Partner,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_services::campaigns::Status")]
+pub enum CampaignStatus {
+    Active,
+    Paused,
+    Archived,
+}
+
+#[derive(SimpleObject)]
+pub struct Organization {
+    pub id: ID,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<organization::Model> for Organization {
+    fn from(m: organization::Model) -> Self {
+        Self { id: ids::id(m.id), name: m.name, created_at: m.created_at }
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct User {
+    pub id: ID,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub organization_id: uuid::Uuid,
+}
+
+#[ComplexObject]
+impl User {
+    async fn organization(&self, ctx: &Context<'_>) -> Res<Organization> {
+        Ok(accounts::organization(services(ctx)?, self.organization_id).await?.into())
+    }
+}
+
+impl From<user::Model> for User {
+    fn from(m: user::Model) -> Self {
+        Self {
+            id: ids::id(m.id),
+            email: m.email,
+            role: m.role.into(),
+            created_at: m.created_at,
+            organization_id: m.organization_id,
+        }
+    }
+}
+
+/// A signed-in session. Send `accessToken` as `Authorization: Bearer <token>`; before `expiresAt`, trade
+/// `refreshToken` for a new pair with `refreshSession` (each refresh token works once).
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// When `accessToken` expires.
+    pub expires_at: DateTime<Utc>,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+impl From<Session> for AuthPayload {
+    fn from(s: Session) -> Self {
+        Self {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            expires_at: s.access_expires_at,
+            refresh_expires_at: s.refresh_expires_at,
+            user: s.user.into(),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Campaign {
+    pub id: ID,
+    pub name: String,
+    pub status: CampaignStatus,
+    /// IANA time zone: daily and monthly caps and reports follow it.
+    pub time_zone: String,
+    pub landing_url: String,
+    /// Where traffic goes when a partner is capped or paused.
+    pub fallback_url: Option<String>,
+    /// ISO 4217 code of every payout.
+    pub currency: String,
+    pub click_payout: Decimal,
+    pub form_payout: Decimal,
+    pub call_payout: Decimal,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CampaignRow> for Campaign {
+    fn from(m: CampaignRow) -> Self {
+        Self {
+            id: ids::id(m.id),
+            name: m.name,
+            status: m.status.into(),
+            time_zone: m.time_zone,
+            landing_url: m.landing_url,
+            fallback_url: m.fallback_url,
+            currency: m.currency,
+            click_payout: Money::from_units(m.click_payout).amount(),
+            form_payout: Money::from_units(m.form_payout).amount(),
+            call_payout: Money::from_units(m.call_payout).amount(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CampaignConnectionFields {
+    /// Campaigns matching the filter, over all pages.
+    pub total_count: u64,
+}
+
+#[derive(InputObject)]
+pub struct SignUpInput {
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub organization_name: String,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateCampaignInput {
+    pub name: String,
+    /// IANA name, e.g. `America/New_York`.
+    pub time_zone: String,
+    pub landing_url: String,
+    pub fallback_url: Option<String>,
+    /// ISO 4217 code; `USD` when omitted.
+    pub currency: Option<String>,
+    /// Non-negative, at most 4 decimal places; 0 when omitted.
+    pub click_payout: Option<Decimal>,
+    pub form_payout: Option<Decimal>,
+    pub call_payout: Option<Decimal>,
+}
+
+impl From<CreateCampaignInput> for campaigns::NewCampaign {
+    fn from(i: CreateCampaignInput) -> Self {
+        Self {
+            name: i.name,
+            time_zone: i.time_zone,
+            landing_url: i.landing_url,
+            fallback_url: i.fallback_url,
+            currency: i.currency,
+            click_payout: i.click_payout,
+            form_payout: i.form_payout,
+            call_payout: i.call_payout,
+        }
+    }
+}
+
+/// Omitted fields stay as they are; `fallbackUrl: null` removes the fallback URL.
+#[derive(InputObject)]
+pub struct UpdateCampaignInput {
+    pub name: Option<String>,
+    pub status: Option<CampaignStatus>,
+    pub time_zone: Option<String>,
+    pub landing_url: Option<String>,
+    pub fallback_url: MaybeUndefined<String>,
+    pub currency: Option<String>,
+    pub click_payout: Option<Decimal>,
+    pub form_payout: Option<Decimal>,
+    pub call_payout: Option<Decimal>,
+}
+
+impl From<UpdateCampaignInput> for campaigns::CampaignChanges {
+    fn from(i: UpdateCampaignInput) -> Self {
+        Self {
+            name: i.name,
+            status: i.status.map(Into::into),
+            time_zone: i.time_zone,
+            landing_url: i.landing_url,
+            fallback_url: match i.fallback_url {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(v) => Some(Some(v)),
+            },
+            currency: i.currency,
+            click_payout: i.click_payout,
+            form_payout: i.form_payout,
+            call_payout: i.call_payout,
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Configuration from the environment, validated at start-up. A bad value is one line naming the variable.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A configuration problem, already phrased for the operator: `VARIABLE: what is wrong`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn bad(var: &str, msg: impl std::fmt::Display) -> ConfigError {
+    ConfigError(format!("{var}: {msg}"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    /// Where users reach the app; links in emails start with it. `None`: the address the server listens on.
+    pub public_url: Option<url::Url>,
+    pub jwt_secret: SecretString,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    /// HTTP worker threads (default: one per CPU).
+    pub workers: usize,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
+
+impl Config {
+    /// Reads the process environment. Creates `DATA_DIR` when the database or the generated secret live in it.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let listen_addr = var("LISTEN_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse::<SocketAddr>()
+            .map_err(|_| bad("LISTEN_ADDR", "expected an IP address and port such as 127.0.0.1:8080 or 0.0.0.0:80"))?;
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => validate_database_url(&url)?,
+            None => {
+                ensure_dir(&data_dir)?;
+                format!("sqlite:{}", data_dir.join("partnerdesk.db").display())
+            }
+        };
+        let public_url = var("PUBLIC_URL")
+            .map(|u| {
+                url::Url::parse(u.trim_end_matches('/'))
+                    .ok()
+                    .filter(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some())
+                    .ok_or_else(|| bad("PUBLIC_URL", "expected an absolute http(s) URL such as https://partners.example.com"))
+            })
+            .transpose()?;
+        let jwt_secret = match var("JWT_SECRET") {
+            Some(s) if s.len() >= 32 => SecretString::from(s),
+            Some(_) => return Err(bad("JWT_SECRET", "must be at least 32 characters long")),
+            None => load_or_create_secret(&data_dir)?,
+        };
+        let log_format = match var("LOG_FORMAT").as_deref().unwrap_or("pretty") {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => return Err(bad("LOG_FORMAT", format!("expected pretty or json, got {other:?}"))),
+        };
+        let log_filter = var("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG_FILTER.into());
+        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| bad("RUST_LOG", e))?;
+        let workers = match var("WORKERS") {
+            Some(w) => w.parse::<usize>().ok().filter(|n| (1..=256).contains(n)).ok_or_else(|| bad("WORKERS", "expected a number from 1 to 256"))?,
+            None => std::thread::available_parallelism().map_or(2, usize::from),
+        };
+        Ok(Self {
+            listen_addr,
+            database_url,
+            data_dir,
+            public_url,
+            jwt_secret,
+            log_format,
+            log_filter,
+            workers,
+            body_limit: 1024 * 1024,
+        })
+    }
+
+    pub fn jwt_secret_bytes(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+fn validate_database_url(url: &str) -> Result<String, ConfigError> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(url.to_owned()),
+        "postgres" | "postgresql" => url::Url::parse(url)
+            .ok()
+            .filter(|u| u.host_str().is_some())
+            .map(|_| url.to_owned())
+            .ok_or_else(|| bad("DATABASE_URL", "expected postgres://user@host:port/database")),
+        _ => Err(bad("DATABASE_URL", "expected a sqlite: path (e.g. sqlite:./data/partnerdesk.db) or a postgres:// URL")),
+    }
+}
+
+fn ensure_dir(dir: &Path) -> Result<(), ConfigError> {
+    std::fs::create_dir_all(dir).map_err(|e| bad("DATA_DIR", format!("cannot create {}: {e}", dir.display())))
+}
+
+/// The JWT secret kept in `DATA_DIR/jwt_secret` (mode 0600), generated on first run.
+fn load_or_create_secret(data_dir: &Path) -> Result<SecretString, ConfigError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let path = data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let s = existing.trim().to_owned();
+        if s.len() >= 32 {
+            return Ok(SecretString::from(s));
+        }
+        return Err(bad("JWT_SECRET", format!("{} holds fewer than 32 characters; delete it to generate a new one", path.display())));
+    }
+    ensure_dir(data_dir)?;
+    let bytes: [u8; 32] = rand::random();
+    let secret = hex::encode(bytes);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| bad("JWT_SECRET", format!("cannot write {}: {e}", path.display())))?;
+    f.write_all(secret.as_bytes()).map_err(|e| bad("JWT_SECRET", format!("cannot write {}: {e}", path.display())))?;
+    Ok(SecretString::from(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const SECRET: (&str, &str) = ("JWT_SECRET", "0123456789abcdef0123456789abcdef");
+    const PG: (&str, &str) = ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test");
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err = |vars: &[(&str, &str)]| config(vars).err().map(|e| e.0).unwrap_or_default();
+        assert!(err(&[SECRET, ("DATABASE_URL", "nonsense")]).starts_with("DATABASE_URL: "));
+        assert!(err(&[SECRET, ("DATABASE_URL", "mysql://x/y")]).starts_with("DATABASE_URL: "));
+        assert!(err(&[SECRET, PG, ("LISTEN_ADDR", "localhost")]).starts_with("LISTEN_ADDR: "));
+        assert!(err(&[SECRET, PG, ("LOG_FORMAT", "xml")]).starts_with("LOG_FORMAT: "));
+        assert!(err(&[SECRET, PG, ("PUBLIC_URL", "partners.example.com")]).starts_with("PUBLIC_URL: "));
+        assert!(err(&[PG, ("JWT_SECRET", "short")]).starts_with("JWT_SECRET: "));
+        assert!(err(&[SECRET, PG, ("RUST_LOG", "info,[")]).starts_with("RUST_LOG: "));
+        assert!(err(&[SECRET, PG, ("WORKERS", "0")]).starts_with("WORKERS: "));
+    }
+
+    #[test]
+    fn defaults() -> Result<(), ConfigError> {
+        let c = config(&[SECRET, PG])?;
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        assert!(c.public_url.is_none());
+        Ok(())
+    }
+}

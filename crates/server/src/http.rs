@@ -1,0 +1,139 @@
+//! Routes: health, readiness, GraphQL, and JSON errors for everything that is not found or not acceptable.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::{InternalError, JsonPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::http::GraphiQLSource;
+use partnerdesk_graphql::{Actor, ClientAddress};
+use partnerdesk_migrations::{Migrator, MigratorTrait as _};
+use partnerdesk_services::Services;
+use serde_json::json;
+use tracing::Instrument as _;
+
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>, body_limit: usize) {
+    cfg.app_data(state)
+        .app_data(web::JsonConfig::default().limit(body_limit).error_handler(json_error))
+        .app_data(web::PayloadConfig::new(body_limit))
+        .route("/health", web::get().to(health))
+        .route("/ready", web::get().to(ready))
+        .service(
+            web::resource("/graphql")
+                .route(web::post().to(graphql))
+                .route(web::get().to(graphiql))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .default_service(web::to(not_found));
+}
+
+/// `{"error":{"code","message"}}`: the shape of every HTTP error.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({ "error": { "code": code, "message": message } }))
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let resp = match &err {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            &format!("The request body is larger than {limit} bytes."),
+        ),
+        JsonPayloadError::ContentType => error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send the request body as JSON with Content-Type: application/json.",
+        ),
+        other => error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("The request body is not valid: {other}")),
+    };
+    InternalError::from_response(err, resp).into()
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// 200 when the database answers and every migration is applied; 503 otherwise (load balancers route by it).
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let db = &state.services.db;
+    let problem = match db.ping().await {
+        Err(e) => Some(format!("The database does not answer: {e}")),
+        Ok(()) => match Migrator::get_pending_migrations(db).await {
+            Ok(pending) if pending.is_empty() => None,
+            Ok(pending) => Some(format!("{} database migration(s) are pending.", pending.len())),
+            Err(e) => Some(format!("Cannot read the migration state: {e}")),
+        },
+    };
+    match problem {
+        None => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Some(message) => {
+            tracing::warn!(%message, "not ready");
+            error_response(StatusCode::SERVICE_UNAVAILABLE, "NOT_READY", &message)
+        }
+    }
+}
+
+async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Json<async_graphql::Request>) -> HttpResponse {
+    let request = body
+        .into_inner()
+        .data(actor(&req, &state.services))
+        .data(ClientAddress(req.peer_addr().map(|a| a.ip().to_string())));
+    HttpResponse::Ok().json(state.schema.execute(request).await)
+}
+
+async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GraphiQLSource::build().endpoint("/graphql").title("Partnerdesk GraphQL").finish())
+}
+
+/// Who is calling: anonymous, a verified access token, or a token we refuse (and say why).
+fn actor(req: &HttpRequest, s: &Services) -> Actor {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Actor::Anonymous;
+    };
+    match value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) {
+        None => Actor::Rejected("The Authorization header must be `Bearer <access token>`."),
+        Some(token) => match s.tokens.verify_access(token.trim(), s.clock.now()) {
+            Ok(p) => Actor::User(p),
+            Err(why) => Actor::Rejected(why),
+        },
+    }
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    error_response(StatusCode::NOT_FOUND, "NOT_FOUND", &format!("No such endpoint: {} {}", req.method(), req.path()))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        &format!("{} is not supported here; use POST (or GET for GraphiQL).", req.method()),
+    )
+}
+
+/// One tracing span per request with a fresh request id, echoed in the `x-request-id` response header.
+/// Only the path is recorded, never the query string (it may carry tokens).
+pub async fn request_span(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let span = tracing::info_span!("http", request_id = %request_id, method = %req.method(), path = %req.path());
+    let started = Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    let status = res.status().as_u16();
+    let elapsed_ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::info!(status, %elapsed_ms, "request"));
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+    }
+    Ok(res)
+}

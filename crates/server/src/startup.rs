@@ -1,0 +1,61 @@
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use partnerdesk_migrations::{Migrator, MigratorTrait as _};
+use partnerdesk_services::tokens::TokenKeys;
+use partnerdesk_services::{Clock, LoginLimits, Services, db};
+
+use crate::config::Config;
+use crate::http;
+
+/// The running application: bound, migrated, ready to serve. `main` and the tests start the very same thing.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+pub struct AppState {
+    pub services: Services,
+    pub schema: partnerdesk_graphql::AppSchema,
+}
+
+impl Application {
+    /// Connects, applies pending migrations and binds `LISTEN_ADDR` (port 0 picks a free port).
+    pub async fn build(config: &Config, clock: Clock) -> anyhow::Result<Self> {
+        let conn = db::connect(&config.database_url).await?;
+        Migrator::up(&conn, None).await.context("applying database migrations")?;
+        let services = Services {
+            db: conn,
+            clock,
+            tokens: Arc::new(TokenKeys::new(config.jwt_secret_bytes())),
+            login_limits: LoginLimits::default(),
+        };
+        let state = web::Data::new(AppState { schema: partnerdesk_graphql::build_schema(services.clone()), services });
+        let listener = TcpListener::bind(config.listen_addr).with_context(|| format!("LISTEN_ADDR: cannot bind {}", config.listen_addr))?;
+        let addr = listener.local_addr()?;
+        let body_limit = config.body_limit;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(actix_web::middleware::from_fn(http::request_span))
+                .configure(|cfg| http::configure(cfg, state.clone(), body_limit))
+        })
+            .workers(config.workers)
+            .shutdown_timeout(30)
+            .listen(listener)?
+            .run();
+        tracing::info!("listening on http://{addr}");
+        Ok(Self { port: addr.port(), server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting and lets in-flight requests finish (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,74 @@
+//! Who may do what: the one place that decides. API layers turn the request's credentials into an [`Actor`]
+//! and ask here before calling a use case; the scopes handed back are the only way to reach tenant data.
+
+pub use partnerdesk_storage::entities::user::Role;
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+/// The authenticated identity carried by an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub organization_id: Uuid,
+    pub role: Role,
+}
+
+/// Whoever is making the request.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Anonymous,
+    /// Credentials were presented but not accepted (expired, forged); the reason is safe to show.
+    Rejected(&'static str),
+    User(Principal),
+}
+
+/// Proof that the caller owns an organization: every owner query filters by it.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnerScope {
+    organization_id: Uuid,
+    user_id: Uuid,
+}
+
+impl OwnerScope {
+    pub fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+}
+
+/// Any signed-in user (owner or partner): `me`, and nothing that touches other rows.
+pub fn signed_in(actor: &Actor) -> Result<Principal> {
+    match actor {
+        Actor::User(p) => Ok(*p),
+        Actor::Rejected(why) => Err(Error::Unauthenticated(why)),
+        Actor::Anonymous => Err(Error::Unauthenticated("Sign in first: this needs an access token.")),
+    }
+}
+
+/// An organization's owner: campaigns and, later, partners, caps and leads of that organization only.
+pub fn owner(actor: &Actor) -> Result<OwnerScope> {
+    let p = signed_in(actor)?;
+    match p.role {
+        Role::Owner => Ok(OwnerScope { organization_id: p.organization_id, user_id: p.user_id }),
+        Role::Partner => Err(Error::Forbidden),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_map_to_scopes() {
+        let owner_p = Principal { user_id: Uuid::now_v7(), organization_id: Uuid::now_v7(), role: Role::Owner };
+        let partner_p = Principal { role: Role::Partner, ..owner_p };
+        assert_eq!(owner(&Actor::User(owner_p)).map(|s| s.organization_id()).ok(), Some(owner_p.organization_id));
+        assert!(matches!(owner(&Actor::User(partner_p)), Err(Error::Forbidden)));
+        assert!(matches!(owner(&Actor::Anonymous), Err(Error::Unauthenticated(_))));
+        assert!(matches!(signed_in(&Actor::Rejected("expired")), Err(Error::Unauthenticated("expired"))));
+        assert!(signed_in(&Actor::User(partner_p)).is_ok());
+    }
+}

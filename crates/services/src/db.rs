@@ -1,0 +1,69 @@
+//! Connecting, and the few things that differ between SQLite and PostgreSQL.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// Opens a pool. SQLite runs in WAL mode with a busy timeout, so readers never block the one writer.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    Database::connect(opts).await.with_context(|| format!("cannot connect to {}", redact(url)))
+}
+
+/// A URL fit for a log line: the password, if any, replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Begins a transaction that writes. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`), so two
+/// writers queue on the busy timeout instead of failing when a read lock would have to be upgraded.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// True when `e` is a unique-constraint violation of the index named `constraint`.
+pub fn is_unique_violation(e: &DbErr, constraint: &str) -> bool {
+    let msg = e.to_string();
+    // PostgreSQL names the index; SQLite names the indexed columns.
+    msg.contains(constraint)
+        || (msg.contains("UNIQUE constraint failed")
+            && constraint_columns(constraint).is_some_and(|cols| msg.contains(cols)))
+}
+
+fn constraint_columns(constraint: &str) -> Option<&'static str> {
+    match constraint {
+        "users_email_key" => Some("users.email"),
+        _ => None,
+    }
+}
+
+pub fn backend(db: &impl ConnectionTrait) -> DbBackend {
+    db.get_database_backend()
+}

@@ -1,0 +1,62 @@
+use sea_orm::DbErr;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every way a use case can fail. The API layers map each variant to a stable code
+/// (`extensions.code` in GraphQL, `{"error":{"code"}}` over HTTP); only `Unexpected` hides its message.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("Wrong email or password.")]
+    InvalidCredentials,
+    #[error("You are not allowed to do this.")]
+    Forbidden,
+    #[error("{0} not found.")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { field: Option<String>, message: String },
+    #[error("Too many failed attempts. Try again in {} minute(s).", ((retry_after_secs + 59) / 60).max(1))]
+    RateLimited { retry_after_secs: i64 },
+    #[error("internal error")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation { field: field.to_owned(), message: message.into() }
+    }
+
+    /// The machine-readable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation { .. } => "VALIDATION",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Unexpected(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(e: DbErr) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("database"))
+    }
+}
+
+/// Attaches an input field's name to a domain validation failure.
+pub(crate) trait FieldExt<T> {
+    fn field(self, name: &str) -> Result<T>;
+}
+
+impl<T> FieldExt<T> for std::result::Result<T, partnerdesk_domain::Invalid> {
+    fn field(self, name: &str) -> Result<T> {
+        self.map_err(|e| Error::validation(name, e.0))
+    }
+}

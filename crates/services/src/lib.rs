@@ -1,0 +1,29 @@
+//! Partnerdesk's use cases as async functions over the database, the clock and the token keys.
+//!
+//! Callers first ask [`authz`] what the actor may do; it hands back a scope ([`authz::OwnerScope`]) that every
+//! tenant-owned query filters by, so another organization's rows are simply not found.
+
+pub mod accounts;
+pub mod authz;
+pub mod campaigns;
+pub mod db;
+mod error;
+mod passwords;
+mod throttle;
+pub mod tokens;
+
+use std::sync::Arc;
+
+pub use error::{Error, Result};
+pub use partnerdesk_domain::Clock;
+pub use sea_orm::DatabaseConnection;
+pub use throttle::LoginLimits;
+
+/// What every service function needs; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub clock: Clock,
+    pub tokens: Arc<tokens::TokenKeys>,
+    pub login_limits: LoginLimits,
+}

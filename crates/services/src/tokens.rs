@@ -1,0 +1,149 @@
+//! Access tokens (JWT, HS256 pinned, 15 minutes) and opaque random tokens stored only as hashes.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use partnerdesk_storage::entities::user::Role;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::authz::Principal;
+
+pub const ISSUER: &str = "partnerdesk";
+pub const AUDIENCE: &str = "partnerdesk-api";
+pub const ACCESS_TTL: Duration = Duration::minutes(15);
+pub const REFRESH_TTL: Duration = Duration::days(30);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    org: Uuid,
+    role: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+}
+
+/// The signing key and the pinned validation rules.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // Expiry is checked against the service clock below, so tests can move time.
+        validation.validate_exp = false;
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+    }
+
+    pub fn issue_access(&self, p: &Principal, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let exp = now + ACCESS_TTL;
+        let claims = Claims {
+            sub: p.user_id,
+            org: p.organization_id,
+            role: role_name(p.role).to_owned(),
+            iat: now.timestamp(),
+            exp: exp.timestamp(),
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok((token, exp))
+    }
+
+    /// The principal an access token stands for, or why it is not accepted.
+    pub fn verify_access(&self, token: &str, now: DateTime<Utc>) -> Result<Principal, &'static str> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| "The access token is invalid. Sign in again.")?;
+        let c = data.claims;
+        if c.exp <= now.timestamp() {
+            return Err("The access token has expired. Refresh the session or sign in again.");
+        }
+        let role = match c.role.as_str() {
+            "OWNER" => Role::Owner,
+            "PARTNER" => Role::Partner,
+            _ => return Err("The access token is invalid. Sign in again."),
+        };
+        Ok(Principal { user_id: c.sub, organization_id: c.org, role })
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "OWNER",
+        Role::Partner => "PARTNER",
+    }
+}
+
+/// A new secret token: `prefix` + 256 random bits, base64url. Shown once; only [`hash`] is stored.
+pub fn random_token(prefix: &str) -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// SHA-256 of a token, hex: what the database keeps. Tokens have 256 bits of entropy, so a fast hash suffices.
+pub fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal() -> Principal {
+        Principal { user_id: Uuid::now_v7(), organization_id: Uuid::now_v7(), role: Role::Owner }
+    }
+
+    #[test]
+    fn access_tokens_round_trip_and_expire() -> anyhow::Result<()> {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef");
+        let now = Utc::now();
+        let p = principal();
+        let (token, exp) = keys.issue_access(&p, now)?;
+        assert_eq!(exp - now, Duration::minutes(15));
+        assert_eq!(keys.verify_access(&token, now).map(|q| q.user_id), Ok(p.user_id));
+        assert!(keys.verify_access(&token, now + Duration::minutes(15)).is_err());
+        let other = TokenKeys::new(b"another secret of enough length!!");
+        assert!(other.verify_access(&token, now).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_other_algorithms_and_audiences() -> anyhow::Result<()> {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let keys = TokenKeys::new(secret);
+        let now = Utc::now().timestamp();
+        let claims = |aud: &str| Claims {
+            sub: Uuid::now_v7(),
+            org: Uuid::now_v7(),
+            role: "OWNER".into(),
+            iat: now,
+            exp: now + 600,
+            iss: ISSUER.into(),
+            aud: aud.into(),
+        };
+        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(AUDIENCE), &EncodingKey::from_secret(secret))?;
+        assert!(keys.verify_access(&hs512, Utc::now()).is_err());
+        let wrong_aud = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims("elsewhere"), &EncodingKey::from_secret(secret))?;
+        assert!(keys.verify_access(&wrong_aud, Utc::now()).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn random_tokens_are_long_unique_and_hashed() {
+        let a = random_token("pdr_");
+        assert!(a.starts_with("pdr_") && a.len() == 4 + 43);
+        assert_ne!(a, random_token("pdr_"));
+        assert_eq!(hash(&a).len(), 64);
+        assert_ne!(hash(&a), a);
+    }
+}

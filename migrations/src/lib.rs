@@ -1,0 +1,31 @@
+//! Schema migrations, written with sea-query so that the same code runs on SQLite and PostgreSQL.
+//!
+//! Conventions: ids are UUIDv7; times are `timestamp with time zone` in UTC (text on SQLite, always written by
+//! the application in one format, so they order correctly); money is `BIGINT` counting 1/10,000 of the currency
+//! unit, exact on both databases.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_accounts;
+mod m20261125_000002_campaigns;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_accounts::Migration), Box::new(m20261125_000002_campaigns::Migration)]
+    }
+}
+
+pub(crate) fn id(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).uuid().not_null().primary_key().to_owned()
+}
+
+pub(crate) fn time(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+}
+
+pub(crate) fn time_null(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).timestamp_with_time_zone().null().to_owned()
+}
