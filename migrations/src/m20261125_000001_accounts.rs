@@ -78,10 +78,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("users_email_key").table(Users::Table).col(Users::Email).unique().to_owned())
-            .await?;
-        m.create_index(Index::create().name("users_organization_idx").table(Users::Table).col(Users::OrganizationId).to_owned())
-            .await?;
+        m.create_index(
+            Index::create().name("users_email_key").table(Users::Table).col(Users::Email).unique().to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("users_organization_idx").table(Users::Table).col(Users::OrganizationId).to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(RefreshTokens::Table)
@@ -103,15 +107,28 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("refresh_tokens_hash_key").table(RefreshTokens::Table).col(RefreshTokens::TokenHash).unique().to_owned(),
+            Index::create()
+                .name("refresh_tokens_hash_key")
+                .table(RefreshTokens::Table)
+                .col(RefreshTokens::TokenHash)
+                .unique()
+                .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create().name("refresh_tokens_family_idx").table(RefreshTokens::Table).col(RefreshTokens::FamilyId).to_owned(),
+            Index::create()
+                .name("refresh_tokens_family_idx")
+                .table(RefreshTokens::Table)
+                .col(RefreshTokens::FamilyId)
+                .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create().name("refresh_tokens_user_idx").table(RefreshTokens::Table).col(RefreshTokens::UserId).to_owned(),
+            Index::create()
+                .name("refresh_tokens_user_idx")
+                .table(RefreshTokens::Table)
+                .col(RefreshTokens::UserId)
+                .to_owned(),
         )
         .await?;
         m.create_table(

@@ -80,8 +80,9 @@ mod tests {
             assert_eq!(Money::from_units(m.units()), m, "{s}");
             assert_eq!(m.amount().normalize(), dec(s).normalize());
         }
-        let sum = Money::from_units(Money::parse(dec("0.1")).unwrap_or_default().units()
-            + Money::parse(dec("0.2")).unwrap_or_default().units());
+        let sum = Money::from_units(
+            Money::parse(dec("0.1")).unwrap_or_default().units() + Money::parse(dec("0.2")).unwrap_or_default().units(),
+        );
         assert_eq!(sum.amount(), dec("0.30"));
     }
 

@@ -10,8 +10,8 @@ mod types;
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 pub use error::ApiError;
 use mutation::MutationRoot;
-pub use partnerdesk_services::authz::Actor;
 use partnerdesk_services::Services;
+pub use partnerdesk_services::authz::Actor;
 use query::QueryRoot;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

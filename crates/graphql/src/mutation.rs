@@ -3,7 +3,9 @@ use partnerdesk_services::{accounts, authz, campaigns};
 
 use crate::error::Res;
 use crate::query::actor;
-use crate::types::{AuthPayload, Campaign, CreateCampaignInput, LoginInput, SignUpInput, UpdateCampaignInput, services};
+use crate::types::{
+    AuthPayload, Campaign, CreateCampaignInput, LoginInput, SignUpInput, UpdateCampaignInput, services,
+};
 use crate::{ClientAddress, ids};
 
 pub struct MutationRoot;

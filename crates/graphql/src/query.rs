@@ -30,13 +30,13 @@ impl QueryRoot {
     async fn campaigns(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: Option<i32>,
         after: Option<String>,
         status: Option<CampaignStatus>,
     ) -> Res<Connection<String, Campaign, CampaignConnectionFields>> {
         let scope = authz::owner(actor(ctx))?;
         let after = after.as_deref().map(ids::parse_cursor).transpose()?;
-        let first = u64::try_from(first).unwrap_or(0);
+        let first = u64::try_from(first.unwrap_or(20)).unwrap_or(0);
         let page = campaigns::list(services(ctx)?, &scope, status.map(Into::into), first, after).await?;
         let mut conn = Connection::with_additional_fields(
             after.is_some(),

@@ -63,7 +63,9 @@ impl Config {
                 url::Url::parse(u.trim_end_matches('/'))
                     .ok()
                     .filter(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some())
-                    .ok_or_else(|| bad("PUBLIC_URL", "expected an absolute http(s) URL such as https://partners.example.com"))
+                    .ok_or_else(|| {
+                        bad("PUBLIC_URL", "expected an absolute http(s) URL such as https://partners.example.com")
+                    })
             })
             .transpose()?;
         let jwt_secret = match var("JWT_SECRET") {
@@ -79,7 +81,11 @@ impl Config {
         let log_filter = var("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG_FILTER.into());
         tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| bad("RUST_LOG", e))?;
         let workers = match var("WORKERS") {
-            Some(w) => w.parse::<usize>().ok().filter(|n| (1..=256).contains(n)).ok_or_else(|| bad("WORKERS", "expected a number from 1 to 256"))?,
+            Some(w) => w
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| bad("WORKERS", "expected a number from 1 to 256"))?,
             None => std::thread::available_parallelism().map_or(2, usize::from),
         };
         Ok(Self {
@@ -109,7 +115,9 @@ fn validate_database_url(url: &str) -> Result<String, ConfigError> {
             .filter(|u| u.host_str().is_some())
             .map(|_| url.to_owned())
             .ok_or_else(|| bad("DATABASE_URL", "expected postgres://user@host:port/database")),
-        _ => Err(bad("DATABASE_URL", "expected a sqlite: path (e.g. sqlite:./data/partnerdesk.db) or a postgres:// URL")),
+        _ => {
+            Err(bad("DATABASE_URL", "expected a sqlite: path (e.g. sqlite:./data/partnerdesk.db) or a postgres:// URL"))
+        }
     }
 }
 
@@ -128,7 +136,10 @@ fn load_or_create_secret(data_dir: &Path) -> Result<SecretString, ConfigError> {
         if s.len() >= 32 {
             return Ok(SecretString::from(s));
         }
-        return Err(bad("JWT_SECRET", format!("{} holds fewer than 32 characters; delete it to generate a new one", path.display())));
+        return Err(bad(
+            "JWT_SECRET",
+            format!("{} holds fewer than 32 characters; delete it to generate a new one", path.display()),
+        ));
     }
     ensure_dir(data_dir)?;
     let bytes: [u8; 32] = rand::random();

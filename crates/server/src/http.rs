@@ -50,7 +50,9 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             "UNSUPPORTED_MEDIA_TYPE",
             "Send the request body as JSON with Content-Type: application/json.",
         ),
-        other => error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("The request body is not valid: {other}")),
+        other => {
+            error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("The request body is not valid: {other}"))
+        }
     };
     InternalError::from_response(err, resp).into()
 }
@@ -79,7 +81,11 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn graphql(state: web::Data<AppState>, req: HttpRequest, body: web::Json<async_graphql::Request>) -> HttpResponse {
+async fn graphql(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<async_graphql::Request>,
+) -> HttpResponse {
     let request = body
         .into_inner()
         .data(actor(&req, &state.services))

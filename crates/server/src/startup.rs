@@ -34,7 +34,8 @@ impl Application {
             login_limits: LoginLimits::default(),
         };
         let state = web::Data::new(AppState { schema: partnerdesk_graphql::build_schema(services.clone()), services });
-        let listener = TcpListener::bind(config.listen_addr).with_context(|| format!("LISTEN_ADDR: cannot bind {}", config.listen_addr))?;
+        let listener = TcpListener::bind(config.listen_addr)
+            .with_context(|| format!("LISTEN_ADDR: cannot bind {}", config.listen_addr))?;
         let addr = listener.local_addr()?;
         let body_limit = config.body_limit;
         let server = HttpServer::new(move || {
@@ -42,10 +43,10 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(http::request_span))
                 .configure(|cfg| http::configure(cfg, state.clone(), body_limit))
         })
-            .workers(config.workers)
-            .shutdown_timeout(30)
-            .listen(listener)?
-            .run();
+        .workers(config.workers)
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
         tracing::info!("listening on http://{addr}");
         Ok(Self { port: addr.port(), server })
     }

@@ -40,9 +40,10 @@ pub async fn sign_up(s: &Services, input: SignUp) -> Result<Session> {
     let hash = passwords::hash(password.expose().to_owned()).await?;
     let now = s.clock.now();
     let txn = db::begin_write(&s.db).await?;
-    let org = organization::ActiveModel { id: Set(Uuid::now_v7()), name: Set(org_name.into_inner()), created_at: Set(now) }
-        .insert(&txn)
-        .await?;
+    let org =
+        organization::ActiveModel { id: Set(Uuid::now_v7()), name: Set(org_name.into_inner()), created_at: Set(now) }
+            .insert(&txn)
+            .await?;
     let new_user = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
@@ -62,7 +63,10 @@ pub async fn sign_up(s: &Services, input: SignUp) -> Result<Session> {
 }
 
 fn email_taken() -> Error {
-    Error::Conflict { field: Some("email".into()), message: "An account with this email already exists. Sign in instead.".into() }
+    Error::Conflict {
+        field: Some("email".into()),
+        message: "An account with this email already exists. Sign in instead.".into(),
+    }
 }
 
 /// Checks the password; limits failures per account and per client address across all server processes.
@@ -164,7 +168,10 @@ async fn start_session(s: &Services, conn: &impl ConnectionTrait, u: user::Model
 }
 
 pub async fn user(s: &Services, p: &Principal) -> Result<user::Model> {
-    user::Entity::find_by_id(p.user_id).one(&s.db).await?.ok_or(Error::Unauthenticated("This account no longer exists."))
+    user::Entity::find_by_id(p.user_id)
+        .one(&s.db)
+        .await?
+        .ok_or(Error::Unauthenticated("This account no longer exists."))
 }
 
 pub async fn organization(s: &Services, id: Uuid) -> Result<organization::Model> {

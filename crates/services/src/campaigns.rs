@@ -1,8 +1,8 @@
 //! Campaigns of one organization: create, edit, archive, read, list.
 
 use partnerdesk_domain::{CampaignName, Currency, HttpUrl, Money, TimeZone};
-pub use partnerdesk_storage::entities::campaign::{Model as Campaign, Status};
 use partnerdesk_storage::entities::campaign::{ActiveModel, Column, Entity};
+pub use partnerdesk_storage::entities::campaign::{Model as Campaign, Status};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -91,7 +91,7 @@ pub async fn create(s: &Services, scope: &OwnerScope, input: NewCampaign) -> Res
 #[instrument(skip(s, scope, changes), fields(organization_id = %scope.organization_id()))]
 pub async fn update(s: &Services, scope: &OwnerScope, id: Uuid, changes: CampaignChanges) -> Result<Campaign> {
     let current = get(s, scope, id).await?;
-    let mut m = current.into_active_model();
+    let mut m = current.clone().into_active_model();
     if let Some(v) = changes.name {
         m.name = Set(CampaignName::parse(&v).field("name")?.into_inner());
     }
@@ -120,7 +120,7 @@ pub async fn update(s: &Services, scope: &OwnerScope, id: Uuid, changes: Campaig
         m.call_payout = Set(payout(changes.call_payout, "callPayout")?);
     }
     if !m.is_changed() {
-        return Ok(get(s, scope, id).await?);
+        return Ok(current);
     }
     m.updated_at = Set(s.clock.now());
     Ok(m.update(&s.db).await?)

@@ -131,9 +131,14 @@ mod tests {
             iss: ISSUER.into(),
             aud: aud.into(),
         };
-        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(AUDIENCE), &EncodingKey::from_secret(secret))?;
+        let hs512 =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(AUDIENCE), &EncodingKey::from_secret(secret))?;
         assert!(keys.verify_access(&hs512, Utc::now()).is_err());
-        let wrong_aud = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims("elsewhere"), &EncodingKey::from_secret(secret))?;
+        let wrong_aud = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims("elsewhere"),
+            &EncodingKey::from_secret(secret),
+        )?;
         assert!(keys.verify_access(&wrong_aud, Utc::now()).is_err());
         Ok(())
     }

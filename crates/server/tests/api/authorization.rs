@@ -1,0 +1,145 @@
+//! Every query and mutation, run as every kind of caller: anonymous, the owner of organization A, the owner of
+//! organization B and a partner. Organization B asking for A's data gets `NOT_FOUND`, never a hint that it exists.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, PASSWORD, Session, TestApp, error_code, spawn_app};
+
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Anonymous,
+    OwnerA,
+    OwnerB,
+    Partner,
+}
+
+const WHO: [Who; 4] = [Who::Anonymous, Who::OwnerA, Who::OwnerB, Who::Partner];
+
+const OK: &str = "OK";
+const UNAUTH: &str = "UNAUTHENTICATED";
+
+/// Operation -> expected outcome for [anonymous, owner A, owner B, partner].
+const MATRIX: &[(&str, [&str; 4])] = &[
+    ("me", [UNAUTH, OK, OK, OK]),
+    ("campaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("campaigns", [UNAUTH, OK, OK, "FORBIDDEN"]),
+    ("signUp", [OK, OK, OK, OK]),
+    ("login", [OK, OK, OK, OK]),
+    ("refreshSession", [OK, OK, OK, OK]),
+    ("logout", [OK, OK, OK, OK]),
+    ("createCampaign", [UNAUTH, OK, OK, "FORBIDDEN"]),
+    ("updateCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("archiveCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+];
+
+struct World {
+    app: TestApp,
+    a: Session,
+    b: Session,
+    partner: Session,
+    campaign_a: String,
+}
+
+impl World {
+    fn token(&self, who: Who) -> Option<&str> {
+        match who {
+            Who::Anonymous => None,
+            Who::OwnerA => Some(&self.a.access_token),
+            Who::OwnerB => Some(&self.b.access_token),
+            Who::Partner => Some(&self.partner.access_token),
+        }
+    }
+
+    /// A refresh token nobody else uses.
+    async fn fresh_refresh_token(&self) -> String {
+        self.app.login(&self.a.email, PASSWORD).await["data"]["login"]["refreshToken"].as_str().unwrap().to_owned()
+    }
+
+    async fn call(&self, op: &str, who: Who, n: usize) -> Value {
+        let c = &self.campaign_a;
+        let (query, vars) = match op {
+            "me" => ("{ me { id } }", json!({})),
+            "campaign" => ("query($id: ID!) { campaign(id: $id) { id name } }", json!({ "id": c })),
+            "campaigns" => ("{ campaigns { totalCount nodes { id } } }", json!({})),
+            "signUp" => (
+                "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
+                json!({ "i": { "email": format!("new{n}@example.com"), "password": PASSWORD, "organizationName": "New" } }),
+            ),
+            "login" => (
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+                json!({ "i": { "email": self.a.email, "password": PASSWORD } }),
+            ),
+            "refreshSession" => (
+                "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+                json!({ "t": self.fresh_refresh_token().await }),
+            ),
+            "logout" => {
+                ("mutation($t: String!) { logout(refreshToken: $t) }", json!({ "t": self.fresh_refresh_token().await }))
+            }
+            "createCampaign" => (
+                "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
+                json!({ "i": { "name": "New", "timeZone": "UTC", "landingUrl": "https://example.com" } }),
+            ),
+            "updateCampaign" => (
+                "mutation($id: ID!) { updateCampaign(id: $id, input: { name: \"Renamed\" }) { id } }",
+                json!({ "id": c }),
+            ),
+            "archiveCampaign" => ("mutation($id: ID!) { archiveCampaign(id: $id) { id } }", json!({ "id": c })),
+            other => panic!("the authorization matrix has no call for `{other}`: add one"),
+        };
+        self.app.gql(self.token(who), query, vars).await
+    }
+}
+
+async fn every_operation_as_every_role(db: Db) {
+    let app = spawn_app(db).await;
+    let a = app.sign_up("owner-a@example.com", "Org A").await;
+    let b = app.sign_up("owner-b@example.com", "Org B").await;
+    let partner = app.partner("partner@example.com").await;
+    let campaign_a = app.create_campaign(&a.access_token, "A's campaign").await;
+    let world = World { app, a, b, partner, campaign_a };
+
+    let mut n = 0;
+    for (op, expected) in MATRIX {
+        for (who, want) in WHO.iter().zip(expected) {
+            n += 1;
+            let res = world.call(op, *who, n).await;
+            let got = error_code(&res).unwrap_or(if res["errors"].is_null() { OK } else { "ERROR WITHOUT CODE" });
+            assert_eq!(got, *want, "{op} as {who:?}: {res}");
+            // Owner B sees none of A's campaigns in lists either.
+            if *op == "campaigns" && matches!(who, Who::OwnerB) {
+                assert_eq!(res["data"]["campaigns"]["totalCount"], 0);
+            }
+        }
+    }
+    // Nothing that was refused changed A's campaign (only A renamed it).
+    let res = world
+        .app
+        .gql(
+            world.token(Who::OwnerA),
+            "query($id: ID!) { campaign(id: $id) { name } }",
+            json!({ "id": world.campaign_a }),
+        )
+        .await;
+    assert_eq!(res["data"]["campaign"]["name"], "Renamed");
+}
+
+/// The matrix names every root field of the schema, so a new operation cannot ship untested.
+async fn matrix_covers_every_operation(db: Db) {
+    let app = spawn_app(db).await;
+    let res = app
+        .gql(None, "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }", json!({}))
+        .await;
+    let mut ops = BTreeSet::new();
+    for root in ["queryType", "mutationType"] {
+        for f in res["data"]["__schema"][root]["fields"].as_array().unwrap() {
+            ops.insert(f["name"].as_str().unwrap().to_owned());
+        }
+    }
+    let covered: BTreeSet<String> = MATRIX.iter().map(|(op, _)| (*op).to_owned()).collect();
+    assert_eq!(ops, covered, "add the missing operations to MATRIX in tests/api/authorization.rs");
+}
+
+on_both_databases!(every_operation_as_every_role, matrix_covers_every_operation);

@@ -1,0 +1,200 @@
+use std::collections::HashMap;
+
+use chrono::Utc;
+use partnerdesk::{Application, Config};
+use partnerdesk_services::Clock;
+use partnerdesk_storage::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Db)` scenario as two tests, `<name>::sqlite` and `<name>::postgres`.
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Db::Postgres).await
+            }
+        }
+    )*};
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub database_url: String,
+    /// A connection of the test's own, to check what was stored.
+    pub db: DatabaseConnection,
+    _data_dir: tempfile::TempDir,
+}
+
+/// A signed-in user, as a test holds it.
+pub struct Session {
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    let database_url = match db {
+        Db::Sqlite => None,
+        Db::Postgres => Some(fresh_postgres_database().await),
+    };
+    start(database_url, Clock::manual(Utc::now())).await
+}
+
+async fn start(database_url: Option<String>, clock: Clock) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut env: HashMap<&str, String> = HashMap::from([
+        ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+        ("DATA_DIR", data_dir.path().display().to_string()),
+        ("JWT_SECRET", "test-secret-test-secret-test-secret".to_owned()),
+        ("WORKERS", "1".to_owned()),
+    ]);
+    if let Some(url) = database_url {
+        env.insert("DATABASE_URL", url);
+    }
+    let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    if std::env::var_os("TEST_LOG").is_some() {
+        partnerdesk::telemetry::init(config.log_format, "info,sqlx=warn");
+    }
+    let app = Application::build(&config, clock.clone()).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let db = Database::connect(&config.database_url).await.unwrap();
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        clock,
+        database_url: config.database_url,
+        db,
+        _data_dir: data_dir,
+    }
+}
+
+/// A new, empty database on the test PostgreSQL. With `CI=true` an unreachable server fails the run.
+async fn fresh_postgres_database() -> String {
+    let admin_url =
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {admin_url} is required for these tests (set TEST_DATABASE_URL): {e}")
+    });
+    let name = format!("pd_test_{}", uuid::Uuid::new_v4().simple());
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+    admin.close().await.unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+impl TestApp {
+    /// A second server process on the same database (and the same clock), like another replica.
+    pub async fn another_process(&self) -> TestApp {
+        let url = self.database_url.clone();
+        start(Some(url), self.clock.clone()).await
+    }
+
+    /// POSTs a GraphQL operation and returns the whole response body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    pub async fn sign_up(&self, email: &str, organization: &str) -> Session {
+        let res = self
+            .gql(
+                None,
+                "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken user { id email } } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "organizationName": organization } }),
+            )
+            .await;
+        session(&res, "signUp")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken user { id email role } } }",
+            json!({ "i": { "email": email, "password": password } }),
+        )
+        .await
+    }
+
+    /// A partner user: signed up, turned into a partner in the database, signed in again.
+    pub async fn partner(&self, email: &str) -> Session {
+        self.sign_up(email, "Partner Co").await;
+        self.db
+            .execute_raw(Statement::from_sql_and_values(
+                self.db.get_database_backend(),
+                "UPDATE users SET role = 'PARTNER' WHERE email = $1",
+                [email.into()],
+            ))
+            .await
+            .unwrap();
+        session(&self.login(email, PASSWORD).await, "login")
+    }
+
+    pub async fn create_campaign(&self, token: &str, name: &str) -> String {
+        let res = self
+            .gql(
+                Some(token),
+                "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
+                json!({ "i": { "name": name, "timeZone": "America/New_York", "landingUrl": "https://example.com/offer" } }),
+            )
+            .await;
+        res["data"]["createCampaign"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createCampaign failed: {res}"))
+            .to_owned()
+    }
+
+    /// Rows in a table, counted by the test's own connection.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql.to_owned()))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    }
+}
+
+pub fn session(res: &Value, op: &str) -> Session {
+    let p = &res["data"][op];
+    assert!(p.is_object(), "{op} failed: {res}");
+    Session {
+        email: p["user"]["email"].as_str().unwrap().to_owned(),
+        access_token: p["accessToken"].as_str().unwrap().to_owned(),
+        refresh_token: p["refreshToken"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// `extensions.code` of the first error, if any.
+pub fn error_code(res: &Value) -> Option<&str> {
+    res["errors"][0]["extensions"]["code"].as_str()
+}
+
+pub fn error_field(res: &Value) -> Option<&str> {
+    res["errors"][0]["extensions"]["field"].as_str()
+}
