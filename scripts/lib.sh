@@ -29,3 +29,12 @@ ensure_rust() {
   # Crates with C parts (ring, sqlite) need a C compiler.
   command -v cc >/dev/null || apt_install build-essential pkg-config
 }
+
+# Debian's Chromium and Node.js with npm, for the browser tests.
+ensure_browser_tools() {
+  local need=()
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
+  [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
+}

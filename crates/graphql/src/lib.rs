@@ -24,6 +24,21 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub Option<String>);
 
+/// The browser app keeps its refresh token in an `HttpOnly` cookie instead of reading it from responses.
+/// It asks for this with the `X-Refresh-Cookie: 1` request header; the HTTP layer fills this in.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshCookie {
+    /// The request asked for cookie delivery.
+    pub enabled: bool,
+    /// The token the request's cookie carries, if any.
+    pub token: Option<String>,
+    /// Mark the cookie `Secure` (the app is served over https).
+    pub secure: bool,
+}
+
+/// Name of the refresh-token cookie; its path is `/graphql`, the only place it is needed.
+pub const REFRESH_COOKIE: &str = "pd_refresh";
+
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot, MutationRoot, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY)
 }

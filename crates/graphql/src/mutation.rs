@@ -1,12 +1,40 @@
 use async_graphql::{Context, ID, Object};
-use partnerdesk_services::{accounts, authz, campaigns};
+use partnerdesk_services::{Error, accounts, authz, campaigns};
 
 use crate::error::Res;
 use crate::query::actor;
 use crate::types::{
     AuthPayload, Campaign, CreateCampaignInput, LoginInput, SignUpInput, UpdateCampaignInput, services,
 };
-use crate::{ClientAddress, ids};
+use crate::{ClientAddress, REFRESH_COOKIE, RefreshCookie, ids};
+
+fn cookie<'a>(ctx: &Context<'a>) -> Option<&'a RefreshCookie> {
+    ctx.data_opt::<RefreshCookie>().filter(|c| c.enabled)
+}
+
+/// Hands the session to the caller: in the payload, or, for the browser app, as an `HttpOnly` cookie.
+fn deliver(ctx: &Context<'_>, session: accounts::Session) -> AuthPayload {
+    let Some(c) = cookie(ctx) else {
+        return session.into();
+    };
+    let max_age = (session.refresh_expires_at - session.access_expires_at).num_seconds().max(0);
+    set_cookie(ctx, c, &session.refresh_token, max_age);
+    AuthPayload { refresh_token: None, ..session.into() }
+}
+
+fn set_cookie(ctx: &Context<'_>, c: &RefreshCookie, value: &str, max_age: i64) {
+    let secure = if c.secure { "; Secure" } else { "" };
+    ctx.append_http_header(
+        "set-cookie",
+        format!("{REFRESH_COOKIE}={value}; Path=/graphql; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"),
+    );
+}
+
+/// The refresh token from the argument, or else from the browser's cookie.
+fn refresh_token_of(ctx: &Context<'_>, arg: Option<String>) -> Res<String> {
+    arg.or_else(|| ctx.data_opt::<RefreshCookie>().and_then(|c| c.token.clone()))
+        .ok_or_else(|| Error::Unauthenticated("No refresh token: pass refreshToken, or sign in again.").into())
+}
 
 pub struct MutationRoot;
 
@@ -20,24 +48,31 @@ impl MutationRoot {
             password: input.password,
             organization_name: input.organization_name,
         };
-        Ok(accounts::sign_up(s, input).await?.into())
+        Ok(deliver(ctx, accounts::sign_up(s, input).await?))
     }
 
     /// A wrong password and an unknown email both answer `INVALID_CREDENTIALS`. Repeated failures answer
     /// `RATE_LIMITED` with `retryAfterSeconds`.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Res<AuthPayload> {
         let address = ctx.data_opt::<ClientAddress>().and_then(|a| a.0.as_deref());
-        Ok(accounts::login(services(ctx)?, &input.email, &input.password, address).await?.into())
+        Ok(deliver(ctx, accounts::login(services(ctx)?, &input.email, &input.password, address).await?))
     }
 
-    /// Trades a refresh token for a new pair. Each refresh token works once; reusing one ends the session.
-    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> Res<AuthPayload> {
-        Ok(accounts::refresh(services(ctx)?, &refresh_token).await?.into())
+    /// Trades a refresh token (the argument, or the browser's cookie) for a new pair. Each refresh token works
+    /// once; reusing one ends the session.
+    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: Option<String>) -> Res<AuthPayload> {
+        let token = refresh_token_of(ctx, refresh_token)?;
+        Ok(deliver(ctx, accounts::refresh(services(ctx)?, &token).await?))
     }
 
-    /// Ends the session the refresh token belongs to.
-    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Res<bool> {
-        accounts::logout(services(ctx)?, &refresh_token).await?;
+    /// Ends the session the refresh token (the argument, or the browser's cookie) belongs to.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: Option<String>) -> Res<bool> {
+        if let Some(c) = cookie(ctx) {
+            set_cookie(ctx, c, "", 0);
+        }
+        if let Ok(token) = refresh_token_of(ctx, refresh_token) {
+            accounts::logout(services(ctx)?, &token).await?;
+        }
         Ok(true)
     }
 

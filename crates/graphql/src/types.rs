@@ -77,7 +77,8 @@ impl From<user::Model> for User {
 #[derive(SimpleObject)]
 pub struct AuthPayload {
     pub access_token: String,
-    pub refresh_token: String,
+    /// Null when the request asked for the refresh token as an `HttpOnly` cookie (`X-Refresh-Cookie: 1`).
+    pub refresh_token: Option<String>,
     /// When `accessToken` expires.
     pub expires_at: DateTime<Utc>,
     pub refresh_expires_at: DateTime<Utc>,
@@ -88,7 +89,7 @@ impl From<Session> for AuthPayload {
     fn from(s: Session) -> Self {
         Self {
             access_token: s.access_token,
-            refresh_token: s.refresh_token,
+            refresh_token: Some(s.refresh_token),
             expires_at: s.access_expires_at,
             refresh_expires_at: s.refresh_expires_at,
             user: s.user.into(),

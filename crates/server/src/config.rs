@@ -25,6 +25,8 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     pub database_url: String,
     pub data_dir: PathBuf,
+    /// The built browser app, served at every path that is not an API route.
+    pub frontend_dir: PathBuf,
     /// Where users reach the app; links in emails start with it. `None`: the address the server listens on.
     pub public_url: Option<url::Url>,
     pub jwt_secret: SecretString,
@@ -58,6 +60,7 @@ impl Config {
                 format!("sqlite:{}", data_dir.join("partnerdesk.db").display())
             }
         };
+        let frontend_dir = PathBuf::from(var("FRONTEND_DIR").unwrap_or_else(|| "./frontend/dist".into()));
         let public_url = var("PUBLIC_URL")
             .map(|u| {
                 url::Url::parse(u.trim_end_matches('/'))
@@ -92,6 +95,7 @@ impl Config {
             listen_addr,
             database_url,
             data_dir,
+            frontend_dir,
             public_url,
             jwt_secret,
             log_format,

@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
-use partnerdesk_graphql::{Actor, ClientAddress};
+use partnerdesk_graphql::{Actor, ClientAddress, REFRESH_COOKIE, RefreshCookie};
 use partnerdesk_migrations::{Migrator, MigratorTrait as _};
 use partnerdesk_services::Services;
 use serde_json::json;
@@ -30,7 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>, body_
                 .route(web::get().to(graphiql))
                 .default_service(web::to(method_not_allowed)),
         )
-        .default_service(web::to(not_found));
+        .default_service(web::to(crate::spa::serve));
 }
 
 /// `{"error":{"code","message"}}`: the shape of every HTTP error.
@@ -86,11 +86,24 @@ async fn graphql(
     req: HttpRequest,
     body: web::Json<async_graphql::Request>,
 ) -> HttpResponse {
+    let cookie = RefreshCookie {
+        enabled: req.headers().get("x-refresh-cookie").is_some_and(|v| v == "1"),
+        token: req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty()),
+        secure: state.secure_cookies,
+    };
     let request = body
         .into_inner()
         .data(actor(&req, &state.services))
-        .data(ClientAddress(req.peer_addr().map(|a| a.ip().to_string())));
-    HttpResponse::Ok().json(state.schema.execute(request).await)
+        .data(ClientAddress(req.peer_addr().map(|a| a.ip().to_string())))
+        .data(cookie);
+    let response = state.schema.execute(request).await;
+    let mut http = HttpResponse::Ok();
+    for (name, value) in &response.http_headers {
+        if let Ok(v) = value.to_str() {
+            http.append_header((name.as_str(), v));
+        }
+    }
+    http.insert_header((header::CACHE_CONTROL, "no-store")).json(response)
 }
 
 async fn graphiql() -> HttpResponse {
@@ -113,7 +126,7 @@ fn actor(req: &HttpRequest, s: &Services) -> Actor {
     }
 }
 
-async fn not_found(req: HttpRequest) -> HttpResponse {
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
     error_response(StatusCode::NOT_FOUND, "NOT_FOUND", &format!("No such endpoint: {} {}", req.method(), req.path()))
 }
 

@@ -20,6 +20,10 @@ pub struct Application {
 pub struct AppState {
     pub services: Services,
     pub schema: partnerdesk_graphql::AppSchema,
+    /// The built browser app (`index.html` and hashed assets).
+    pub frontend_dir: std::path::PathBuf,
+    /// Cookies get `Secure` when the public URL is https.
+    pub secure_cookies: bool,
 }
 
 impl Application {
@@ -33,13 +37,19 @@ impl Application {
             tokens: Arc::new(TokenKeys::new(config.jwt_secret_bytes())),
             login_limits: LoginLimits::default(),
         };
-        let state = web::Data::new(AppState { schema: partnerdesk_graphql::build_schema(services.clone()), services });
+        let state = web::Data::new(AppState {
+            schema: partnerdesk_graphql::build_schema(services.clone()),
+            services,
+            frontend_dir: config.frontend_dir.clone(),
+            secure_cookies: config.public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
+        });
         let listener = TcpListener::bind(config.listen_addr)
             .with_context(|| format!("LISTEN_ADDR: cannot bind {}", config.listen_addr))?;
         let addr = listener.local_addr()?;
         let body_limit = config.body_limit;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(actix_web::middleware::from_fn(http::request_span))
                 .configure(|cfg| http::configure(cfg, state.clone(), body_limit))
         })

@@ -182,7 +182,61 @@ async fn access_tokens_expire_and_bad_ones_are_refused(db: Db) {
     assert_eq!(error_code(&res), Some("UNAUTHENTICATED"));
 }
 
+/// The browser app asks (`X-Refresh-Cookie: 1`) for its refresh token as an HttpOnly cookie, never in the body.
+async fn browser_sessions_keep_the_refresh_token_in_an_http_only_cookie(db: Db) {
+    let app = spawn_app(db).await;
+    app.sign_up("ann@example.com", "Acme").await;
+    let post = |query: &str, variables: serde_json::Value, cookie: Option<String>| {
+        let mut req = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("x-refresh-cookie", "1")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("pd_refresh={c}"));
+        }
+        req.send()
+    };
+    let cookie_of = |res: &reqwest::Response| {
+        let set = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/graphql"] {
+            assert!(set.contains(part), "{set}");
+        }
+        set.split(';').next().unwrap().trim_start_matches("pd_refresh=").to_owned()
+    };
+
+    let res = post(
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken } }",
+        json!({ "i": { "email": "ann@example.com", "password": PASSWORD } }),
+        None,
+    )
+    .await
+    .unwrap();
+    let first = cookie_of(&res);
+    assert!(first.starts_with("pdr_"));
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["data"]["login"]["refreshToken"].is_null(), "{body}");
+    assert!(body["data"]["login"]["accessToken"].is_string());
+
+    // After a reload the app has no token in memory: the cookie alone brings the session back, rotated.
+    let refresh = "mutation { refreshSession { accessToken user { email } } }";
+    let res = post(refresh, json!({}), Some(first.clone())).await.unwrap();
+    let second = cookie_of(&res);
+    assert_ne!(second, first);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["refreshSession"]["user"]["email"], "ann@example.com");
+
+    let res = post("mutation { logout }", json!({}), Some(second.clone())).await.unwrap();
+    let cleared = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cleared.starts_with("pd_refresh=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    let body: serde_json::Value = post(refresh, json!({}), Some(second)).await.unwrap().json().await.unwrap();
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    let body: serde_json::Value = post(refresh, json!({}), None).await.unwrap().json().await.unwrap();
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+}
+
 on_both_databases!(
+    browser_sessions_keep_the_refresh_token_in_an_http_only_cookie,
     sign_up_signs_the_owner_in,
     sign_up_validates_and_writes_nothing_on_error,
     wrong_password_and_unknown_email_look_the_same,

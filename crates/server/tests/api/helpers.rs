@@ -37,7 +37,7 @@ pub struct TestApp {
     pub database_url: String,
     /// A connection of the test's own, to check what was stored.
     pub db: DatabaseConnection,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
 }
 
 /// A signed-in user, as a test holds it.
@@ -62,6 +62,7 @@ async fn start(database_url: Option<String>, clock: Clock) -> TestApp {
         ("DATA_DIR", data_dir.path().display().to_string()),
         ("JWT_SECRET", "test-secret-test-secret-test-secret".to_owned()),
         ("WORKERS", "1".to_owned()),
+        ("FRONTEND_DIR", data_dir.path().join("web").display().to_string()),
     ]);
     if let Some(url) = database_url {
         env.insert("DATABASE_URL", url);
@@ -74,14 +75,7 @@ async fn start(database_url: Option<String>, clock: Clock) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let db = Database::connect(&config.database_url).await.unwrap();
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        clock,
-        database_url: config.database_url,
-        db,
-        _data_dir: data_dir,
-    }
+    TestApp { address, client: reqwest::Client::new(), clock, database_url: config.database_url, db, data_dir }
 }
 
 /// A new, empty database on the test PostgreSQL. With `CI=true` an unreachable server fails the run.
@@ -104,6 +98,11 @@ impl TestApp {
     pub async fn another_process(&self) -> TestApp {
         let url = self.database_url.clone();
         start(Some(url), self.clock.clone()).await
+    }
+
+    /// Where this server looks for the built browser app (empty until a test writes it).
+    pub fn frontend_dir(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("web")
     }
 
     /// POSTs a GraphQL operation and returns the whole response body.

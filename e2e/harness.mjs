@@ -1,0 +1,59 @@
+// Starts a real Partnerdesk server (fresh data dir and SQLite database, random port) and Debian's Chromium.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const artifacts = join(here, "artifacts");
+mkdirSync(artifacts, { recursive: true });
+
+const CHROMIUM_FLAGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+/** A server process on port 0; resolves once it logs the URL it listens on. */
+export async function startServer(env = {}) {
+  const bin = process.env.PARTNERDESK_BIN;
+  if (!bin) throw new Error("PARTNERDESK_BIN must point at the partnerdesk binary (scripts/test sets it)");
+  const dataDir = mkdtempSync(join(tmpdir(), "pd-e2e-"));
+  const child = spawn(bin, ["serve"], {
+    env: {
+      PATH: process.env.PATH,
+      DATA_DIR: dataDir,
+      LISTEN_ADDR: "127.0.0.1:0",
+      LOG_FORMAT: "json",
+      WORKERS: "2",
+      FRONTEND_DIR: join(here, "..", "frontend", "dist"),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on("line", (line) => {
+      const m = line.match(/listening on (http:\/\/[0-9.:]+)/);
+      if (m) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code} before listening`)));
+  });
+  return { url, dataDir, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) };
+}
+
+export async function startBrowser() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    // Playwright adds --headless and a fresh --user-data-dir itself.
+    args: CHROMIUM_FLAGS,
+  });
+  return browser;
+}
+
+/** Saves a full-page screenshot as e2e/artifacts/<name>.png. */
+export async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,79 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
+
+use crate::components::Loading;
+use crate::pages::NotFound;
+use crate::pages::auth::{Login, SignUp};
+use crate::pages::campaigns::{CampaignList, EditCampaign, NewCampaign};
+use crate::session::{Session, State, use_session};
+
+#[component]
+pub fn App() -> impl IntoView {
+    Session::provide();
+    view! {
+        <Router>
+            <a class="skip" href="#main">"Skip to content"</a>
+            <Header />
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=|| view! { <Redirect path="/campaigns" /> } />
+                <Route path=path!("/login") view=Login />
+                <Route path=path!("/signup") view=SignUp />
+                <Route path=path!("/campaigns") view=|| view! { <OwnerOnly><CampaignList /></OwnerOnly> } />
+                <Route path=path!("/campaigns/new") view=|| view! { <OwnerOnly><NewCampaign /></OwnerOnly> } />
+                <Route path=path!("/campaigns/:id") view=|| view! { <OwnerOnly><EditCampaign /></OwnerOnly> } />
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let _ = session.logout().await;
+            navigate("/login", Default::default());
+        });
+    };
+    view! {
+        <header class="top">
+            <A href="/" attr:class="brand">"Partnerdesk"</A>
+            <Show when=move || session.user().is_some()>
+                <nav aria-label="Main">
+                    <A href="/campaigns">"Campaigns"</A>
+                </nav>
+                <div class="who">
+                    <span class="muted">{move || session.user().map(|u| format!("{} · {}", u.email, u.organization))}</span>
+                    <button class="link" on:click=logout.clone()>"Log out"</button>
+                </div>
+            </Show>
+        </header>
+    }
+}
+
+/// Owner pages: wait for the session check, send visitors to log in, keep partners out.
+#[component]
+fn OwnerOnly(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    move || match session.state.get() {
+        State::Checking => view! { <main class="page" id="main"><Loading what="your session" /></main> }.into_any(),
+        State::SignedOut => {
+            let next = location.pathname.get_untracked();
+            view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
+        }
+        State::SignedIn(a) if !a.user.is_owner => view! {
+            <main class="page narrow" id="main">
+                <h1>"This page is for campaign owners"</h1>
+                <p>"You are signed in as a marketing partner."</p>
+            </main>
+        }
+        .into_any(),
+        State::SignedIn(_) => children().into_any(),
+    }
+}

@@ -1,0 +1,16 @@
+pub mod auth;
+pub mod campaigns;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <main class="page narrow" id="main">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
+            <p><A href="/campaigns">"Go to your campaigns"</A></p>
+        </main>
+    }
+}
