@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use partnerdesk_migrations::{Migrator, MigratorTrait as _};
 use partnerdesk_services::tokens::TokenKeys;
 use partnerdesk_services::{Clock, LoginLimits, Services, db};
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::Config;
 use crate::http;
@@ -55,8 +56,21 @@ impl Application {
         })
         .workers(config.workers)
         .shutdown_timeout(30)
+        .disable_signals()
         .listen(listener)?
         .run();
+        // Signal handlers are in place before the address is announced: a SIGTERM right after start is graceful too.
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let handle = server.handle();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            tracing::info!("shutting down: finishing requests in flight");
+            handle.stop(true).await;
+        });
         tracing::info!("listening on http://{addr}");
         Ok(Self { port: addr.port(), server })
     }
