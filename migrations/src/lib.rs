@@ -8,13 +8,18 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_accounts;
 mod m20261125_000002_campaigns;
+mod m20261125_000003_partners;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_accounts::Migration), Box::new(m20261125_000002_campaigns::Migration)]
+        vec![
+            Box::new(m20261125_000001_accounts::Migration),
+            Box::new(m20261125_000002_campaigns::Migration),
+            Box::new(m20261125_000003_partners::Migration),
+        ]
     }
 }
 

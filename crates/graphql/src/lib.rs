@@ -4,15 +4,20 @@
 mod error;
 mod ids;
 mod mutation;
+mod partners;
 mod query;
 mod types;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 pub use error::ApiError;
-use mutation::MutationRoot;
 use partnerdesk_services::Services;
 pub use partnerdesk_services::authz::Actor;
-use query::QueryRoot;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(query::BaseQuery, partners::PartnerQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(mutation::BaseMutation, partners::PartnerMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -40,7 +45,9 @@ pub struct RefreshCookie {
 pub const REFRESH_COOKIE: &str = "pd_refresh";
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
 }
 
 pub fn build_schema(services: Services) -> AppSchema {

@@ -13,7 +13,7 @@ fn cookie<'a>(ctx: &Context<'a>) -> Option<&'a RefreshCookie> {
 }
 
 /// Hands the session to the caller: in the payload, or, for the browser app, as an `HttpOnly` cookie.
-fn deliver(ctx: &Context<'_>, session: accounts::Session) -> AuthPayload {
+pub(crate) fn deliver(ctx: &Context<'_>, session: accounts::Session) -> AuthPayload {
     let Some(c) = cookie(ctx) else {
         return session.into();
     };
@@ -36,10 +36,11 @@ fn refresh_token_of(ctx: &Context<'_>, arg: Option<String>) -> Res<String> {
         .ok_or_else(|| Error::Unauthenticated("No refresh token: pass refreshToken, or sign in again.").into())
 }
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct BaseMutation;
 
 #[Object]
-impl MutationRoot {
+impl BaseMutation {
     /// Creates an organization and its owner, and signs the owner in.
     async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> Res<AuthPayload> {
         let s = services(ctx)?;

@@ -10,10 +10,11 @@ pub(crate) fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
     ctx.data_opt::<Actor>().unwrap_or(&Actor::Anonymous)
 }
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct BaseQuery;
 
 #[Object]
-impl QueryRoot {
+impl BaseQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> Res<User> {
         let p = authz::signed_in(actor(ctx))?;

@@ -98,6 +98,7 @@ impl From<Session> for AuthPayload {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Campaign {
     pub id: ID,
     pub name: String,

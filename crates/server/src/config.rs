@@ -36,6 +36,14 @@ pub struct Config {
     pub workers: usize,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// `smtp://user:pass@host:port` (add `?tls=required` for STARTTLS) or `smtps://...`; without it, emails are
+    /// written as `.eml` files to `DATA_DIR/outbox`.
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    /// How often the mail relay looks for due emails.
+    pub outbox_poll: std::time::Duration,
+    /// First retry delay of a failed email; each further failure doubles it.
+    pub mail_retry_base: chrono::Duration,
 }
 
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
@@ -91,7 +99,35 @@ impl Config {
                 .ok_or_else(|| bad("WORKERS", "expected a number from 1 to 256"))?,
             None => std::thread::available_parallelism().map_or(2, usize::from),
         };
+        let smtp_url = var("SMTP_URL")
+            .map(|u| {
+                let scheme = u.split_once("://").map(|(s, _)| s).unwrap_or_default();
+                if matches!(scheme, "smtp" | "smtps") {
+                    Ok(SecretString::from(u))
+                } else {
+                    Err(bad("SMTP_URL", "expected smtp://[user:pass@]host[:port] or smtps://[user:pass@]host[:port]"))
+                }
+            })
+            .transpose()?;
+        let mail_from = var("MAIL_FROM").unwrap_or_else(|| "Partnerdesk <no-reply@partnerdesk.localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(bad("MAIL_FROM", "expected an address such as \"Partnerdesk <no-reply@example.com>\""));
+        }
+        let millis = |name: &str, default: u64| -> Result<u64, ConfigError> {
+            var(name).map_or(Ok(default), |v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| bad(name, "expected a positive number of milliseconds"))
+            })
+        };
+        let outbox_poll = std::time::Duration::from_millis(millis("OUTBOX_POLL_MS", 1000)?);
+        let retry_ms = i64::try_from(millis("MAIL_RETRY_BASE_MS", 30_000)?).unwrap_or(30_000);
         Ok(Self {
+            smtp_url,
+            mail_from,
+            outbox_poll,
+            mail_retry_base: chrono::Duration::milliseconds(retry_ms),
             listen_addr,
             database_url,
             data_dir,
@@ -182,6 +218,9 @@ mod tests {
         assert!(err(&[PG, ("JWT_SECRET", "short")]).starts_with("JWT_SECRET: "));
         assert!(err(&[SECRET, PG, ("RUST_LOG", "info,[")]).starts_with("RUST_LOG: "));
         assert!(err(&[SECRET, PG, ("WORKERS", "0")]).starts_with("WORKERS: "));
+        assert!(err(&[SECRET, PG, ("SMTP_URL", "mail.example.com")]).starts_with("SMTP_URL: "));
+        assert!(err(&[SECRET, PG, ("MAIL_FROM", "nobody")]).starts_with("MAIL_FROM: "));
+        assert!(err(&[SECRET, PG, ("OUTBOX_POLL_MS", "-5")]).starts_with("OUTBOX_POLL_MS: "));
     }
 
     #[test]

@@ -4,9 +4,12 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
+use partnerdesk_mailer::Mailer;
 use partnerdesk_migrations::{Migrator, MigratorTrait as _};
+use partnerdesk_services::outbox::{self, RelaySettings};
 use partnerdesk_services::tokens::TokenKeys;
 use partnerdesk_services::{Clock, LoginLimits, Services, db};
+use secrecy::ExposeSecret as _;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::Config;
@@ -32,21 +35,34 @@ impl Application {
     pub async fn build(config: &Config, clock: Clock) -> anyhow::Result<Self> {
         let conn = db::connect(&config.database_url).await?;
         Migrator::up(&conn, None).await.context("applying database migrations")?;
+        let listener = TcpListener::bind(config.listen_addr)
+            .with_context(|| format!("LISTEN_ADDR: cannot bind {}", config.listen_addr))?;
+        let addr = listener.local_addr()?;
+        let public_url = match &config.public_url {
+            Some(u) => u.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{addr}"),
+        };
         let services = Services {
             db: conn,
             clock,
             tokens: Arc::new(TokenKeys::new(config.jwt_secret_bytes())),
             login_limits: LoginLimits::default(),
+            public_url,
+            outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
         };
+        let mailer = Mailer::new(
+            &config.mail_from,
+            config.smtp_url.as_ref().map(|u| u.expose_secret()),
+            config.data_dir.join("outbox"),
+        )?;
+        let relay = RelaySettings { poll: config.outbox_poll, retry_base: config.mail_retry_base };
+        tokio::spawn(outbox::run_relay(services.clone(), mailer, relay));
         let state = web::Data::new(AppState {
             schema: partnerdesk_graphql::build_schema(services.clone()),
             services,
             frontend_dir: config.frontend_dir.clone(),
             secure_cookies: config.public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
         });
-        let listener = TcpListener::bind(config.listen_addr)
-            .with_context(|| format!("LISTEN_ADDR: cannot bind {}", config.listen_addr))?;
-        let addr = listener.local_addr()?;
         let body_limit = config.body_limit;
         let server = HttpServer::new(move || {
             App::new()

@@ -146,7 +146,12 @@ async fn revoke_family(s: &Services, family_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-async fn start_session(s: &Services, conn: &impl ConnectionTrait, u: user::Model, family_id: Uuid) -> Result<Session> {
+pub(crate) async fn start_session(
+    s: &Services,
+    conn: &impl ConnectionTrait,
+    u: user::Model,
+    family_id: Uuid,
+) -> Result<Session> {
     let now = s.clock.now();
     let principal = Principal { user_id: u.id, organization_id: u.organization_id, role: u.role };
     let (access_token, access_expires_at) = s.tokens.issue_access(&principal, now)?;

@@ -39,6 +39,22 @@ impl OwnerScope {
     }
 }
 
+/// Proof that the caller is a registered marketing partner: partner queries find its own record by `user_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct PartnerScope {
+    organization_id: Uuid,
+    user_id: Uuid,
+}
+
+impl PartnerScope {
+    pub fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+}
+
 /// Any signed-in user (owner or partner): `me`, and nothing that touches other rows.
 pub fn signed_in(actor: &Actor) -> Result<Principal> {
     match actor {
@@ -57,6 +73,15 @@ pub fn owner(actor: &Actor) -> Result<OwnerScope> {
     }
 }
 
+/// A marketing partner: its own record and the campaigns it is assigned to, nothing else.
+pub fn partner(actor: &Actor) -> Result<PartnerScope> {
+    let p = signed_in(actor)?;
+    match p.role {
+        Role::Partner => Ok(PartnerScope { organization_id: p.organization_id, user_id: p.user_id }),
+        Role::Owner => Err(Error::Forbidden),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +95,7 @@ mod tests {
         assert!(matches!(owner(&Actor::Anonymous), Err(Error::Unauthenticated(_))));
         assert!(matches!(signed_in(&Actor::Rejected("expired")), Err(Error::Unauthenticated("expired"))));
         assert!(signed_in(&Actor::User(partner_p)).is_ok());
+        assert!(partner(&Actor::User(partner_p)).is_ok());
+        assert!(matches!(partner(&Actor::User(owner_p)), Err(Error::Forbidden)));
     }
 }

@@ -20,6 +20,9 @@ pub enum Error {
     Conflict { field: Option<String>, message: String },
     #[error("Too many failed attempts. Try again in {} minute(s).", ((retry_after_secs + 59) / 60).max(1))]
     RateLimited { retry_after_secs: i64 },
+    /// A refusal with its own code, e.g. `INVITATION_EXPIRED`.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error("internal error")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -39,6 +42,7 @@ impl Error {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Refused { code, .. } => code,
             Self::Unexpected(_) => "INTERNAL",
         }
     }

@@ -7,7 +7,11 @@ pub mod accounts;
 pub mod authz;
 pub mod campaigns;
 pub mod db;
+mod emails;
 mod error;
+pub mod invitations;
+pub mod outbox;
+pub mod partners;
 mod passwords;
 mod throttle;
 pub mod tokens;
@@ -26,4 +30,8 @@ pub struct Services {
     pub clock: Clock,
     pub tokens: Arc<tokens::TokenKeys>,
     pub login_limits: LoginLimits,
+    /// Where users reach the app; links in emails start with it (no trailing slash).
+    pub public_url: String,
+    /// Wakes this process's mail relay when a transaction wrote an email.
+    pub outbox_wakeup: Arc<tokio::sync::Notify>,
 }

@@ -32,6 +32,7 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    invitation_key: [u8; 32],
 }
 
 impl TokenKeys {
@@ -42,7 +43,20 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         // Expiry is checked against the service clock below, so tests can move time.
         validation.validate_exp = false;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            invitation_key: hmac_sha256(secret, b"partnerdesk invitation tokens"),
+        }
+    }
+
+    /// The token of an invitation's `version`: 256 bits only this server's secret can produce. Nothing stores it;
+    /// the mail relay derives it when it sends, and the database keeps only [`hash`] of it.
+    pub fn invitation_token(&self, invitation_id: Uuid, version: i32) -> String {
+        let mut msg = invitation_id.as_bytes().to_vec();
+        msg.extend_from_slice(&version.to_be_bytes());
+        format!("pdi_{}", URL_SAFE_NO_PAD.encode(hmac_sha256(&self.invitation_key, &msg)))
     }
 
     pub fn issue_access(&self, p: &Principal, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
@@ -82,6 +96,23 @@ fn role_name(role: Role) -> &'static str {
         Role::Owner => "OWNER",
         Role::Partner => "PARTNER",
     }
+}
+
+/// HMAC-SHA256 (RFC 2104).
+fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(msg);
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
 }
 
 /// A new secret token: `prefix` + 256 random bits, base64url. Shown once; only [`hash`] is stored.
@@ -141,6 +172,24 @@ mod tests {
         )?;
         assert!(keys.verify_access(&wrong_aud, Utc::now()).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(hex::encode(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+
+    #[test]
+    fn invitation_tokens_depend_on_id_version_and_secret() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef");
+        let id = Uuid::now_v7();
+        let t1 = keys.invitation_token(id, 1);
+        assert_eq!(t1, keys.invitation_token(id, 1));
+        assert_ne!(t1, keys.invitation_token(id, 2));
+        assert_ne!(t1, keys.invitation_token(Uuid::now_v7(), 1));
+        assert_ne!(t1, TokenKeys::new(b"another secret of enough length!!").invitation_token(id, 1));
+        assert_eq!(t1.len(), 4 + 43);
     }
 
     #[test]

@@ -31,6 +31,19 @@ const MATRIX: &[(&str, [&str; 4])] = &[
     ("logout", [OK, OK, OK, OK]),
     ("createCampaign", [UNAUTH, OK, OK, "FORBIDDEN"]),
     ("updateCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("marketingPartners", [UNAUTH, OK, OK, "FORBIDDEN"]),
+    ("marketingPartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("invitationPreview", [OK, OK, OK, OK]),
+    ("myPartnerAccount", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK]),
+    ("addMarketingPartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("updatePartnerCaps", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("resendInvitation", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("revokeInvitation", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("pausePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("resumePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("removePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("acceptInvitation", [OK, OK, OK, OK]),
+    // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
 ];
 
@@ -40,6 +53,12 @@ struct World {
     b: Session,
     partner: Session,
     campaign_a: String,
+    /// Organization A's partners: the registered one, and three still invited.
+    partner_id: String,
+    pending_id: String,
+    revokable_id: String,
+    removable_id: String,
+    pending_token: String,
 }
 
 impl World {
@@ -87,19 +106,89 @@ impl World {
                 json!({ "id": c }),
             ),
             "archiveCampaign" => ("mutation($id: ID!) { archiveCampaign(id: $id) { id } }", json!({ "id": c })),
+            "marketingPartners" => ("{ marketingPartners { totalCount nodes { email } } }", json!({})),
+            "marketingPartner" => {
+                ("query($id: ID!) { marketingPartner(id: $id) { email } }", json!({ "id": self.partner_id }))
+            }
+            "invitationPreview" => {
+                ("query($t: String!) { invitationPreview(token: $t) { email } }", json!({ "t": self.pending_token }))
+            }
+            "myPartnerAccount" => ("{ myPartnerAccount { email campaigns { name } } }", json!({})),
+            "addMarketingPartner" => (
+                "mutation($c: ID!, $e: String!) { addMarketingPartner(input: { campaignId: $c, email: $e }) { existingPartner } }",
+                json!({ "c": c, "e": format!("added{n}@example.com") }),
+            ),
+            "updatePartnerCaps" => (
+                "mutation($c: ID!, $p: ID!) { updatePartnerCaps(campaignId: $c, partnerId: $p, caps: [{ metric: FORM, window: DAILY, limit: 9 }]) { id } }",
+                json!({ "c": c, "p": self.partner_id }),
+            ),
+            "resendInvitation" => {
+                ("mutation($p: ID!) { resendInvitation(partnerId: $p) { id } }", json!({ "p": self.pending_id }))
+            }
+            "revokeInvitation" => {
+                ("mutation($p: ID!) { revokeInvitation(partnerId: $p) { id } }", json!({ "p": self.revokable_id }))
+            }
+            "pausePartner" => (
+                "mutation($p: ID!, $c: ID) { pausePartner(partnerId: $p, campaignId: $c) { id } }",
+                json!({ "p": self.partner_id, "c": c }),
+            ),
+            "resumePartner" => (
+                "mutation($p: ID!, $c: ID) { resumePartner(partnerId: $p, campaignId: $c) { id } }",
+                json!({ "p": self.partner_id, "c": c }),
+            ),
+            "removePartner" => (
+                "mutation($p: ID!, $c: ID!) { removePartner(partnerId: $p, campaignId: $c) }",
+                json!({ "p": self.removable_id, "c": c }),
+            ),
+            "acceptInvitation" => {
+                let email = format!("accept{n}@example.com");
+                self.app.gql(Some(&self.a.access_token), ADD, json!({ "c": c, "e": email })).await;
+                let token = self.app.invitation_token(&email).await;
+                (
+                    "mutation($t: String!) { acceptInvitation(input: { token: $t, name: \"New\", password: \"correct horse battery staple\" }) { accessToken } }",
+                    json!({ "t": token }),
+                )
+            }
             other => panic!("the authorization matrix has no call for `{other}`: add one"),
         };
         self.app.gql(self.token(who), query, vars).await
     }
 }
 
+const ADD: &str = "mutation($c: ID!, $e: String!) { addMarketingPartner(input: { campaignId: $c, email: $e }) \
+                   { assignment { partner { id } } } }";
+
+async fn add_partner(app: &TestApp, owner: &Session, campaign: &str, email: &str) -> String {
+    let res = app.gql(Some(&owner.access_token), ADD, json!({ "c": campaign, "e": email })).await;
+    res["data"]["addMarketingPartner"]["assignment"]["partner"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{res}"))
+        .to_owned()
+}
+
 async fn every_operation_as_every_role(db: Db) {
     let app = spawn_app(db).await;
     let a = app.sign_up("owner-a@example.com", "Org A").await;
     let b = app.sign_up("owner-b@example.com", "Org B").await;
-    let partner = app.partner("partner@example.com").await;
     let campaign_a = app.create_campaign(&a.access_token, "A's campaign").await;
-    let world = World { app, a, b, partner, campaign_a };
+    // Organization B has a partner too, which A's partner must never see.
+    let campaign_b = app.create_campaign(&b.access_token, "B's campaign").await;
+    add_partner(&app, &b, &campaign_b, "b-partner@example.com").await;
+
+    let partner_id = add_partner(&app, &a, &campaign_a, "partner@example.com").await;
+    let token = app.invitation_token("partner@example.com").await;
+    let accepted = app
+        .gql(None, "mutation($t: String!) { acceptInvitation(input: { token: $t, name: \"Pat\", password: \"correct horse battery staple\" }) { accessToken refreshToken user { email } } }", json!({ "t": token }))
+        .await;
+    let partner = crate::helpers::session(&accepted, "acceptInvitation");
+    let pending_id = add_partner(&app, &a, &campaign_a, "pending@example.com").await;
+    let pending_token = app.invitation_token("pending@example.com").await;
+    let revokable_id = add_partner(&app, &a, &campaign_a, "revokable@example.com").await;
+    let removable_id = add_partner(&app, &a, &campaign_a, "removable@example.com").await;
+    // A resend is allowed once a minute.
+    app.clock.advance(chrono::Duration::minutes(2));
+    let world =
+        World { app, a, b, partner, campaign_a, partner_id, pending_id, revokable_id, removable_id, pending_token };
 
     let mut n = 0;
     for (op, expected) in MATRIX {
@@ -108,9 +197,23 @@ async fn every_operation_as_every_role(db: Db) {
             let res = world.call(op, *who, n).await;
             let got = error_code(&res).unwrap_or(if res["errors"].is_null() { OK } else { "ERROR WITHOUT CODE" });
             assert_eq!(got, *want, "{op} as {who:?}: {res}");
-            // Owner B sees none of A's campaigns in lists either.
-            if *op == "campaigns" && matches!(who, Who::OwnerB) {
-                assert_eq!(res["data"]["campaigns"]["totalCount"], 0);
+            // Owner B sees none of A's campaigns or partners in lists either; A's partner sees only itself.
+            match (*op, who) {
+                ("campaigns", Who::OwnerB) => {
+                    assert_eq!(res["data"]["campaigns"]["totalCount"], 1);
+                    assert_ne!(res["data"]["campaigns"]["nodes"][0]["id"], json!(world.campaign_a));
+                }
+                ("marketingPartners", Who::OwnerB) => {
+                    assert_eq!(
+                        res["data"]["marketingPartners"]["nodes"],
+                        json!([{ "email": "b-partner@example.com" }])
+                    );
+                }
+                ("myPartnerAccount", Who::Partner) => assert_eq!(
+                    res["data"]["myPartnerAccount"],
+                    json!({ "email": "partner@example.com", "campaigns": [{ "name": "Renamed" }] })
+                ),
+                _ => {}
             }
         }
     }

@@ -48,14 +48,19 @@ pub struct Session {
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, &[]).await
+}
+
+/// With extra settings, e.g. `SMTP_URL`.
+pub async fn spawn_app_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
     let database_url = match db {
         Db::Sqlite => None,
         Db::Postgres => Some(fresh_postgres_database().await),
     };
-    start(database_url, Clock::manual(Utc::now())).await
+    start(database_url, Clock::manual(Utc::now()), extra).await
 }
 
-async fn start(database_url: Option<String>, clock: Clock) -> TestApp {
+async fn start(database_url: Option<String>, clock: Clock, extra: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let mut env: HashMap<&str, String> = HashMap::from([
         ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
@@ -63,7 +68,10 @@ async fn start(database_url: Option<String>, clock: Clock) -> TestApp {
         ("JWT_SECRET", "test-secret-test-secret-test-secret".to_owned()),
         ("WORKERS", "1".to_owned()),
         ("FRONTEND_DIR", data_dir.path().join("web").display().to_string()),
+        ("OUTBOX_POLL_MS", "50".to_owned()),
+        ("MAIL_RETRY_BASE_MS", "60000".to_owned()),
     ]);
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     if let Some(url) = database_url {
         env.insert("DATABASE_URL", url);
     }
@@ -96,8 +104,32 @@ async fn fresh_postgres_database() -> String {
 impl TestApp {
     /// A second server process on the same database (and the same clock), like another replica.
     pub async fn another_process(&self) -> TestApp {
-        let url = self.database_url.clone();
-        start(Some(url), self.clock.clone()).await
+        self.another_process_with(&[]).await
+    }
+
+    pub async fn another_process_with(&self, extra: &[(&str, &str)]) -> TestApp {
+        start(Some(self.database_url.clone()), self.clock.clone(), extra).await
+    }
+
+    /// The `.eml` files the file transport wrote (no `SMTP_URL`), oldest first.
+    pub fn eml_files(&self) -> Vec<String> {
+        let dir = self.data_dir.path().join("outbox");
+        let mut files: Vec<_> =
+            std::fs::read_dir(dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+    }
+
+    /// Waits for the invitation email to `email` (file transport) and returns its registration token.
+    pub async fn invitation_token(&self, email: &str) -> String {
+        let found = wait_until("an invitation .eml", || async {
+            self.eml_files()
+                .into_iter()
+                .rev()
+                .find(|m| m.contains(&format!("To: {email}")) && m.contains("/register?token="))
+        })
+        .await;
+        crate::smtp::token_of(&crate::smtp::invitation_link(&found))
     }
 
     /// Where this server looks for the built browser app (empty until a test writes it).
@@ -137,20 +169,6 @@ impl TestApp {
             json!({ "i": { "email": email, "password": password } }),
         )
         .await
-    }
-
-    /// A partner user: signed up, turned into a partner in the database, signed in again.
-    pub async fn partner(&self, email: &str) -> Session {
-        self.sign_up(email, "Partner Co").await;
-        self.db
-            .execute_raw(Statement::from_sql_and_values(
-                self.db.get_database_backend(),
-                "UPDATE users SET role = 'PARTNER' WHERE email = $1",
-                [email.into()],
-            ))
-            .await
-            .unwrap();
-        session(&self.login(email, PASSWORD).await, "login")
     }
 
     pub async fn create_campaign(&self, token: &str, name: &str) -> String {
@@ -196,4 +214,20 @@ pub fn error_code(res: &Value) -> Option<&str> {
 
 pub fn error_field(res: &Value) -> Option<&str> {
     res["errors"][0]["extensions"]["field"].as_str()
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, for at most 20 s.
+pub async fn wait_until<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

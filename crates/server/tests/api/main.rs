@@ -10,3 +10,5 @@ mod authorization;
 mod campaigns;
 mod cli;
 mod http;
+mod partners;
+mod smtp;

@@ -1,5 +1,10 @@
 pub mod campaign;
+pub mod campaign_assignment;
+pub mod cap;
+pub mod email_outbox;
+pub mod invitation;
 pub mod login_throttle;
+pub mod marketing_partner;
 pub mod organization;
 pub mod refresh_token;
 pub mod user;

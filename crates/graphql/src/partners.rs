@@ -1,0 +1,571 @@
+//! Marketing partners: the owner's Marketing Partners tab and single view, the invitation flow, the partner portal.
+
+use std::collections::HashMap;
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use partnerdesk_domain::Money;
+use partnerdesk_services::partners::{self, Assignment, CapInput, EffectiveStatus, Partner};
+use partnerdesk_services::{authz, invitations, outbox};
+use partnerdesk_storage::entities::{campaign, cap, email_outbox, marketing_partner};
+
+use crate::error::Res;
+use crate::ids;
+use crate::mutation::deliver;
+use crate::query::actor;
+use crate::types::{AuthPayload, Campaign, services};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_storage::entities::cap::Metric")]
+pub enum CapMetric {
+    Click,
+    Form,
+    Call,
+}
+
+/// GLOBAL: ever. DAILY: since midnight, MONTHLY: since the first of the month, both in the campaign's time zone.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_storage::entities::cap::Period")]
+pub enum CapWindow {
+    Global,
+    Daily,
+    Monthly,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_storage::entities::marketing_partner::Status")]
+pub enum PartnerStatus {
+    /// Invited, not registered yet.
+    Invited,
+    Active,
+    Paused,
+    /// The invitation was withdrawn.
+    Revoked,
+}
+
+impl From<EffectiveStatus> for PartnerStatus {
+    fn from(s: EffectiveStatus) -> Self {
+        match s {
+            EffectiveStatus::Invited => Self::Invited,
+            EffectiveStatus::Active => Self::Active,
+            EffectiveStatus::Paused => Self::Paused,
+            EffectiveStatus::Revoked => Self::Revoked,
+        }
+    }
+}
+
+fn effective(s: PartnerStatus) -> EffectiveStatus {
+    match s {
+        PartnerStatus::Invited => EffectiveStatus::Invited,
+        PartnerStatus::Active => EffectiveStatus::Active,
+        PartnerStatus::Paused => EffectiveStatus::Paused,
+        PartnerStatus::Revoked => EffectiveStatus::Revoked,
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_storage::entities::email_outbox::Status")]
+pub enum DeliveryStatus {
+    /// Queued or being retried.
+    Pending,
+    Sent,
+    /// Every attempt failed: send the invitation again.
+    Failed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_storage::entities::email_outbox::Kind")]
+pub enum EmailKind {
+    Invitation,
+    Assignment,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum InvitationState {
+    Pending,
+    Accepted,
+    Expired,
+    Revoked,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Cap {
+    pub metric: CapMetric,
+    pub window: CapWindow,
+    pub limit: i64,
+}
+
+impl From<cap::Model> for Cap {
+    fn from(c: cap::Model) -> Self {
+        Self { metric: c.metric.into(), window: c.period.into(), limit: c.limit_count }
+    }
+}
+
+#[derive(InputObject, Clone, Copy)]
+#[graphql(name = "CapInput")]
+pub struct CapInputGql {
+    pub metric: CapMetric,
+    pub window: CapWindow,
+    /// A whole number of 1 or more.
+    pub limit: i64,
+}
+
+fn cap_inputs(caps: &[CapInputGql]) -> Vec<CapInput> {
+    caps.iter().map(|c| CapInput { metric: c.metric.into(), period: c.window.into(), limit: c.limit }).collect()
+}
+
+/// A marketing partner of your organization.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct MarketingPartner {
+    pub id: ID,
+    pub email: String,
+    /// Given at registration.
+    pub name: Option<String>,
+    pub status: PartnerStatus,
+    pub invited_at: DateTime<Utc>,
+    pub registered_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub row: Partner,
+}
+
+impl From<Partner> for MarketingPartner {
+    fn from(p: Partner) -> Self {
+        Self {
+            id: ids::id(p.id),
+            email: p.email.clone(),
+            name: p.name.clone(),
+            status: p.status.into(),
+            invited_at: p.created_at,
+            registered_at: p.registered_at,
+            row: p,
+        }
+    }
+}
+
+#[ComplexObject]
+impl MarketingPartner {
+    /// The campaigns this partner is on, with its caps on each.
+    async fn campaigns(&self, ctx: &Context<'_>) -> Res<Vec<PartnerAssignment>> {
+        let s = services(ctx)?;
+        let rows = partners::assignments_of(s, self.row.id).await?;
+        let ids: Vec<_> = rows.iter().map(|(a, _)| a.id).collect();
+        let mut caps = partners::caps_of(s, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, c)| {
+                let cap_rows = caps.remove(&a.id).unwrap_or_default();
+                PartnerAssignment::new(a, self.row.clone(), Some(c), cap_rows)
+            })
+            .collect())
+    }
+
+    /// Every invitation, newest first, with the delivery status of its latest email.
+    async fn invitations(&self, ctx: &Context<'_>) -> Res<Vec<Invitation>> {
+        let s = services(ctx)?;
+        let rows = partners::invitations_of(s, self.row.id).await?;
+        let ids: Vec<_> = rows.iter().map(|i| i.id).collect();
+        let mut latest = outbox::latest_for_invitations(s, &ids).await?;
+        let now = s.clock.now();
+        Ok(rows.into_iter().map(|i| Invitation::new(&i, latest.remove(&i.id), now)).collect())
+    }
+
+    /// Every email sent to this partner, newest first.
+    async fn emails(&self, ctx: &Context<'_>) -> Res<Vec<EmailDelivery>> {
+        Ok(partners::emails_of(services(ctx)?, self.row.id).await?.into_iter().map(EmailDelivery::from).collect())
+    }
+}
+
+/// A partner on a campaign.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct PartnerAssignment {
+    pub id: ID,
+    /// All things considered: INVITED until registered, PAUSED when paused here or everywhere.
+    pub status: PartnerStatus,
+    pub caps: Vec<Cap>,
+    pub added_at: DateTime<Utc>,
+    #[graphql(skip)]
+    partner: Partner,
+    #[graphql(skip)]
+    campaign_row: Option<campaign::Model>,
+    #[graphql(skip)]
+    campaign_id: uuid::Uuid,
+}
+
+impl PartnerAssignment {
+    fn new(a: Assignment, partner: Partner, campaign_row: Option<campaign::Model>, caps: Vec<cap::Model>) -> Self {
+        Self {
+            id: ids::id(a.id),
+            status: partners::effective_status(&partner, &a).into(),
+            caps: caps.into_iter().map(Cap::from).collect(),
+            added_at: a.created_at,
+            partner,
+            campaign_row,
+            campaign_id: a.campaign_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl PartnerAssignment {
+    async fn partner(&self) -> MarketingPartner {
+        self.partner.clone().into()
+    }
+
+    async fn campaign(&self, ctx: &Context<'_>) -> Res<Campaign> {
+        if let Some(c) = &self.campaign_row {
+            return Ok(c.clone().into());
+        }
+        let scope = authz::owner(actor(ctx))?;
+        Ok(partnerdesk_services::campaigns::get(services(ctx)?, &scope, self.campaign_id).await?.into())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Invitation {
+    pub id: ID,
+    pub state: InvitationState,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// How many times it was sent (a resend counts).
+    pub send_count: i32,
+    pub last_sent_at: DateTime<Utc>,
+    /// Of the latest email for this invitation.
+    pub delivery_status: Option<DeliveryStatus>,
+    pub delivery_error: Option<String>,
+}
+
+impl Invitation {
+    fn new(i: &partners::Invitation, latest: Option<email_outbox::Model>, now: DateTime<Utc>) -> Self {
+        let state = if i.accepted_at.is_some() {
+            InvitationState::Accepted
+        } else if i.revoked_at.is_some() {
+            InvitationState::Revoked
+        } else if i.expires_at <= now {
+            InvitationState::Expired
+        } else {
+            InvitationState::Pending
+        };
+        Self {
+            id: ids::id(i.id),
+            state,
+            expires_at: i.expires_at,
+            accepted_at: i.accepted_at,
+            revoked_at: i.revoked_at,
+            send_count: i.send_count,
+            last_sent_at: i.last_sent_at,
+            delivery_status: latest.as_ref().map(|e| e.status.into()),
+            delivery_error: latest.and_then(|e| e.last_error),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct EmailDelivery {
+    pub id: ID,
+    pub kind: EmailKind,
+    pub subject: String,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<email_outbox::Model> for EmailDelivery {
+    fn from(e: email_outbox::Model) -> Self {
+        Self {
+            id: ids::id(e.id),
+            kind: e.kind.into(),
+            subject: e.subject,
+            status: e.status.into(),
+            attempts: e.attempts,
+            last_error: e.last_error,
+            created_at: e.created_at,
+            sent_at: e.sent_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TotalCount {
+    pub total_count: u64,
+}
+
+#[derive(InputObject)]
+pub struct AddMarketingPartnerInput {
+    pub campaign_id: ID,
+    pub email: String,
+    /// Optional caps; at most one per metric and window.
+    #[graphql(default)]
+    pub caps: Vec<CapInputGql>,
+}
+
+#[derive(SimpleObject)]
+pub struct AddMarketingPartnerPayload {
+    pub assignment: PartnerAssignment,
+    /// The email already belonged to a partner of your organization: it was assigned, not invited again.
+    pub existing_partner: bool,
+}
+
+#[derive(InputObject)]
+pub struct AcceptInvitationInput {
+    pub token: String,
+    /// Your name or your company's.
+    pub name: String,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct InvitationPreview {
+    pub organization_name: String,
+    pub email: String,
+    pub campaigns: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A campaign as the partner sees it: its payouts, its caps in the campaign's time zone, its status.
+#[derive(SimpleObject)]
+pub struct AssignedCampaign {
+    pub id: ID,
+    pub name: String,
+    pub status: PartnerStatus,
+    pub time_zone: String,
+    pub currency: String,
+    pub click_payout: rust_decimal::Decimal,
+    pub form_payout: rust_decimal::Decimal,
+    pub call_payout: rust_decimal::Decimal,
+    pub caps: Vec<Cap>,
+}
+
+#[derive(SimpleObject)]
+pub struct PartnerAccount {
+    pub organization_name: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub status: PartnerStatus,
+    pub campaigns: Vec<AssignedCampaign>,
+}
+
+fn page_args(first: Option<i32>, after: Option<&str>) -> Res<(u64, Option<uuid::Uuid>)> {
+    let after = after.map(ids::parse_cursor).transpose()?;
+    Ok((u64::try_from(first.unwrap_or(20)).unwrap_or(0), after))
+}
+
+#[ComplexObject]
+impl Campaign {
+    /// The campaign's marketing partners, newest first.
+    async fn marketing_partners(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: Option<i32>,
+        after: Option<String>,
+        status: Option<PartnerStatus>,
+        #[graphql(desc = "Part of an email or name.")] search: Option<String>,
+    ) -> Res<Connection<String, PartnerAssignment, TotalCount>> {
+        let scope = authz::owner(actor(ctx))?;
+        let s = services(ctx)?;
+        let (first, after_id) = page_args(first, after.as_deref())?;
+        let campaign_id = ids::parse(&self.id, "Campaign")?;
+        let page = partners::list_for_campaign(
+            s,
+            &scope,
+            campaign_id,
+            status.map(effective),
+            search.as_deref(),
+            first,
+            after_id,
+        )
+        .await?;
+        let ids: Vec<_> = page.items.iter().map(|(a, _)| a.id).collect();
+        let mut caps: HashMap<_, _> = partners::caps_of(s, &ids).await?;
+        let mut conn = Connection::with_additional_fields(
+            after_id.is_some(),
+            page.has_next_page,
+            TotalCount { total_count: page.total_count },
+        );
+        conn.edges.extend(page.items.into_iter().map(|(a, p)| {
+            let c = caps.remove(&a.id).unwrap_or_default();
+            Edge::new(ids::cursor(a.id), PartnerAssignment::new(a, p, None, c))
+        }));
+        Ok(conn)
+    }
+}
+
+#[derive(Default)]
+pub struct PartnerQuery;
+
+#[Object]
+impl PartnerQuery {
+    /// Every marketing partner of your organization, newest first.
+    async fn marketing_partners(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: Option<i32>,
+        after: Option<String>,
+        status: Option<PartnerStatus>,
+        #[graphql(desc = "Part of an email or name.")] search: Option<String>,
+    ) -> Res<Connection<String, MarketingPartner, TotalCount>> {
+        let scope = authz::owner(actor(ctx))?;
+        let (first, after_id) = page_args(first, after.as_deref())?;
+        let status = status.map(marketing_partner::Status::from);
+        let page = partners::list(services(ctx)?, &scope, status, search.as_deref(), first, after_id).await?;
+        let mut conn = Connection::with_additional_fields(
+            after_id.is_some(),
+            page.has_next_page,
+            TotalCount { total_count: page.total_count },
+        );
+        conn.edges.extend(page.items.into_iter().map(|p| Edge::new(ids::cursor(p.id), MarketingPartner::from(p))));
+        Ok(conn)
+    }
+
+    /// The Marketing Partner Single View: profile, campaigns and caps, invitation history.
+    async fn marketing_partner(&self, ctx: &Context<'_>, id: ID) -> Res<MarketingPartner> {
+        let scope = authz::owner(actor(ctx))?;
+        Ok(partners::get(services(ctx)?, &scope, ids::parse(&id, "Marketing partner")?).await?.into())
+    }
+
+    /// What an invitation link opens: who invites, to which campaigns, until when. Needs no sign-in.
+    async fn invitation_preview(&self, ctx: &Context<'_>, token: String) -> Res<InvitationPreview> {
+        let p = invitations::preview(services(ctx)?, &token).await?;
+        Ok(InvitationPreview {
+            organization_name: p.organization_name,
+            email: p.email,
+            campaigns: p.campaigns,
+            expires_at: p.expires_at,
+        })
+    }
+
+    /// The signed-in partner's account and its campaigns with payouts and caps.
+    async fn my_partner_account(&self, ctx: &Context<'_>) -> Res<PartnerAccount> {
+        let scope = authz::partner(actor(ctx))?;
+        let portal = invitations::portal(services(ctx)?, &scope).await?;
+        let status = portal.partner.status.into();
+        Ok(PartnerAccount {
+            organization_name: portal.organization_name,
+            email: portal.partner.email.clone(),
+            name: portal.partner.name.clone(),
+            status,
+            campaigns: portal
+                .campaigns
+                .into_iter()
+                .map(|(a, c, caps)| AssignedCampaign {
+                    id: ids::id(c.id),
+                    name: c.name,
+                    status: partners::effective_status(&portal.partner, &a).into(),
+                    time_zone: c.time_zone,
+                    currency: c.currency,
+                    click_payout: Money::from_units(c.click_payout).amount(),
+                    form_payout: Money::from_units(c.form_payout).amount(),
+                    call_payout: Money::from_units(c.call_payout).amount(),
+                    caps: caps.into_iter().map(Cap::from).collect(),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct PartnerMutation;
+
+#[Object]
+impl PartnerMutation {
+    /// Invites `email` to a campaign, optionally with caps, and emails a registration link. An email that is
+    /// already a partner of your organization is assigned (and told by email); one already on the campaign is
+    /// `CONFLICT`.
+    async fn add_marketing_partner(
+        &self,
+        ctx: &Context<'_>,
+        input: AddMarketingPartnerInput,
+    ) -> Res<AddMarketingPartnerPayload> {
+        let scope = authz::owner(actor(ctx))?;
+        let s = services(ctx)?;
+        let campaign_id = ids::parse(&input.campaign_id, "Campaign")?;
+        let added = partners::add(s, &scope, campaign_id, &input.email, &cap_inputs(&input.caps)).await?;
+        let caps = partners::caps_of(s, &[added.assignment.id]).await?.remove(&added.assignment.id).unwrap_or_default();
+        Ok(AddMarketingPartnerPayload {
+            assignment: PartnerAssignment::new(added.assignment, added.partner, None, caps),
+            existing_partner: added.existing_partner,
+        })
+    }
+
+    /// Replaces the partner's caps on the campaign; takes effect on the next request.
+    async fn update_partner_caps(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: ID,
+        partner_id: ID,
+        caps: Vec<CapInputGql>,
+    ) -> Res<PartnerAssignment> {
+        let scope = authz::owner(actor(ctx))?;
+        let s = services(ctx)?;
+        let partner_id = ids::parse(&partner_id, "Marketing partner")?;
+        let a = partners::update_caps(s, &scope, ids::parse(&campaign_id, "Campaign")?, partner_id, &cap_inputs(&caps))
+            .await?;
+        let partner = partners::get(s, &scope, partner_id).await?;
+        let caps = partners::caps_of(s, &[a.id]).await?.remove(&a.id).unwrap_or_default();
+        Ok(PartnerAssignment::new(a, partner, None, caps))
+    }
+
+    /// Emails the invitation again with a new link (the old link stops working); at most once a minute.
+    async fn resend_invitation(&self, ctx: &Context<'_>, partner_id: ID) -> Res<MarketingPartner> {
+        let scope = authz::owner(actor(ctx))?;
+        Ok(partners::resend_invitation(services(ctx)?, &scope, ids::parse(&partner_id, "Marketing partner")?)
+            .await?
+            .into())
+    }
+
+    /// Withdraws an unanswered invitation.
+    async fn revoke_invitation(&self, ctx: &Context<'_>, partner_id: ID) -> Res<MarketingPartner> {
+        let scope = authz::owner(actor(ctx))?;
+        Ok(partners::revoke_invitation(services(ctx)?, &scope, ids::parse(&partner_id, "Marketing partner")?)
+            .await?
+            .into())
+    }
+
+    /// Pauses the partner on one campaign, or on all of them when `campaignId` is omitted.
+    async fn pause_partner(&self, ctx: &Context<'_>, partner_id: ID, campaign_id: Option<ID>) -> Res<MarketingPartner> {
+        set_paused(ctx, partner_id, campaign_id, true).await
+    }
+
+    /// Resumes the partner on one campaign, or everywhere when `campaignId` is omitted.
+    async fn resume_partner(
+        &self,
+        ctx: &Context<'_>,
+        partner_id: ID,
+        campaign_id: Option<ID>,
+    ) -> Res<MarketingPartner> {
+        set_paused(ctx, partner_id, campaign_id, false).await
+    }
+
+    /// Takes the partner off the campaign; adding the email again restores it.
+    async fn remove_partner(&self, ctx: &Context<'_>, partner_id: ID, campaign_id: ID) -> Res<bool> {
+        let scope = authz::owner(actor(ctx))?;
+        partners::remove(
+            services(ctx)?,
+            &scope,
+            ids::parse(&partner_id, "Marketing partner")?,
+            ids::parse(&campaign_id, "Campaign")?,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Registers the invited partner with the link's token, and signs it in.
+    async fn accept_invitation(&self, ctx: &Context<'_>, input: AcceptInvitationInput) -> Res<AuthPayload> {
+        let session = invitations::accept(services(ctx)?, &input.token, &input.name, &input.password).await?;
+        Ok(deliver(ctx, session))
+    }
+}
+
+async fn set_paused(ctx: &Context<'_>, partner_id: ID, campaign_id: Option<ID>, paused: bool) -> Res<MarketingPartner> {
+    let scope = authz::owner(actor(ctx))?;
+    let campaign_id = campaign_id.as_ref().map(|c| ids::parse(c, "Campaign")).transpose()?;
+    Ok(partners::set_paused(services(ctx)?, &scope, ids::parse(&partner_id, "Marketing partner")?, campaign_id, paused)
+        .await?
+        .into())
+}
