@@ -89,6 +89,132 @@ pub struct UpdateCampaign;
 )]
 pub struct ArchiveCampaign;
 
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/auth.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct AcceptInvitation;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CampaignPartners;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct FindPartner;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct AddMarketingPartner;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct UpdatePartnerCaps;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct ResendInvitation;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct RevokeInvitation;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct PausePartner;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct ResumePartner;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct RemovePartner;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct MarketingPartners;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct MarketingPartner;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct InvitationPreview;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/partners.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct MyPartnerAccount;
+
 /// An error as the server phrased it: `code` from `extensions.code`, and the input `field` it concerns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -197,3 +323,64 @@ macro_rules! campaign_data {
     )*};
 }
 campaign_data!(campaigns, campaign, create_campaign, update_campaign, archive_campaign);
+
+/// The wire name of any generated enum value (`FORM`, `DAILY`, `INVITED`, ...).
+pub fn wire<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// A cap as the pages use it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapData {
+    /// `CLICK`, `FORM` or `CALL`.
+    pub metric: String,
+    /// `GLOBAL`, `DAILY` or `MONTHLY`.
+    pub window: String,
+    pub limit: i64,
+}
+
+macro_rules! cap_data {
+    ($($m:ident),*) => {$(
+        impl From<$m::CapFields> for CapData {
+            fn from(c: $m::CapFields) -> Self {
+                Self { metric: wire(&c.metric), window: wire(&c.window), limit: c.limit }
+            }
+        }
+    )*};
+}
+cap_data!(campaign_partners, add_marketing_partner, marketing_partner, my_partner_account);
+
+/// A partner on a campaign, as the Marketing Partners tab lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerRow {
+    pub partner_id: String,
+    pub email: String,
+    pub name: Option<String>,
+    /// Effective status on this campaign: `INVITED`, `ACTIVE`, `PAUSED` or `REVOKED`.
+    pub status: String,
+    /// The partner's own status (paused everywhere shows here).
+    pub partner_status: String,
+    pub caps: Vec<CapData>,
+    pub invited_at: String,
+    pub registered_at: Option<String>,
+}
+
+macro_rules! partner_row {
+    ($($m:ident),*) => {$(
+        impl From<$m::AssignmentFields> for PartnerRow {
+            fn from(a: $m::AssignmentFields) -> Self {
+                Self {
+                    partner_id: a.partner.id,
+                    email: a.partner.email,
+                    name: a.partner.name,
+                    status: wire(&a.status),
+                    partner_status: wire(&a.partner.status),
+                    caps: a.caps.into_iter().map(CapData::from).collect(),
+                    invited_at: a.partner.invited_at,
+                    registered_at: a.partner.registered_at,
+                }
+            }
+        }
+    )*};
+}
+partner_row!(campaign_partners, add_marketing_partner);

@@ -8,6 +8,9 @@ use crate::components::Loading;
 use crate::pages::NotFound;
 use crate::pages::auth::{Login, SignUp};
 use crate::pages::campaigns::{CampaignList, EditCampaign, NewCampaign};
+use crate::pages::partners::{CampaignPartners, PartnerView, PartnersPage};
+use crate::pages::portal::PartnerHome;
+use crate::pages::register::Register;
 use crate::session::{Session, State, use_session};
 
 #[component]
@@ -18,7 +21,12 @@ pub fn App() -> impl IntoView {
             <a class="skip" href="#main">"Skip to content"</a>
             <Header />
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=|| view! { <Redirect path="/campaigns" /> } />
+                <Route path=path!("/") view=Home />
+                <Route path=path!("/register") view=Register />
+                <Route path=path!("/portal") view=|| view! { <PartnerOnly><PartnerHome /></PartnerOnly> } />
+                <Route path=path!("/partners") view=|| view! { <OwnerOnly><PartnersPage /></OwnerOnly> } />
+                <Route path=path!("/partners/:id") view=|| view! { <OwnerOnly><PartnerView /></OwnerOnly> } />
+                <Route path=path!("/campaigns/:id/partners") view=|| view! { <OwnerOnly><CampaignPartners /></OwnerOnly> } />
                 <Route path=path!("/login") view=Login />
                 <Route path=path!("/signup") view=SignUp />
                 <Route path=path!("/campaigns") view=|| view! { <OwnerOnly><CampaignList /></OwnerOnly> } />
@@ -45,7 +53,11 @@ fn Header() -> impl IntoView {
             <A href="/" attr:class="brand">"Partnerdesk"</A>
             <Show when=move || session.user().is_some()>
                 <nav aria-label="Main">
-                    <A href="/campaigns">"Campaigns"</A>
+                    {move || if session.user().is_some_and(|u| u.is_owner) {
+                        view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A> }.into_any()
+                    } else {
+                        view! { <A href="/portal">"My campaigns"</A> }.into_any()
+                    }}
                 </nav>
                 <div class="who">
                     <span class="muted">{move || session.user().map(|u| format!("{} · {}", u.email, u.organization))}</span>
@@ -53,6 +65,34 @@ fn Header() -> impl IntoView {
                 </div>
             </Show>
         </header>
+    }
+}
+
+/// `/`: the owner's campaigns, the partner's portal, or the login page.
+#[component]
+fn Home() -> impl IntoView {
+    let session = use_session();
+    move || match session.state.get() {
+        State::Checking => view! { <main class="page" id="main"><Loading what="your session" /></main> }.into_any(),
+        State::SignedOut => view! { <Redirect path="/login" /> }.into_any(),
+        State::SignedIn(a) if a.user.is_owner => view! { <Redirect path="/campaigns" /> }.into_any(),
+        State::SignedIn(_) => view! { <Redirect path="/portal" /> }.into_any(),
+    }
+}
+
+/// Partner pages: the same checks, keeping owners out.
+#[component]
+fn PartnerOnly(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    move || match session.state.get() {
+        State::Checking => view! { <main class="page" id="main"><Loading what="your session" /></main> }.into_any(),
+        State::SignedOut => {
+            let next = location.pathname.get_untracked();
+            view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
+        }
+        State::SignedIn(a) if a.user.is_owner => view! { <Redirect path="/campaigns" /> }.into_any(),
+        State::SignedIn(_) => children().into_any(),
     }
 }
 
@@ -67,13 +107,7 @@ fn OwnerOnly(children: ChildrenFn) -> impl IntoView {
             let next = location.pathname.get_untracked();
             view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
         }
-        State::SignedIn(a) if !a.user.is_owner => view! {
-            <main class="page narrow" id="main">
-                <h1>"This page is for campaign owners"</h1>
-                <p>"You are signed in as a marketing partner."</p>
-            </main>
-        }
-        .into_any(),
+        State::SignedIn(a) if !a.user.is_owner => view! { <Redirect path="/portal" /> }.into_any(),
         State::SignedIn(_) => children().into_any(),
     }
 }

@@ -80,3 +80,79 @@ pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
 pub fn field_error(error: RwSignal<Option<ApiError>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
 }
+
+/// A dialog: Esc closes it, Tab stays inside it, focus starts on its first field or button.
+#[component]
+pub fn Modal(
+    title: String,
+    #[prop(into)] on_close: Callback<()>,
+    children: Children,
+    #[prop(optional)] wide: bool,
+) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let panel = NodeRef::<leptos::html::Div>::new();
+    let focusables = move || -> Vec<web_sys::HtmlElement> {
+        let Some(el) = panel.get_untracked() else { return Vec::new() };
+        let Ok(list) = el.query_selector_all("input, select, textarea, button, a[href]") else { return Vec::new() };
+        (0..list.length())
+            .filter_map(|i| list.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+            .filter(|e| !e.has_attribute("disabled"))
+            .collect()
+    };
+    Effect::new(move |_| {
+        if panel.get().is_some() {
+            if let Some(first) = focusables().first() {
+                let _ = first.focus();
+            }
+        }
+    });
+    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            on_close.run(());
+        }
+        "Tab" => {
+            let items = focusables();
+            let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+            let active = web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element());
+            let at = |e: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a.is_same_node(Some(e)));
+            if ev.shift_key() && at(first) {
+                ev.prevent_default();
+                let _ = last.focus();
+            } else if !ev.shift_key() && at(last) {
+                ev.prevent_default();
+                let _ = first.focus();
+            }
+        }
+        _ => {}
+    };
+    let title_id = "modal-title";
+    view! {
+        <div class="backdrop" on:keydown=on_key>
+            <div class="modal" class:wide=wide role="dialog" aria-modal="true" aria-labelledby=title_id node_ref=panel>
+                <h2 id=title_id>{title}</h2>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// Asks before something that cannot be undone lightly. The safe choice comes first.
+#[component]
+pub fn ConfirmDialog(
+    title: String,
+    text: String,
+    confirm: String,
+    #[prop(into)] on_confirm: Callback<()>,
+    #[prop(into)] on_cancel: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <Modal title=title on_close=on_cancel>
+            <p>{text}</p>
+            <div class="actions">
+                <button on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button class="danger" on:click=move |_| on_confirm.run(())>{confirm}</button>
+            </div>
+        </Modal>
+    }
+}

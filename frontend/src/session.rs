@@ -59,7 +59,7 @@ macro_rules! session_fields {
         }
     )*};
 }
-session_fields!(sign_up, login, refresh_session);
+session_fields!(sign_up, login, refresh_session, accept_invitation);
 
 impl Session {
     pub fn provide() -> Self {

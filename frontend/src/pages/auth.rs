@@ -19,7 +19,7 @@ fn next_page() -> String {
         .read_untracked()
         .get("next")
         .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/campaigns".into())
+        .unwrap_or_else(|| "/".into())
 }
 
 #[component]
@@ -57,7 +57,7 @@ pub fn Login() -> impl IntoView {
 
     view! {
         <Show when=signed_in>
-            <Redirect path="/campaigns" />
+            <Redirect path="/" />
         </Show>
         <main class="page auth" id="main">
             <form class="card" on:submit=submit novalidate>
@@ -114,7 +114,7 @@ pub fn SignUp() -> impl IntoView {
 
     view! {
         <Show when=signed_in>
-            <Redirect path="/campaigns" />
+            <Redirect path="/" />
         </Show>
         <main class="page auth" id="main">
             <form class="card" on:submit=submit novalidate>

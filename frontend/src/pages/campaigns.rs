@@ -4,7 +4,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::{self, ApiError};
-use crate::components::{ErrorBanner, Field, Loading, field_error};
+use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, field_error};
+use crate::pages::partners::CampaignTabs;
 use crate::session::use_session;
 use crate::time_zones;
 
@@ -340,7 +341,7 @@ pub fn EditCampaign() -> impl IntoView {
         });
     };
 
-    let archive = move |_| {
+    let archive = move || {
         confirming.set(false);
         busy.set(true);
         spawn_local(async move {
@@ -363,6 +364,7 @@ pub fn EditCampaign() -> impl IntoView {
     view! {
         <main class="page narrow" id="main">
             <p class="crumbs"><A href="/campaigns">"Campaigns"</A>" / "{move || loaded.get().map(|c| c.name).unwrap_or_default()}</p>
+            <CampaignTabs id=Signal::derive(id) active="overview" />
             <Transition fallback=|| view! { <Loading what="the campaign" /> }>
                 {move || campaign.get().map(|res| match res {
                     Err(e) => view! {
@@ -397,43 +399,15 @@ pub fn EditCampaign() -> impl IntoView {
                 })}
             </Transition>
             <Show when=move || confirming.get()>
-                <ConfirmArchive on_confirm=archive on_cancel=move |_| confirming.set(false) />
+                <ConfirmDialog
+                    title="Archive this campaign?".to_owned()
+                    text="An archived campaign stops taking traffic and moves out of your active list. You can restore it later by setting its status.".to_owned()
+                    confirm="Archive campaign".to_owned()
+                    on_confirm=archive
+                    on_cancel=move || confirming.set(false)
+                />
             </Show>
         </main>
-    }
-}
-
-/// A modal that asks before archiving. Esc or "Keep it" cancels; focus starts on the safe choice.
-#[component]
-fn ConfirmArchive(
-    on_confirm: impl Fn(leptos::ev::MouseEvent) + 'static,
-    on_cancel: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
-) -> impl IntoView {
-    let keep = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(b) = keep.get() {
-            let _ = b.focus();
-        }
-    });
-    let cancel_click = on_cancel.clone();
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            if let Some(b) = keep.get_untracked() {
-                b.click();
-            }
-        }
-    };
-    view! {
-        <div class="backdrop" on:keydown=on_key>
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="archive-title" aria-describedby="archive-text">
-                <h2 id="archive-title">"Archive this campaign?"</h2>
-                <p id="archive-text">"An archived campaign stops taking traffic and moves out of your active list. You can restore it later by setting its status."</p>
-                <div class="actions">
-                    <button class="danger" on:click=on_confirm>"Archive campaign"</button>
-                    <button node_ref=keep on:click=cancel_click>"Keep it"</button>
-                </div>
-            </div>
-        </div>
     }
 }
 

@@ -1,5 +1,8 @@
 pub mod auth;
 pub mod campaigns;
+pub mod partners;
+pub mod portal;
+pub mod register;
 
 use leptos::prelude::*;
 use leptos_router::components::A;

@@ -1,0 +1,131 @@
+// The seed flow: the owner invites a marketing partner with a daily form cap; the email arrives at a real SMTP
+// server; its link registers the partner, who then sees the campaign and its cap.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startServer, startBrowser, shot, artifacts } from "../harness.mjs";
+import { startSmtp, htmlPart } from "../smtp.mjs";
+
+let server, browser, smtp;
+before(async () => {
+  smtp = await startSmtp();
+  server = await startServer({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_FROM: "Partnerdesk <invites@partnerdesk.test>" });
+  browser = await startBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await smtp?.close();
+});
+
+test("an owner invites a partner, who registers from the email and sees its campaign and cap", async () => {
+  const owner = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  const errors = [];
+  owner.on("pageerror", (e) => errors.push(e.message));
+  await owner.goto(server.url + "/signup");
+  await owner.getByLabel("Organization name").fill("Acme Leads");
+  await owner.getByLabel("Email").fill("owner@acme.test");
+  await owner.getByLabel("Password").fill("correct horse battery staple");
+  await owner.getByRole("button", { name: "Sign up" }).click();
+  await owner.getByRole("heading", { name: "No campaigns yet" }).waitFor();
+  await owner.getByRole("link", { name: "New campaign" }).first().click();
+  await owner.getByLabel("Name").fill("Solar NY");
+  await owner.getByLabel("Time zone").selectOption("America/New_York");
+  await owner.getByLabel("Landing page URL").fill("https://example.com/solar");
+  await owner.getByLabel("Payout per form").fill("12.50");
+  await owner.getByRole("button", { name: "Create campaign" }).click();
+  await owner.getByText("Campaign created.").waitFor();
+
+  await owner.getByRole("navigation", { name: "Campaign" }).getByRole("link", { name: "Marketing Partners" }).click();
+  await owner.getByRole("heading", { name: "No marketing partners yet" }).waitFor();
+  await shot(owner, "10-partners-tab-empty");
+
+  await owner.getByRole("button", { name: "Add Marketing Partner" }).click();
+  const dialog = owner.getByRole("dialog", { name: "Add Marketing Partner" });
+  await dialog.waitFor();
+  // Focus starts inside the dialog, on the email field.
+  assert.equal(await owner.evaluate(() => document.activeElement?.id), "email");
+  await dialog.getByLabel("Partner's email").fill("not-an-email");
+  await dialog.getByRole("button", { name: "Next" }).click();
+  await dialog.locator("#email-error").waitFor();
+  await dialog.getByLabel("Partner's email").fill("pat@partner.test");
+  await shot(owner, "11-add-partner-step1");
+  await dialog.getByRole("button", { name: "Next" }).click();
+  await dialog.getByText("America/New_York").waitFor();
+  await dialog.getByLabel("Daily forms cap").fill("50");
+  // Back keeps what was typed.
+  await dialog.getByRole("button", { name: "Back" }).click();
+  assert.equal(await dialog.getByLabel("Partner's email").inputValue(), "pat@partner.test");
+  await dialog.getByRole("button", { name: "Next" }).click();
+  assert.equal(await dialog.getByLabel("Daily forms cap").inputValue(), "50");
+  await shot(owner, "12-add-partner-step2-caps");
+  await dialog.getByRole("button", { name: "Submit" }).click();
+  await owner.getByText("Invitation sent to pat@partner.test.").waitFor();
+  const row = owner.getByRole("row").filter({ hasText: "pat@partner.test" });
+  await row.getByText("Forms: 50 / day").waitFor();
+  await row.getByText("Invited").waitFor();
+  await shot(owner, "13-partners-tab-invited");
+
+  // The email, as the partner receives it.
+  const email = await smtp.waitFor(/pat@partner\.test/);
+  assert.match(email, /Subject: Acme Leads invites you to Partnerdesk/);
+  assert.match(email, /owner@acme\.test/);
+  assert.match(email, /Solar NY/);
+  const link = email.match(/https?:\/\/[^\s"<]+\/register\?token=pdi_[A-Za-z0-9_-]+/)[0];
+  assert.ok(link.startsWith(server.url), link);
+  const html = htmlPart(email);
+  writeFileSync(join(artifacts, "14-invitation-email.html"), html);
+  const mailView = await (await browser.newContext({ viewport: { width: 700, height: 640 } })).newPage();
+  await mailView.setContent(html);
+  await shot(mailView, "14-invitation-email");
+
+  // Before registering, the partner cannot log in.
+  const partner = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  partner.on("pageerror", (e) => errors.push(e.message));
+  await partner.goto(server.url + "/login");
+  await partner.getByLabel("Email").fill("pat@partner.test");
+  await partner.getByLabel("Password").fill("correct horse battery staple");
+  await partner.getByRole("button", { name: "Log in" }).click();
+  await partner.getByRole("alert").filter({ hasText: "Wrong email or password." }).waitFor();
+
+  await partner.goto(link);
+  await partner.getByRole("heading", { name: "Join Acme Leads on Partnerdesk" }).waitFor();
+  await partner.getByText("Solar NY").waitFor();
+  await partner.getByText("pat@partner.test").waitFor();
+  await shot(partner, "15-register");
+  await partner.getByLabel("Your name or company").fill("Pat Partner");
+  await partner.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
+  await partner.getByLabel("Confirm password").fill("correct horse battery staple");
+  await partner.getByRole("button", { name: "Create account" }).click();
+
+  await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
+  const card = partner.locator(".campaign-card").filter({ hasText: "Solar NY" });
+  await card.getByText("Forms: 50 / day, America/New_York").waitFor();
+  await card.getByText("12.50 USD").waitFor();
+  await shot(partner, "16-partner-home");
+
+  // Partners never reach owner pages.
+  await partner.goto(server.url + "/campaigns");
+  await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
+
+  // The owner sees the registration.
+  await owner.reload();
+  await owner.getByRole("row").filter({ hasText: "pat@partner.test" }).getByText("Active").waitFor();
+  await owner.getByRole("link", { name: "pat@partner.test" }).click();
+  await owner.getByRole("heading", { name: "Pat Partner" }).waitFor();
+  await owner.getByText("Delivered").waitFor();
+  await shot(owner, "17-partner-single-view");
+  await owner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Partners" }).click();
+  await owner.getByRole("heading", { name: "Marketing partners" }).waitFor();
+  await owner.getByRole("row").filter({ hasText: "Pat Partner" }).waitFor();
+  await shot(owner, "18-partners-page");
+
+  await partner.getByRole("button", { name: "Log out" }).click();
+  await partner.getByRole("heading", { name: "Log in to Partnerdesk" }).waitFor();
+  // The link worked once.
+  await partner.goto(link);
+  await partner.getByRole("heading", { name: "This invitation was already used" }).waitFor();
+
+  assert.deepEqual(errors, []);
+});
