@@ -4,8 +4,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# One build directory outside the clone, so a fresh clone (CI) reuses compiled dependencies.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/partnerdesk/target}"
+# Build output lives outside the clone (kept across runs), one directory per checkout: cargo judges freshness by file
+# times, so two checkouts sharing one target directory could run each other's stale code.
+CACHE="$HOME/.cache/partnerdesk/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_accounts;
 mod m20261125_000002_campaigns;
 mod m20261125_000003_partners;
+mod m20261125_000004_traffic;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_campaigns::Migration),
             Box::new(m20261125_000003_partners::Migration),
+            Box::new(m20261125_000004_traffic::Migration),
         ]
     }
 }

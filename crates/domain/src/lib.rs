@@ -7,6 +7,7 @@ mod clock;
 mod email;
 mod money;
 mod text;
+pub mod windows;
 
 pub use clock::Clock;
 pub use email::Email;

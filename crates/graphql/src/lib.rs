@@ -6,6 +6,7 @@ mod ids;
 mod mutation;
 mod partners;
 mod query;
+mod traffic;
 mod types;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -14,10 +15,10 @@ use partnerdesk_services::Services;
 pub use partnerdesk_services::authz::Actor;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::BaseQuery, partners::PartnerQuery);
+pub struct QueryRoot(query::BaseQuery, partners::PartnerQuery, traffic::TrafficQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(mutation::BaseMutation, partners::PartnerMutation);
+pub struct MutationRoot(mutation::BaseMutation, partners::PartnerMutation, traffic::TrafficMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -191,20 +191,36 @@ pub struct PartnerAssignment {
     #[graphql(skip)]
     campaign_row: Option<campaign::Model>,
     #[graphql(skip)]
-    campaign_id: uuid::Uuid,
+    row: Assignment,
+    #[graphql(skip)]
+    cap_rows: Vec<cap::Model>,
 }
 
 impl PartnerAssignment {
-    fn new(a: Assignment, partner: Partner, campaign_row: Option<campaign::Model>, caps: Vec<cap::Model>) -> Self {
+    pub(crate) fn new(
+        a: Assignment,
+        partner: Partner,
+        campaign_row: Option<campaign::Model>,
+        caps: Vec<cap::Model>,
+    ) -> Self {
         Self {
             id: ids::id(a.id),
             status: partners::effective_status(&partner, &a).into(),
-            caps: caps.into_iter().map(Cap::from).collect(),
+            caps: caps.iter().cloned().map(Cap::from).collect(),
             added_at: a.created_at,
             partner,
             campaign_row,
-            campaign_id: a.campaign_id,
+            row: a,
+            cap_rows: caps,
         }
+    }
+
+    async fn campaign_model(&self, ctx: &Context<'_>) -> Res<campaign::Model> {
+        if let Some(c) = &self.campaign_row {
+            return Ok(c.clone());
+        }
+        let scope = authz::owner(actor(ctx))?;
+        Ok(partnerdesk_services::campaigns::get(services(ctx)?, &scope, self.row.campaign_id).await?)
     }
 }
 
@@ -215,11 +231,18 @@ impl PartnerAssignment {
     }
 
     async fn campaign(&self, ctx: &Context<'_>) -> Res<Campaign> {
-        if let Some(c) = &self.campaign_row {
-            return Ok(c.clone().into());
-        }
-        let scope = authz::owner(actor(ctx))?;
-        Ok(partnerdesk_services::campaigns::get(services(ctx)?, &scope, self.campaign_id).await?.into())
+        Ok(self.campaign_model(ctx).await?.into())
+    }
+
+    /// The partner's tracking link for this campaign.
+    async fn tracking_url(&self, ctx: &Context<'_>) -> Res<Option<String>> {
+        Ok(crate::traffic::tracking_url(services(ctx)?, &self.row))
+    }
+
+    /// How much of each cap is used in its current window.
+    async fn cap_usage(&self, ctx: &Context<'_>) -> Res<Vec<crate::traffic::CapUsage>> {
+        let tz = self.campaign_model(ctx).await?.time_zone;
+        crate::traffic::cap_usage(services(ctx)?, &self.cap_rows, &tz).await
     }
 }
 
@@ -331,6 +354,9 @@ pub struct InvitationPreview {
 /// A campaign as the partner sees it: its payouts, its caps in the campaign's time zone, its status.
 #[derive(SimpleObject)]
 pub struct AssignedCampaign {
+    /// Send clicks here; add sub1..sub5 query parameters to tag them.
+    pub tracking_url: Option<String>,
+    pub cap_usage: Vec<crate::traffic::CapUsage>,
     pub id: ID,
     pub name: String,
     pub status: PartnerStatus,
@@ -443,17 +469,24 @@ impl PartnerQuery {
     /// The signed-in partner's account and its campaigns with payouts and caps.
     async fn my_partner_account(&self, ctx: &Context<'_>) -> Res<PartnerAccount> {
         let scope = authz::partner(actor(ctx))?;
-        let portal = invitations::portal(services(ctx)?, &scope).await?;
+        let s = services(ctx)?;
+        let portal = invitations::portal(s, &scope).await?;
         let status = portal.partner.status.into();
+        let mut campaigns = Vec::with_capacity(portal.campaigns.len());
+        for (a, c, caps) in portal.campaigns {
+            let cap_usage = crate::traffic::cap_usage(s, &caps, &c.time_zone).await?;
+            campaigns.push((a, c, caps, cap_usage));
+        }
         Ok(PartnerAccount {
             organization_name: portal.organization_name,
             email: portal.partner.email.clone(),
             name: portal.partner.name.clone(),
             status,
-            campaigns: portal
-                .campaigns
+            campaigns: campaigns
                 .into_iter()
-                .map(|(a, c, caps)| AssignedCampaign {
+                .map(|(a, c, caps, cap_usage)| AssignedCampaign {
+                    tracking_url: crate::traffic::tracking_url(s, &a),
+                    cap_usage,
                     id: ids::id(c.id),
                     name: c.name,
                     status: partners::effective_status(&portal.partner, &a).into(),

@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>, body_
         .app_data(web::PayloadConfig::new(body_limit))
         .route("/health", web::get().to(health))
         .route("/ready", web::get().to(ready))
+        .configure(crate::rest::configure)
         .service(
             web::resource("/graphql")
                 .route(web::post().to(graphql))

@@ -2,6 +2,7 @@
 
 pub mod config;
 mod http;
+mod rest;
 mod spa;
 pub mod startup;
 pub mod telemetry;

@@ -30,6 +30,19 @@ pub struct AppState {
     pub secure_cookies: bool,
 }
 
+/// Hourly chores: forget idempotency keys older than 48 hours.
+async fn housekeeping(s: Services) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match partnerdesk_services::leads::forget_old_idempotency_keys(&s).await {
+            Ok(n) if n > 0 => tracing::info!(forgotten = n, "old idempotency keys removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping"),
+        }
+    }
+}
+
 impl Application {
     /// Connects, applies pending migrations and binds `LISTEN_ADDR` (port 0 picks a free port).
     pub async fn build(config: &Config, clock: Clock) -> anyhow::Result<Self> {
@@ -57,6 +70,7 @@ impl Application {
         )?;
         let relay = RelaySettings { poll: config.outbox_poll, retry_base: config.mail_retry_base };
         tokio::spawn(outbox::run_relay(services.clone(), mailer, relay));
+        tokio::spawn(housekeeping(services.clone()));
         let state = web::Data::new(AppState {
             schema: partnerdesk_graphql::build_schema(services.clone()),
             services,

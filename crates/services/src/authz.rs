@@ -82,6 +82,14 @@ pub fn partner(actor: &Actor) -> Result<PartnerScope> {
     }
 }
 
+/// An owner's API key acts as its owner (deciding on leads over REST); a partner's key is not an owner's.
+pub fn owner_key(holder: &crate::api_keys::KeyHolder) -> Result<OwnerScope> {
+    match holder.partner_id {
+        None => Ok(OwnerScope { organization_id: holder.organization_id, user_id: holder.user_id }),
+        Some(_) => Err(Error::Forbidden),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,14 @@ pub enum Error {
     Conflict { field: Option<String>, message: String },
     #[error("Too many failed attempts. Try again in {} minute(s).", ((retry_after_secs + 59) / 60).max(1))]
     RateLimited { retry_after_secs: i64 },
+    /// A cap of the partner on this campaign is full for the current window.
+    #[error("The {window} {metric} cap of {limit} is reached.{}", resets_at.map(|r| format!(" It resets at {}.", r.to_rfc3339())).unwrap_or_default())]
+    CapReached {
+        metric: &'static str,
+        window: &'static str,
+        limit: i64,
+        resets_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// A refusal with its own code, e.g. `INVITATION_EXPIRED`.
     #[error("{message}")]
     Refused { code: &'static str, message: String },
@@ -43,6 +51,7 @@ impl Error {
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Refused { code, .. } => code,
+            Self::CapReached { .. } => "CAP_REACHED",
             Self::Unexpected(_) => "INTERNAL",
         }
     }

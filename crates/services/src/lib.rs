@@ -4,12 +4,16 @@
 //! tenant-owned query filters by, so another organization's rows are simply not found.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod authz;
 pub mod campaigns;
+pub mod caps;
+pub mod clicks;
 pub mod db;
 mod emails;
 mod error;
 pub mod invitations;
+pub mod leads;
 pub mod outbox;
 pub mod partners;
 mod passwords;

@@ -185,6 +185,10 @@ pub async fn add(s: &Services, scope: &OwnerScope, campaign_id: Uuid, email: &st
                 partner_id: Set(partner.id),
                 campaign_id: Set(campaign.id),
                 status: Set(AssignmentStatus::Active),
+                click_payout: Set(None),
+                form_payout: Set(None),
+                call_payout: Set(None),
+                tracking_code: Set(Some(tokens::random_code())),
                 created_at: Set(now),
                 updated_at: Set(now),
             }

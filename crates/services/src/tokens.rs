@@ -121,6 +121,12 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A tracking-link code: 128 random bits, base64url (22 characters). Public, but not guessable.
+pub fn random_code() -> String {
+    let bytes: [u8; 16] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// SHA-256 of a token, hex: what the database keeps. Tokens have 256 bits of entropy, so a fast hash suffices.
 pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -43,6 +43,14 @@ const MATRIX: &[(&str, [&str; 4])] = &[
     ("resumePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
     ("removePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
     ("acceptInvitation", [OK, OK, OK, OK]),
+    ("apiKeys", [UNAUTH, OK, OK, OK]),
+    ("createApiKey", [UNAUTH, OK, OK, OK]),
+    ("revokeApiKey", [UNAUTH, OK, "NOT_FOUND", "NOT_FOUND"]),
+    ("submitLead", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK]),
+    ("leads", [UNAUTH, OK, OK, "FORBIDDEN"]),
+    ("myLeads", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK]),
+    ("lead", [UNAUTH, OK, "NOT_FOUND", OK]),
+    ("setLeadStatus", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
 ];
@@ -59,6 +67,9 @@ struct World {
     revokable_id: String,
     removable_id: String,
     pending_token: String,
+    /// A lead A's partner sent, and an API key of owner A.
+    lead_id: String,
+    owner_key_id: String,
 }
 
 impl World {
@@ -140,6 +151,22 @@ impl World {
                 "mutation($p: ID!, $c: ID!) { removePartner(partnerId: $p, campaignId: $c) }",
                 json!({ "p": self.removable_id, "c": c }),
             ),
+            "apiKeys" => ("{ apiKeys { id } }", json!({})),
+            "createApiKey" => ("mutation { createApiKey(name: \"Key\") { key } }", json!({})),
+            "revokeApiKey" => {
+                ("mutation($id: ID!) { revokeApiKey(id: $id) { id } }", json!({ "id": self.owner_key_id }))
+            }
+            "submitLead" => (
+                "mutation($c: ID!) { submitLead(input: { campaignId: $c, type: FORM, fields: { name: \"Ann\" } }) { id status } }",
+                json!({ "c": c }),
+            ),
+            "leads" => ("{ leads { totalCount } }", json!({})),
+            "myLeads" => ("{ myLeads { totalCount } }", json!({})),
+            "lead" => ("query($id: ID!) { lead(id: $id) { status } }", json!({ "id": self.lead_id })),
+            "setLeadStatus" => (
+                "mutation($id: ID!) { setLeadStatus(ids: [$id], status: APPROVED) { status } }",
+                json!({ "id": self.lead_id }),
+            ),
             "acceptInvitation" => {
                 let email = format!("accept{n}@example.com");
                 self.app.gql(Some(&self.a.access_token), ADD, json!({ "c": c, "e": email })).await;
@@ -185,10 +212,33 @@ async fn every_operation_as_every_role(db: Db) {
     let pending_token = app.invitation_token("pending@example.com").await;
     let revokable_id = add_partner(&app, &a, &campaign_a, "revokable@example.com").await;
     let removable_id = add_partner(&app, &a, &campaign_a, "removable@example.com").await;
+    let lead = app
+        .gql(
+            Some(&partner.access_token),
+            "mutation($c: ID!) { submitLead(input: { campaignId: $c, type: FORM }) { id } }",
+            json!({ "c": campaign_a }),
+        )
+        .await;
+    let lead_id = lead["data"]["submitLead"]["id"].as_str().unwrap_or_else(|| panic!("{lead}")).to_owned();
+    let key =
+        app.gql(Some(&a.access_token), "mutation { createApiKey(name: \"A\") { apiKey { id } } }", json!({})).await;
+    let owner_key_id = key["data"]["createApiKey"]["apiKey"]["id"].as_str().unwrap().to_owned();
     // A resend is allowed once a minute.
     app.clock.advance(chrono::Duration::minutes(2));
-    let world =
-        World { app, a, b, partner, campaign_a, partner_id, pending_id, revokable_id, removable_id, pending_token };
+    let world = World {
+        app,
+        a,
+        b,
+        partner,
+        campaign_a,
+        partner_id,
+        pending_id,
+        revokable_id,
+        removable_id,
+        pending_token,
+        lead_id,
+        owner_key_id,
+    };
 
     let mut n = 0;
     for (op, expected) in MATRIX {

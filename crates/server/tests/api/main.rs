@@ -12,3 +12,4 @@ mod cli;
 mod http;
 mod partners;
 mod smtp;
+mod traffic;

@@ -22,6 +22,12 @@ pub struct Model {
     pub partner_id: Uuid,
     pub campaign_id: Uuid,
     pub status: Status,
+    /// Payout overrides for this partner, in 1/10,000 units; `None`: the campaign's.
+    pub click_payout: Option<i64>,
+    pub form_payout: Option<i64>,
+    pub call_payout: Option<i64>,
+    /// The code of the partner's tracking link, `/c/{code}`.
+    pub tracking_code: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

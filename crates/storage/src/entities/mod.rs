@@ -1,8 +1,14 @@
+pub mod api_key;
 pub mod campaign;
 pub mod campaign_assignment;
 pub mod cap;
+pub mod cap_counter;
+pub mod click;
 pub mod email_outbox;
+pub mod idempotency_key;
 pub mod invitation;
+pub mod lead;
+pub mod lead_history;
 pub mod login_throttle;
 pub mod marketing_partner;
 pub mod organization;

@@ -1,0 +1,370 @@
+//! Traffic over GraphQL: API keys, leads (submit, decide, read), cap usage and tracking links.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use partnerdesk_domain::Money;
+use partnerdesk_services::api_keys::{self, KeyHolder};
+use partnerdesk_services::leads::{self, LeadFilter, NewLead};
+use partnerdesk_services::partners::Assignment;
+use partnerdesk_services::{Error, Services, authz, caps};
+use partnerdesk_storage::entities::{api_key, cap, lead, lead_history};
+
+use crate::error::Res;
+use crate::ids;
+use crate::partners::{CapMetric, CapWindow, TotalCount};
+use crate::query::actor;
+use crate::types::services;
+
+pub(crate) fn tracking_url(s: &Services, a: &Assignment) -> Option<String> {
+    a.tracking_code.as_ref().map(|c| format!("{}/c/{c}", s.public_url))
+}
+
+#[derive(SimpleObject)]
+pub struct CapUsage {
+    pub metric: CapMetric,
+    pub window: CapWindow,
+    pub limit: i64,
+    /// Counted in the current window.
+    pub used: i64,
+    pub remaining: i64,
+    /// When the window starts again (midnight or the 1st in the campaign's time zone); null for a global cap.
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn cap_usage(s: &Services, caps_rows: &[cap::Model], time_zone: &str) -> Res<Vec<CapUsage>> {
+    let tz = caps::time_zone(time_zone);
+    let pairs: Vec<_> = caps_rows.iter().cloned().map(|c| (c, tz)).collect();
+    Ok(caps::usage(s, &pairs)
+        .await?
+        .into_iter()
+        .map(|u| CapUsage {
+            metric: u.cap.metric.into(),
+            window: u.cap.period.into(),
+            limit: u.cap.limit_count,
+            used: u.used,
+            remaining: u.remaining(),
+            resets_at: u.resets_at,
+        })
+        .collect())
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_storage::entities::lead::Kind")]
+pub enum LeadType {
+    Form,
+    Call,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "partnerdesk_storage::entities::lead::Status")]
+pub enum LeadStatus {
+    Received,
+    Approved,
+    Rejected,
+    Converted,
+}
+
+#[derive(SimpleObject)]
+pub struct ApiKey {
+    pub id: ID,
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    /// A partner's key sends leads; an owner's decides on them over REST.
+    pub for_partner: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKey {
+    fn from(k: api_key::Model) -> Self {
+        Self {
+            id: ids::id(k.id),
+            name: k.name,
+            prefix: k.prefix,
+            for_partner: k.partner_id.is_some(),
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CreatedApiKey {
+    pub api_key: ApiKey,
+    /// The key itself: shown this once, never again.
+    pub key: String,
+}
+
+#[derive(SimpleObject)]
+pub struct LeadEvent {
+    pub from_status: Option<LeadStatus>,
+    pub to_status: LeadStatus,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl From<lead_history::Model> for LeadEvent {
+    fn from(e: lead_history::Model) -> Self {
+        Self {
+            from_status: e.from_status.map(Into::into),
+            to_status: e.to_status.into(),
+            reason: e.reason,
+            at: e.created_at,
+        }
+    }
+}
+
+/// A lead, with its status and, when rejected, the reason.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Lead {
+    pub id: ID,
+    pub campaign_id: ID,
+    pub partner_id: ID,
+    #[graphql(name = "type")]
+    pub kind: LeadType,
+    pub status: LeadStatus,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    pub external_id: Option<String>,
+    pub click_id: Option<ID>,
+    pub sub_ids: Vec<Option<String>>,
+    pub fields: Json<serde_json::Value>,
+    pub caller_number: Option<String>,
+    pub duration_seconds: Option<i32>,
+    /// Fixed when received, in the campaign's currency.
+    pub payout: rust_decimal::Decimal,
+    /// What it earns the partner now: the payout once approved, else 0.
+    pub earned: rust_decimal::Decimal,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    organization_id: uuid::Uuid,
+    #[graphql(skip)]
+    partner_uuid: uuid::Uuid,
+    #[graphql(skip)]
+    history: Option<Vec<lead_history::Model>>,
+}
+
+impl From<lead::Model> for Lead {
+    fn from(l: lead::Model) -> Self {
+        Self {
+            id: ids::id(l.id),
+            campaign_id: ids::id(l.campaign_id),
+            partner_id: ids::id(l.partner_id),
+            kind: l.kind.into(),
+            status: l.status.into(),
+            reason: l.reason.clone(),
+            external_id: l.external_id.clone(),
+            click_id: l.click_id.map(ids::id),
+            sub_ids: vec![l.sub1.clone(), l.sub2.clone(), l.sub3.clone(), l.sub4.clone(), l.sub5.clone()],
+            fields: Json(serde_json::from_str(&l.fields).unwrap_or_default()),
+            caller_number: l.caller_number.clone(),
+            duration_seconds: l.duration_seconds,
+            payout: Money::from_units(l.payout).amount(),
+            earned: Money::from_units(leads::earned(&l)).amount(),
+            created_at: l.created_at,
+            updated_at: l.updated_at,
+            organization_id: l.organization_id,
+            partner_uuid: l.partner_id,
+            history: None,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Lead {
+    /// Every status change, oldest first (the first is its receipt).
+    async fn history(&self, ctx: &Context<'_>) -> Res<Vec<LeadEvent>> {
+        if let Some(h) = &self.history {
+            return Ok(h.iter().cloned().map(LeadEvent::from).collect());
+        }
+        let id = ids::parse(&self.id, "Lead")?;
+        let (_, h) = leads::get(services(ctx)?, self.organization_id, Some(self.partner_uuid), id).await?;
+        Ok(h.into_iter().map(LeadEvent::from).collect())
+    }
+}
+
+#[derive(InputObject)]
+pub struct SubmitLeadInput {
+    pub campaign_id: ID,
+    #[graphql(name = "type")]
+    pub kind: LeadType,
+    pub external_id: Option<String>,
+    pub click_id: Option<ID>,
+    /// `{"sub1": "..", .., "sub5": ".."}`
+    pub sub_ids: Option<Json<serde_json::Map<String, serde_json::Value>>>,
+    /// The form's fields: strings, numbers, booleans.
+    pub fields: Option<Json<serde_json::Map<String, serde_json::Value>>>,
+    /// Calls: the caller's number, e.g. +12125550123.
+    pub caller_number: Option<String>,
+    /// Calls: the call's length.
+    pub duration_seconds: Option<i64>,
+}
+
+#[derive(InputObject, Default)]
+pub struct LeadFilterInput {
+    pub campaign_id: Option<ID>,
+    pub partner_id: Option<ID>,
+    pub status: Option<LeadStatus>,
+    #[graphql(name = "type")]
+    pub kind: Option<LeadType>,
+    /// Received at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+fn filter(f: LeadFilterInput) -> Res<LeadFilter> {
+    Ok(LeadFilter {
+        campaign_id: f.campaign_id.as_ref().map(|c| ids::parse(c, "Campaign")).transpose()?,
+        partner_id: f.partner_id.as_ref().map(|p| ids::parse(p, "Marketing partner")).transpose()?,
+        status: f.status.map(Into::into),
+        kind: f.kind.map(Into::into),
+        from: f.from,
+        to: f.to,
+    })
+}
+
+fn connection(
+    page: partnerdesk_services::campaigns::Page<lead::Model>,
+    after: bool,
+) -> Connection<String, Lead, TotalCount> {
+    let mut conn =
+        Connection::with_additional_fields(after, page.has_next_page, TotalCount { total_count: page.total_count });
+    conn.edges.extend(page.items.into_iter().map(|l| Edge::new(ids::cursor(l.id), Lead::from(l))));
+    conn
+}
+
+fn page_args(first: Option<i32>, after: Option<&str>) -> Res<(u64, Option<uuid::Uuid>)> {
+    let after = after.map(ids::parse_cursor).transpose()?;
+    Ok((u64::try_from(first.unwrap_or(20)).unwrap_or(0), after))
+}
+
+#[derive(Default)]
+pub struct TrafficQuery;
+
+#[Object]
+impl TrafficQuery {
+    /// Your API keys (owner or partner), newest first.
+    async fn api_keys(&self, ctx: &Context<'_>) -> Res<Vec<ApiKey>> {
+        let p = authz::signed_in(actor(ctx))?;
+        Ok(api_keys::list(services(ctx)?, &p).await?.into_iter().map(ApiKey::from).collect())
+    }
+
+    /// Your organization's leads, newest first.
+    async fn leads(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: LeadFilterInput,
+        #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Res<Connection<String, Lead, TotalCount>> {
+        let scope = authz::owner(actor(ctx))?;
+        let (first, after_id) = page_args(first, after.as_deref())?;
+        let page = leads::for_owner(services(ctx)?, &scope, self::filter(filter)?, first, after_id).await?;
+        Ok(connection(page, after_id.is_some()))
+    }
+
+    /// The signed-in partner's own leads, newest first.
+    async fn my_leads(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: LeadFilterInput,
+        #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Res<Connection<String, Lead, TotalCount>> {
+        let scope = authz::partner(actor(ctx))?;
+        let (first, after_id) = page_args(first, after.as_deref())?;
+        let page = leads::for_partner(services(ctx)?, &scope, self::filter(filter)?, first, after_id).await?;
+        Ok(connection(page, after_id.is_some()))
+    }
+
+    /// One lead with its history: an owner's organization's, or a partner's own.
+    async fn lead(&self, ctx: &Context<'_>, id: ID) -> Res<Lead> {
+        let s = services(ctx)?;
+        let id = ids::parse(&id, "Lead")?;
+        let (l, h) = match authz::owner(actor(ctx)) {
+            Ok(scope) => leads::get(s, scope.organization_id(), None, id).await?,
+            Err(Error::Forbidden) => {
+                let scope = authz::partner(actor(ctx))?;
+                let partner = leads::partner_of(s, &scope).await?;
+                leads::get(s, scope.organization_id(), Some(partner.id), id).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Lead { history: Some(h), ..Lead::from(l) })
+    }
+}
+
+#[derive(Default)]
+pub struct TrafficMutation;
+
+#[Object]
+impl TrafficMutation {
+    /// A new API key for the signed-in user: a partner's sends leads, an owner's decides on them over REST.
+    async fn create_api_key(&self, ctx: &Context<'_>, name: String) -> Res<CreatedApiKey> {
+        let p = authz::signed_in(actor(ctx))?;
+        let (k, key) = api_keys::create(services(ctx)?, &p, &name).await?;
+        Ok(CreatedApiKey { api_key: k.into(), key })
+    }
+
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Res<ApiKey> {
+        let p = authz::signed_in(actor(ctx))?;
+        Ok(api_keys::revoke(services(ctx)?, &p, ids::parse(&id, "API key")?).await?.into())
+    }
+
+    /// Sends a lead as the signed-in partner, like `POST /v1/leads`.
+    async fn submit_lead(&self, ctx: &Context<'_>, input: SubmitLeadInput) -> Res<Lead> {
+        let scope = authz::partner(actor(ctx))?;
+        let s = services(ctx)?;
+        let partner = leads::partner_of(s, &scope).await?;
+        let holder = KeyHolder {
+            key_id: uuid::Uuid::nil(),
+            organization_id: scope.organization_id(),
+            user_id: scope.user_id(),
+            partner_id: Some(partner.id),
+        };
+        let sub_ids = input
+            .sub_ids
+            .map(|m| {
+                m.0.into_iter()
+                    .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let new = NewLead {
+            campaign_id: input.campaign_id.0,
+            kind: match input.kind {
+                LeadType::Form => "form",
+                LeadType::Call => "call",
+            }
+            .to_owned(),
+            external_id: input.external_id,
+            click_id: input.click_id.map(|c| c.0),
+            sub_ids,
+            fields: input.fields.map(|f| f.0).unwrap_or_default(),
+            caller_number: input.caller_number,
+            duration_seconds: input.duration_seconds,
+        };
+        Ok(leads::submit(s, &holder, new, None).await?.into())
+    }
+
+    /// Approves, rejects (with a reason the partner sees) or converts up to 500 leads, all or none.
+    async fn set_lead_status(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        status: LeadStatus,
+        reason: Option<String>,
+    ) -> Res<Vec<Lead>> {
+        let scope = authz::owner(actor(ctx))?;
+        let ids = ids.iter().map(|i| ids::parse(i, "Lead")).collect::<Result<Vec<_>, _>>()?;
+        let updated = leads::set_status(services(ctx)?, &scope, &ids, status.into(), reason.as_deref()).await?;
+        Ok(updated.into_iter().map(Lead::from).collect())
+    }
+}

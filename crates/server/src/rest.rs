@@ -1,0 +1,226 @@
+//! The HTTP API for machines: partners' lead ingestion, owners' lead decisions, and tracking-link clicks.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt as _;
+use partnerdesk_services::api_keys::{self, KeyHolder};
+use partnerdesk_services::clicks::{self, Outcome};
+use partnerdesk_services::leads::{self, Idempotency, NewLead, Status};
+use partnerdesk_services::{Error, authz};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::startup::AppState;
+
+/// Largest lead body accepted.
+pub const LEAD_BODY_LIMIT: usize = 64 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/leads", web::post().to(submit_lead))
+        .route("/v1/leads/{id}/status", web::post().to(set_status))
+        .route("/c/{code}", web::get().to(click))
+        .route("/c/{code}", web::head().to(click));
+}
+
+/// A service error as `{"error":{"code","message",..}}` with the matching HTTP status.
+pub fn error(e: Error) -> HttpResponse {
+    let status = match &e {
+        Error::Validation { .. } => StatusCode::BAD_REQUEST,
+        Error::Unauthenticated(_) | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        Error::Forbidden => StatusCode::FORBIDDEN,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Conflict { .. } => StatusCode::CONFLICT,
+        Error::RateLimited { .. } | Error::CapReached { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Refused { code, .. } if *code == "IDEMPOTENCY_CONFLICT" => StatusCode::CONFLICT,
+        Error::Refused { .. } => StatusCode::FORBIDDEN,
+        Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut body = json!({ "code": e.code(), "message": e.to_string() });
+    match &e {
+        Error::Validation { field, .. } => body["field"] = json!(field),
+        Error::CapReached { metric, window, limit, resets_at } => {
+            body["metric"] = json!(metric);
+            body["window"] = json!(window);
+            body["limit"] = json!(limit);
+            body["resetsAt"] = json!(resets_at.map(|r| r.to_rfc3339()));
+        }
+        Error::Unexpected(cause) => {
+            tracing::error!(error = %format!("{cause:#}"), "internal error");
+            body["message"] = json!("Something went wrong on our side. Try again later.");
+        }
+        _ => {}
+    }
+    HttpResponse::build(status).json(json!({ "error": body }))
+}
+
+async fn key_holder(req: &HttpRequest, state: &AppState) -> Result<KeyHolder, Error> {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(Error::Unauthenticated("Send `Authorization: Bearer <API key>`."))?;
+    api_keys::authenticate(&state.services, presented).await
+}
+
+/// Reads at most `limit` bytes of body; more is `PAYLOAD_TOO_LARGE`.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, HttpResponse> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| error(Error::validation("body", "The request body could not be read.")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(crate::http::error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!("The request body is larger than {limit} bytes."),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::validation("body", format!("The body is not valid JSON: {e}.")))
+}
+
+/// `POST /v1/leads` with a partner's API key. An `Idempotency-Key` makes retries safe: the same key and body replay
+/// the first answer; the same key with another body is `IDEMPOTENCY_CONFLICT`.
+async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let holder = match key_holder(&req, &state).await {
+        Ok(h) => h,
+        Err(e) => return error(e),
+    };
+    let body = match read_body(payload, LEAD_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let idem_key = match req.headers().get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+        None => None,
+        Some(Ok(k)) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
+        Some(_) => {
+            return error(Error::validation(
+                "Idempotency-Key",
+                "An Idempotency-Key is 1 to 255 visible ASCII characters.",
+            ));
+        }
+    };
+    let request_hash = hex::encode(Sha256::digest(&body));
+    if let Some(key) = &idem_key {
+        match replay_or_conflict(&state, &holder, key, &request_hash).await {
+            Ok(Some(resp)) => return resp,
+            Ok(None) => {}
+            Err(e) => return error(e),
+        }
+    }
+    let input = match parse_json(&body).and_then(|v| NewLead::from_json(&v)) {
+        Ok(i) => i,
+        Err(e) => return error(e),
+    };
+    let idem = idem_key.as_deref().map(|key| Idempotency { key, request_hash: request_hash.clone() });
+    match leads::submit(&state.services, &holder, input, idem).await {
+        Ok(lead) => HttpResponse::Created().json(leads::receipt(&lead)),
+        Err(Error::Refused { code: "IDEMPOTENCY_RACE", .. }) => {
+            match replay_or_conflict(&state, &holder, idem_key.as_deref().unwrap_or_default(), &request_hash).await {
+                Ok(Some(resp)) => resp,
+                Ok(None) => error(Error::Unexpected(anyhow::anyhow!("idempotency record vanished"))),
+                Err(e) => error(e),
+            }
+        }
+        Err(e) => error(e),
+    }
+}
+
+async fn replay_or_conflict(
+    state: &AppState,
+    holder: &KeyHolder,
+    key: &str,
+    hash: &str,
+) -> Result<Option<HttpResponse>, Error> {
+    let Some(stored) = leads::replay(&state.services, holder, key).await? else {
+        return Ok(None);
+    };
+    if stored.request_hash != hash {
+        return Err(Error::Refused {
+            code: "IDEMPOTENCY_CONFLICT",
+            message: "This Idempotency-Key was used with a different request body.".into(),
+        });
+    }
+    let status = StatusCode::from_u16(u16::try_from(stored.response_status).unwrap_or(200)).unwrap_or(StatusCode::OK);
+    Ok(Some(
+        HttpResponse::build(status)
+            .insert_header(("idempotent-replayed", "true"))
+            .content_type("application/json")
+            .body(stored.response_body),
+    ))
+}
+
+/// `POST /v1/leads/{id}/status` with an owner's API key: `{"status": "APPROVED" | "REJECTED" | "CONVERTED", "reason"}`.
+async fn set_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let scope = match key_holder(&req, &state).await.and_then(|h| authz::owner_key(&h)) {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
+    let body = match read_body(payload, LEAD_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let result = async {
+        let id = uuid::Uuid::parse_str(&path).map_err(|_| Error::NotFound("Lead"))?;
+        let v = parse_json(&body)?;
+        let status = match v.get("status").and_then(Value::as_str) {
+            Some("APPROVED") => Status::Approved,
+            Some("REJECTED") => Status::Rejected,
+            Some("CONVERTED") => Status::Converted,
+            _ => return Err(Error::validation("status", "status is APPROVED, REJECTED or CONVERTED.")),
+        };
+        let reason = match v.get("reason") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(r)) => Some(r.as_str()),
+            Some(_) => return Err(Error::validation("reason", "reason must be a string.")),
+        };
+        leads::set_status(&state.services, &scope, &[id], status, reason).await
+    }
+    .await;
+    match result {
+        Ok(updated) => match updated.first() {
+            Some(l) => HttpResponse::Ok()
+                .json(json!({ "id": l.id.to_string(), "status": format!("{:?}", l.status).to_uppercase() })),
+            None => error(Error::NotFound("Lead")),
+        },
+        Err(e) => error(e),
+    }
+}
+
+/// `GET /c/{code}?sub1..sub5`: records the click and redirects. `HEAD` shows where it would go, recording nothing.
+async fn click(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let subs: [Option<String>; 5] = std::array::from_fn(|i| {
+        query.get(&format!("sub{}", i + 1)).map(|v| v.chars().take(255).collect()).filter(|v: &String| !v.is_empty())
+    });
+    let record = req.method() != actix_web::http::Method::HEAD;
+    match clicks::follow(&state.services, &path, subs, record).await {
+        Ok(Outcome::Landing(url)) | Ok(Outcome::Fallback { url, .. }) => {
+            let mut resp = HttpResponse::Found();
+            match HeaderValue::from_str(&url) {
+                Ok(v) => resp
+                    .insert_header((header::LOCATION, v))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .finish(),
+                Err(_) => error(Error::Unexpected(anyhow::anyhow!("redirect URL is not a header value"))),
+            }
+        }
+        Ok(Outcome::Refused { reason, message }) => {
+            HttpResponse::TooManyRequests().json(json!({ "error": { "code": reason, "message": message } }))
+        }
+        Err(e) => error(e),
+    }
+}

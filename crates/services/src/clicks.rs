@@ -1,0 +1,105 @@
+//! Clicks on tracking links: counted against the click caps like leads, or recorded as not counted.
+
+use partnerdesk_storage::entities::campaign::{self, Status as CampaignStatus};
+use partnerdesk_storage::entities::campaign_assignment::{self, Status as AssignmentStatus};
+use partnerdesk_storage::entities::cap::Metric;
+use partnerdesk_storage::entities::click;
+use partnerdesk_storage::entities::marketing_partner::{self, Status as PartnerStatus};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::{Error, Result, Services, caps, db};
+
+/// Where a click goes.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Counted: to the landing page, with the click id appended.
+    Landing(String),
+    /// Not counted: to the fallback URL.
+    Fallback { url: String, reason: &'static str },
+    /// Not counted and no fallback URL: the visitor gets a 429.
+    Refused { reason: &'static str, message: String },
+}
+
+/// Records a click on `/c/{code}` (HEAD requests only look: `record` false) and says where it goes.
+pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record: bool) -> Result<Outcome> {
+    let assignment = campaign_assignment::Entity::find()
+        .filter(campaign_assignment::Column::TrackingCode.eq(code))
+        .one(&s.db)
+        .await?
+        .ok_or(Error::NotFound("Tracking link"))?;
+    let campaign = campaign::Entity::find_by_id(assignment.campaign_id)
+        .one(&s.db)
+        .await?
+        .ok_or(Error::NotFound("Tracking link"))?;
+    let partner = marketing_partner::Entity::find_by_id(assignment.partner_id)
+        .one(&s.db)
+        .await?
+        .ok_or(Error::NotFound("Tracking link"))?;
+    let blocked = if assignment.status == AssignmentStatus::Removed {
+        Some("REMOVED")
+    } else if assignment.status == AssignmentStatus::Paused || partner.status != PartnerStatus::Active {
+        Some("PARTNER_PAUSED")
+    } else if campaign.status != CampaignStatus::Active {
+        Some("CAMPAIGN_NOT_ACTIVE")
+    } else {
+        None
+    };
+    let now = s.clock.now();
+    let id = Uuid::now_v7();
+    let row = |counted: bool, reason: Option<&'static str>, payout: i64| click::ActiveModel {
+        id: Set(id),
+        organization_id: Set(campaign.organization_id),
+        campaign_id: Set(campaign.id),
+        partner_id: Set(partner.id),
+        assignment_id: Set(assignment.id),
+        counted: Set(counted),
+        reason: Set(reason.map(str::to_owned)),
+        payout: Set(payout),
+        sub1: Set(subs[0].clone()),
+        sub2: Set(subs[1].clone()),
+        sub3: Set(subs[2].clone()),
+        sub4: Set(subs[3].clone()),
+        sub5: Set(subs[4].clone()),
+        created_at: Set(now),
+    };
+    let not_counted = |reason: &'static str, message: String| match &campaign.fallback_url {
+        Some(url) => Outcome::Fallback { url: url.clone(), reason },
+        None => Outcome::Refused { reason, message },
+    };
+    if let Some(reason) = blocked {
+        if record {
+            row(false, Some(reason), 0).insert(&s.db).await?;
+        }
+        return Ok(not_counted(reason, "This partner cannot send traffic to this campaign right now.".into()));
+    }
+    if !record {
+        return Ok(Outcome::Landing(landing(&campaign.landing_url, id)));
+    }
+    let txn = db::begin_write(&s.db).await?;
+    let cap_rows = caps::caps_for(&txn, assignment.id, Metric::Click).await?;
+    match caps::take(&txn, &cap_rows, caps::time_zone(&campaign.time_zone), now).await {
+        Ok(()) => {
+            row(true, None, assignment.click_payout.unwrap_or(campaign.click_payout)).insert(&txn).await?;
+            txn.commit().await?;
+            Ok(Outcome::Landing(landing(&campaign.landing_url, id)))
+        }
+        Err(e @ Error::CapReached { .. }) => {
+            drop(txn);
+            row(false, Some("CAP_REACHED"), 0).insert(&s.db).await?;
+            Ok(not_counted("CAP_REACHED", e.to_string()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The landing URL with `pd_click_id` appended: the partner passes it back as `clickId` with the lead.
+fn landing(url: &str, click_id: Uuid) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            u.query_pairs_mut().append_pair("pd_click_id", &click_id.to_string());
+            u.to_string()
+        }
+        Err(_) => url.to_owned(),
+    }
+}

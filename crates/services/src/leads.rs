@@ -1,0 +1,563 @@
+//! Leads: received from partners (with exact caps), decided on by owners, read by both.
+
+use partnerdesk_storage::entities::campaign::{self, Status as CampaignStatus};
+use partnerdesk_storage::entities::campaign_assignment::{self, Status as AssignmentStatus};
+use partnerdesk_storage::entities::cap::Metric;
+pub use partnerdesk_storage::entities::lead::{Kind, Model as Lead, Status};
+use partnerdesk_storage::entities::lead_history::{self, Model as LeadEvent};
+use partnerdesk_storage::entities::marketing_partner::{self, Status as PartnerStatus};
+use partnerdesk_storage::entities::{click, idempotency_key, lead};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::{Map, Value};
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::api_keys::KeyHolder;
+use crate::authz::{OwnerScope, PartnerScope};
+use crate::campaigns::{MAX_PAGE, Page};
+use crate::{Error, Result, Services, caps, db};
+
+/// Most leads one `setLeadStatus` may change.
+pub const MAX_BATCH: usize = 500;
+const MAX_FIELDS: usize = 50;
+const MAX_FIELD_CHARS: usize = 1000;
+
+/// A lead as submitted, before validation (from JSON over HTTP or from GraphQL).
+#[derive(Debug, Default, Clone)]
+pub struct NewLead {
+    pub campaign_id: String,
+    pub kind: String,
+    pub external_id: Option<String>,
+    pub click_id: Option<String>,
+    pub sub_ids: Vec<(String, String)>,
+    pub fields: Map<String, Value>,
+    pub caller_number: Option<String>,
+    pub duration_seconds: Option<i64>,
+}
+
+fn bad(field: &str, message: impl Into<String>) -> Error {
+    Error::validation(field, message)
+}
+
+fn opt_str(obj: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad(key, format!("{key} must be a string."))),
+    }
+}
+
+impl NewLead {
+    /// Reads the JSON body of `POST /v1/leads`; wrong types are `VALIDATION` errors naming the field.
+    pub fn from_json(body: &Value) -> Result<Self> {
+        let obj = body.as_object().ok_or_else(|| bad("body", "The body must be a JSON object."))?;
+        let known =
+            ["campaignId", "type", "externalId", "clickId", "subIds", "fields", "callerNumber", "durationSeconds"];
+        if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(bad(k, format!("Unknown field {k:?}. Known fields: {}.", known.join(", "))));
+        }
+        let sub_ids = match obj.get("subIds") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    _ => Err(bad(&format!("subIds.{k}"), "A sub-id is a string.")),
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => return Err(bad("subIds", "subIds must be an object such as {\"sub1\": \"banner-a\"}.")),
+        };
+        let fields = match obj.get("fields") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(bad("fields", "fields must be an object of the form's fields.")),
+        };
+        let duration_seconds = match obj.get("durationSeconds") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                Some(v.as_i64().ok_or_else(|| bad("durationSeconds", "durationSeconds must be a whole number."))?)
+            }
+        };
+        Ok(Self {
+            campaign_id: opt_str(obj, "campaignId")?.ok_or_else(|| bad("campaignId", "campaignId is required."))?,
+            kind: opt_str(obj, "type")?.ok_or_else(|| bad("type", "type is required: \"form\" or \"call\"."))?,
+            external_id: opt_str(obj, "externalId")?,
+            click_id: opt_str(obj, "clickId")?,
+            sub_ids,
+            fields,
+            caller_number: opt_str(obj, "callerNumber")?,
+            duration_seconds,
+        })
+    }
+}
+
+struct Valid {
+    campaign_id: Uuid,
+    kind: Kind,
+    external_id: Option<String>,
+    click_id: Option<Uuid>,
+    subs: [Option<String>; 5],
+    fields: String,
+    caller_number: Option<String>,
+    duration_seconds: Option<i32>,
+}
+
+fn validate(input: NewLead) -> Result<Valid> {
+    let campaign_id =
+        Uuid::parse_str(input.campaign_id.trim()).map_err(|_| bad("campaignId", "campaignId is not a campaign id."))?;
+    let kind = match input.kind.to_ascii_lowercase().as_str() {
+        "form" => Kind::Form,
+        "call" => Kind::Call,
+        _ => return Err(bad("type", "type is \"form\" or \"call\".")),
+    };
+    let external_id = input.external_id.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    if external_id.as_ref().is_some_and(|e| e.chars().count() > 255) {
+        return Err(bad("externalId", "externalId has at most 255 characters."));
+    }
+    let click_id = input
+        .click_id
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| {
+            Uuid::parse_str(c.trim())
+                .map_err(|_| bad("clickId", "clickId is the id our tracking link appended to your landing page URL."))
+        })
+        .transpose()?;
+    let mut subs: [Option<String>; 5] = Default::default();
+    for (k, v) in input.sub_ids {
+        let slot = match k.as_str() {
+            "sub1" => 0,
+            "sub2" => 1,
+            "sub3" => 2,
+            "sub4" => 3,
+            "sub5" => 4,
+            _ => return Err(bad(&format!("subIds.{k}"), "Sub-ids are sub1 to sub5.")),
+        };
+        if v.chars().count() > 255 {
+            return Err(bad(&format!("subIds.{k}"), "A sub-id has at most 255 characters."));
+        }
+        subs[slot] = Some(v).filter(|v| !v.is_empty());
+    }
+    if input.fields.len() > MAX_FIELDS {
+        return Err(bad("fields", format!("A lead has at most {MAX_FIELDS} fields.")));
+    }
+    for (k, v) in &input.fields {
+        if k.is_empty() || k.chars().count() > 64 {
+            return Err(bad("fields", "A field name has 1 to 64 characters."));
+        }
+        match v {
+            Value::String(s) if s.chars().count() > MAX_FIELD_CHARS => {
+                return Err(bad(
+                    &format!("fields.{k}"),
+                    format!("A field value has at most {MAX_FIELD_CHARS} characters."),
+                ));
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {}
+            _ => return Err(bad(&format!("fields.{k}"), "A field value is a string, a number, true/false or null.")),
+        }
+    }
+    let (caller_number, duration_seconds) = match kind {
+        Kind::Form => (None, None),
+        Kind::Call => {
+            let number = input.caller_number.map(|n| n.trim().replace([' ', '-', '(', ')'], "")).unwrap_or_default();
+            let digits = number.strip_prefix('+').unwrap_or(&number);
+            if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
+                return Err(bad("callerNumber", "A call needs callerNumber, a phone number such as +12125550123."));
+            }
+            let duration =
+                input.duration_seconds.ok_or_else(|| bad("durationSeconds", "A call needs durationSeconds."))?;
+            let duration = i32::try_from(duration)
+                .ok()
+                .filter(|d| (0..=86_400).contains(d))
+                .ok_or_else(|| bad("durationSeconds", "durationSeconds is 0 to 86400."))?;
+            (Some(number), Some(duration))
+        }
+    };
+    Ok(Valid {
+        campaign_id,
+        kind,
+        external_id,
+        click_id,
+        subs,
+        fields: Value::Object(input.fields).to_string(),
+        caller_number,
+        duration_seconds,
+    })
+}
+
+fn refused(code: &'static str, message: &str) -> Error {
+    Error::Refused { code, message: message.to_owned() }
+}
+
+/// Records a lead from a partner. Its caps are checked and counted with the insert, in one transaction: the lead is
+/// stored and counted, or nothing happens and the answer is `CAP_REACHED`.
+/// An `Idempotency-Key` and the hash of the request body it came with.
+pub struct Idempotency<'a> {
+    pub key: &'a str,
+    pub request_hash: String,
+}
+
+/// The answer a successful submission gives, and replays for its idempotency key.
+pub fn receipt(l: &Lead) -> Value {
+    serde_json::json!({ "id": l.id.to_string(), "status": "RECEIVED" })
+}
+
+#[instrument(skip(s, input, idem), fields(partner_id = ?holder.partner_id))]
+pub async fn submit(s: &Services, holder: &KeyHolder, input: NewLead, idem: Option<Idempotency<'_>>) -> Result<Lead> {
+    let partner_id = holder.partner_id.ok_or_else(|| refused("FORBIDDEN", "Send leads with a partner's API key."))?;
+    let v = validate(input)?;
+    let not_assigned = || refused("NOT_ASSIGNED", "You are not a partner on this campaign.");
+    let assignment = campaign_assignment::Entity::find()
+        .filter(campaign_assignment::Column::PartnerId.eq(partner_id))
+        .filter(campaign_assignment::Column::CampaignId.eq(v.campaign_id))
+        .filter(campaign_assignment::Column::Status.ne(AssignmentStatus::Removed))
+        .one(&s.db)
+        .await?
+        .ok_or_else(not_assigned)?;
+    let campaign = campaign::Entity::find_by_id(assignment.campaign_id).one(&s.db).await?.ok_or_else(not_assigned)?;
+    let partner = marketing_partner::Entity::find_by_id(partner_id).one(&s.db).await?.ok_or_else(not_assigned)?;
+    if partner.status == PartnerStatus::Paused || assignment.status == AssignmentStatus::Paused {
+        return Err(refused("PARTNER_PAUSED", "The campaign owner paused your traffic on this campaign."));
+    }
+    if campaign.status != CampaignStatus::Active {
+        return Err(refused("CAMPAIGN_NOT_ACTIVE", "This campaign is paused or archived and takes no leads."));
+    }
+    if let Some(click_id) = v.click_id {
+        let known = click::Entity::find_by_id(click_id)
+            .filter(click::Column::AssignmentId.eq(assignment.id))
+            .count(&s.db)
+            .await?;
+        if known == 0 {
+            return Err(bad("clickId", "No click with this id came through your tracking link for this campaign."));
+        }
+    }
+    let metric = match v.kind {
+        Kind::Form => Metric::Form,
+        Kind::Call => Metric::Call,
+    };
+    let payout = match v.kind {
+        Kind::Form => assignment.form_payout.unwrap_or(campaign.form_payout),
+        Kind::Call => assignment.call_payout.unwrap_or(campaign.call_payout),
+    };
+    let now = s.clock.now();
+    let tz = caps::time_zone(&campaign.time_zone);
+    let txn = db::begin_write(&s.db).await?;
+    let cap_rows = caps::caps_for(&txn, assignment.id, metric).await?;
+    caps::take(&txn, &cap_rows, tz, now).await?;
+    let [sub1, sub2, sub3, sub4, sub5] = v.subs;
+    let lead = lead::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(campaign.organization_id),
+        campaign_id: Set(campaign.id),
+        partner_id: Set(partner_id),
+        assignment_id: Set(assignment.id),
+        kind: Set(v.kind),
+        status: Set(Status::Received),
+        reason: Set(None),
+        external_id: Set(v.external_id),
+        click_id: Set(v.click_id),
+        sub1: Set(sub1),
+        sub2: Set(sub2),
+        sub3: Set(sub3),
+        sub4: Set(sub4),
+        sub5: Set(sub5),
+        fields: Set(v.fields),
+        caller_number: Set(v.caller_number),
+        duration_seconds: Set(v.duration_seconds),
+        payout: Set(payout),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    record(&txn, lead.id, None, Status::Received, None, None, now).await?;
+    if let Some(idem) = idem {
+        // Written with the lead: of two concurrent requests with one key, the second fails here and replays the first.
+        idempotency_key::ActiveModel {
+            api_key_id: Set(holder.key_id),
+            idempotency_key: Set(idem.key.to_owned()),
+            request_hash: Set(idem.request_hash),
+            response_status: Set(201),
+            response_body: Set(receipt(&lead).to_string()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if e.to_string().to_lowercase().contains("unique") || e.to_string().contains("duplicate key") {
+                Error::Refused {
+                    code: "IDEMPOTENCY_RACE",
+                    message: "A request with this Idempotency-Key is in flight.".into(),
+                }
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    txn.commit().await?;
+    Ok(lead)
+}
+
+/// The stored answer for an idempotency key, if a request with it succeeded (kept 24 to 48 hours).
+pub async fn replay(s: &Services, holder: &KeyHolder, key: &str) -> Result<Option<idempotency_key::Model>> {
+    Ok(idempotency_key::Entity::find_by_id((holder.key_id, key.to_owned())).one(&s.db).await?)
+}
+
+/// Forgets idempotency keys older than 48 hours (they are kept at least 24).
+pub async fn forget_old_idempotency_keys(s: &Services) -> Result<u64> {
+    let before = s.clock.now() - chrono::Duration::hours(48);
+    Ok(idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::CreatedAt.lt(before))
+        .exec(&s.db)
+        .await?
+        .rows_affected)
+}
+
+async fn record(
+    conn: &impl ConnectionTrait,
+    lead_id: Uuid,
+    from: Option<Status>,
+    to: Status,
+    reason: Option<String>,
+    user_id: Option<Uuid>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    lead_history::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        lead_id: Set(lead_id),
+        from_status: Set(from),
+        to_status: Set(to),
+        reason: Set(reason),
+        user_id: Set(user_id),
+        created_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a lead may go from `from` to `to`.
+pub fn allowed(from: Status, to: Status) -> bool {
+    matches!(
+        (from, to),
+        (Status::Received, Status::Approved | Status::Rejected) | (Status::Approved, Status::Converted)
+    )
+}
+
+/// Approves, rejects (a reason is required) or converts up to 500 leads of the organization, all or none.
+#[instrument(skip(s, scope, ids, reason), fields(organization_id = %scope.organization_id(), count = ids.len()))]
+pub async fn set_status(
+    s: &Services,
+    scope: &OwnerScope,
+    ids: &[Uuid],
+    status: Status,
+    reason: Option<&str>,
+) -> Result<Vec<Lead>> {
+    if ids.is_empty() || ids.len() > MAX_BATCH {
+        return Err(bad("ids", format!("Pass 1 to {MAX_BATCH} lead ids.")));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    if status == Status::Rejected && reason.is_none() {
+        return Err(bad("reason", "Say why the lead is rejected: the partner sees the reason."));
+    }
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+        return Err(bad("reason", "A reason has at most 500 characters."));
+    }
+    if status == Status::Received {
+        return Err(bad("status", "A lead cannot go back to RECEIVED."));
+    }
+    let now = s.clock.now();
+    let txn = db::begin_write(&s.db).await?;
+    let found = lead::Entity::find()
+        .filter(lead::Column::OrganizationId.eq(scope.organization_id()))
+        .filter(lead::Column::Id.is_in(ids.to_vec()))
+        .all(&txn)
+        .await?;
+    if found.len() != ids.iter().collect::<std::collections::HashSet<_>>().len() {
+        return Err(Error::NotFound("Lead"));
+    }
+    let mut updated = Vec::with_capacity(found.len());
+    for l in found {
+        if !allowed(l.status, status) {
+            return Err(bad(
+                "status",
+                format!("Lead {} is {:?}; it cannot become {status:?}.", l.id, l.status).to_uppercase(),
+            ));
+        }
+        let from = l.status;
+        let mut m = l.into_active_model();
+        m.status = Set(status);
+        if status == Status::Rejected {
+            m.reason = Set(reason.clone());
+        }
+        m.updated_at = Set(now);
+        let l = m.update(&txn).await?;
+        record(&txn, l.id, Some(from), status, reason.clone(), Some(scope.user_id()), now).await?;
+        updated.push(l);
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct LeadFilter {
+    pub campaign_id: Option<Uuid>,
+    pub partner_id: Option<Uuid>,
+    pub status: Option<Status>,
+    pub kind: Option<Kind>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+async fn list(
+    s: &Services,
+    organization_id: Uuid,
+    f: LeadFilter,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<Page<Lead>> {
+    if first == 0 || first > MAX_PAGE {
+        return Err(bad("first", format!("Ask for 1 to {MAX_PAGE} leads per page.")));
+    }
+    let mut q = lead::Entity::find().filter(lead::Column::OrganizationId.eq(organization_id));
+    if let Some(c) = f.campaign_id {
+        q = q.filter(lead::Column::CampaignId.eq(c));
+    }
+    if let Some(p) = f.partner_id {
+        q = q.filter(lead::Column::PartnerId.eq(p));
+    }
+    if let Some(st) = f.status {
+        q = q.filter(lead::Column::Status.eq(st));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(lead::Column::Kind.eq(k));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(lead::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(lead::Column::CreatedAt.lt(to));
+    }
+    let total_count = q.clone().count(&s.db).await?;
+    if let Some(a) = after {
+        q = q.filter(lead::Column::Id.lt(a));
+    }
+    let mut items = q.order_by_desc(lead::Column::Id).limit(first + 1).all(&s.db).await?;
+    let has_next_page = items.len() as u64 > first;
+    items.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    Ok(Page { items, has_next_page, total_count })
+}
+
+/// The organization's leads, newest first.
+pub async fn for_owner(
+    s: &Services,
+    scope: &OwnerScope,
+    f: LeadFilter,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<Page<Lead>> {
+    list(s, scope.organization_id(), f, first, after).await
+}
+
+/// The partner's own leads only, newest first.
+pub async fn for_partner(
+    s: &Services,
+    scope: &PartnerScope,
+    mut f: LeadFilter,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<Page<Lead>> {
+    let partner = partner_of(s, scope).await?;
+    f.partner_id = Some(partner.id);
+    list(s, scope.organization_id(), f, first, after).await
+}
+
+pub async fn partner_of(s: &Services, scope: &PartnerScope) -> Result<marketing_partner::Model> {
+    marketing_partner::Entity::find()
+        .filter(marketing_partner::Column::UserId.eq(scope.user_id()))
+        .one(&s.db)
+        .await?
+        .ok_or(Error::NotFound("Marketing partner"))
+}
+
+/// One lead with its history: the owner's organization's, or the partner's own.
+pub async fn get(
+    s: &Services,
+    organization_id: Uuid,
+    partner_id: Option<Uuid>,
+    id: Uuid,
+) -> Result<(Lead, Vec<LeadEvent>)> {
+    let mut q = lead::Entity::find_by_id(id).filter(lead::Column::OrganizationId.eq(organization_id));
+    if let Some(p) = partner_id {
+        q = q.filter(lead::Column::PartnerId.eq(p));
+    }
+    let l = q.one(&s.db).await?.ok_or(Error::NotFound("Lead"))?;
+    let history = lead_history::Entity::find()
+        .filter(lead_history::Column::LeadId.eq(l.id))
+        .order_by_asc(lead_history::Column::Id)
+        .all(&s.db)
+        .await?;
+    Ok((l, history))
+}
+
+/// What a lead earns the partner: its fixed payout once approved (and still when converted).
+pub fn earned(l: &Lead) -> i64 {
+    if matches!(l.status, Status::Approved | Status::Converted) { l.payout } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_transitions() {
+        use Status::*;
+        assert!(allowed(Received, Approved) && allowed(Received, Rejected) && allowed(Approved, Converted));
+        for (a, b) in [
+            (Received, Converted),
+            (Rejected, Approved),
+            (Converted, Approved),
+            (Approved, Rejected),
+            (Approved, Received),
+        ] {
+            assert!(!allowed(a, b), "{a:?} -> {b:?}");
+        }
+    }
+
+    #[test]
+    fn reads_and_checks_json_bodies() {
+        let ok = NewLead::from_json(
+            &serde_json::json!({"campaignId": "0192f8a4-0000-7000-8000-000000000000", "type": "call",
+            "callerNumber": "+1 212 555 0123", "durationSeconds": 95, "subIds": {"sub2": "x"}}),
+        )
+        .and_then(validate);
+        let v = ok.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (v.kind, v.caller_number.as_deref(), v.duration_seconds),
+            (Kind::Call, Some("+12125550123"), Some(95))
+        );
+        assert_eq!(v.subs[1].as_deref(), Some("x"));
+        let field_of = |body: serde_json::Value| match NewLead::from_json(&body).and_then(validate) {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("{body}: {other:?}", other = other.map(|_| ())),
+        };
+        let c = "0192f8a4-0000-7000-8000-000000000000";
+        assert_eq!(field_of(serde_json::json!([])), "body");
+        assert_eq!(field_of(serde_json::json!({"type": "form"})), "campaignId");
+        assert_eq!(field_of(serde_json::json!({"campaignId": 5, "type": "form"})), "campaignId");
+        assert_eq!(field_of(serde_json::json!({"campaignId": c, "type": "fax"})), "type");
+        assert_eq!(field_of(serde_json::json!({"campaignId": c, "type": "call"})), "callerNumber");
+        assert_eq!(
+            field_of(serde_json::json!({"campaignId": c, "type": "form", "fields": {"bio": "x".repeat(10_000)}})),
+            "fields.bio"
+        );
+        assert_eq!(field_of(serde_json::json!({"campaignId": c, "type": "form", "fields": "name=x"})), "fields");
+        assert_eq!(
+            field_of(serde_json::json!({"campaignId": c, "type": "form", "subIds": {"sub9": "x"}})),
+            "subIds.sub9"
+        );
+        assert_eq!(field_of(serde_json::json!({"campaignId": c, "type": "form", "extra": 1})), "extra");
+    }
+}
