@@ -215,6 +215,60 @@ pub struct InvitationPreview;
 )]
 pub struct MyPartnerAccount;
 
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/traffic.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct ApiKeys;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/traffic.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CreateApiKey;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/traffic.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct RevokeApiKey;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/traffic.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct MyLeads;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/traffic.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CampaignLeads;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.graphql",
+    query_path = "graphql/traffic.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct SetLeadStatus;
+
 /// An error as the server phrased it: `code` from `extensions.code`, and the input `field` it concerns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -350,6 +404,68 @@ macro_rules! cap_data {
 }
 cap_data!(campaign_partners, add_marketing_partner, marketing_partner, my_partner_account);
 
+/// How much of a cap is used now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageData {
+    pub metric: String,
+    pub window: String,
+    pub limit: i64,
+    pub used: i64,
+    pub resets_at: Option<String>,
+}
+
+macro_rules! usage_data {
+    ($($m:ident),*) => {$(
+        impl From<$m::UsageFields> for UsageData {
+            fn from(u: $m::UsageFields) -> Self {
+                Self { metric: wire(&u.metric), window: wire(&u.window), limit: u.limit, used: u.used, resets_at: u.resets_at }
+            }
+        }
+    )*};
+}
+usage_data!(campaign_partners, add_marketing_partner, my_partner_account);
+
+/// A lead as the lead tables show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadData {
+    pub id: String,
+    pub campaign_id: String,
+    /// `FORM` or `CALL`.
+    pub kind: String,
+    /// `RECEIVED`, `APPROVED`, `REJECTED` or `CONVERTED`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub external_id: Option<String>,
+    pub sub1: Option<String>,
+    pub payout: String,
+    pub earned: String,
+    pub created_at: String,
+    pub partner_email: String,
+}
+
+macro_rules! lead_data {
+    ($($m:ident),*) => {$(
+        impl From<$m::LeadFields> for LeadData {
+            fn from(l: $m::LeadFields) -> Self {
+                Self {
+                    id: l.id,
+                    campaign_id: l.campaign_id,
+                    kind: wire(&l.type_),
+                    status: wire(&l.status),
+                    reason: l.reason,
+                    external_id: l.external_id,
+                    sub1: l.sub_ids.into_iter().next().flatten(),
+                    payout: l.payout,
+                    earned: l.earned,
+                    created_at: l.created_at,
+                    partner_email: l.partner.email,
+                }
+            }
+        }
+    )*};
+}
+lead_data!(my_leads, campaign_leads);
+
 /// A partner on a campaign, as the Marketing Partners tab lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartnerRow {
@@ -361,6 +477,7 @@ pub struct PartnerRow {
     /// The partner's own status (paused everywhere shows here).
     pub partner_status: String,
     pub caps: Vec<CapData>,
+    pub usage: Vec<UsageData>,
     pub invited_at: String,
     pub registered_at: Option<String>,
 }
@@ -376,6 +493,7 @@ macro_rules! partner_row {
                     status: wire(&a.status),
                     partner_status: wire(&a.partner.status),
                     caps: a.caps.into_iter().map(CapData::from).collect(),
+                    usage: a.cap_usage.into_iter().map(UsageData::from).collect(),
                     invited_at: a.partner.invited_at,
                     registered_at: a.partner.registered_at,
                 }

@@ -9,7 +9,8 @@ use crate::pages::NotFound;
 use crate::pages::auth::{Login, SignUp};
 use crate::pages::campaigns::{CampaignList, EditCampaign, NewCampaign};
 use crate::pages::partners::{CampaignPartners, PartnerView, PartnersPage};
-use crate::pages::portal::PartnerHome;
+use crate::pages::leads::CampaignLeads;
+use crate::pages::portal::{ApiKeysPage, PartnerHome, PartnerLeads};
 use crate::pages::register::Register;
 use crate::session::{Session, State, use_session};
 
@@ -24,6 +25,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/register") view=Register />
                 <Route path=path!("/portal") view=|| view! { <PartnerOnly><PartnerHome /></PartnerOnly> } />
+                <Route path=path!("/portal/leads") view=|| view! { <PartnerOnly><PartnerLeads /></PartnerOnly> } />
+                <Route path=path!("/portal/keys") view=|| view! { <PartnerOnly><ApiKeysPage /></PartnerOnly> } />
+                <Route path=path!("/campaigns/:id/leads") view=|| view! { <OwnerOnly><CampaignLeads /></OwnerOnly> } />
                 <Route path=path!("/partners") view=|| view! { <OwnerOnly><PartnersPage /></OwnerOnly> } />
                 <Route path=path!("/partners/:id") view=|| view! { <OwnerOnly><PartnerView /></OwnerOnly> } />
                 <Route path=path!("/campaigns/:id/partners") view=|| view! { <OwnerOnly><CampaignPartners /></OwnerOnly> } />
@@ -56,7 +60,7 @@ fn Header() -> impl IntoView {
                     {move || if session.user().is_some_and(|u| u.is_owner) {
                         view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A> }.into_any()
                     } else {
-                        view! { <A href="/portal">"My campaigns"</A> }.into_any()
+                        view! { <A href="/portal">"My campaigns"</A><A href="/portal/leads">"Leads"</A><A href="/portal/keys">"API keys"</A> }.into_any()
                     }}
                 </nav>
                 <div class="who">

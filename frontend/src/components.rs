@@ -156,3 +156,53 @@ pub fn ConfirmDialog(
         </Modal>
     }
 }
+
+/// A cap's use as a bar: "Forms today: 37 / 50", and when the window starts again in the campaign's time zone.
+#[component]
+pub fn UsageBar(usage: crate::api::UsageData, time_zone: String) -> impl IntoView {
+    let pct = if usage.limit > 0 { (usage.used.min(usage.limit) * 100) / usage.limit } else { 100 };
+    let full = usage.used >= usage.limit;
+    let label = format!("{} {}", crate::format::metric_label(&usage.metric), crate::format::window_phrase(&usage.window));
+    let resets = usage.resets_at.as_deref().map(|r| format!("Resets {} ({time_zone})", crate::format::in_zone(r, &time_zone)));
+    view! {
+        <div class="usage" class:full=full>
+            <div class="usage-head">
+                <span>{label.clone()}</span>
+                <span class="num">{format!("{} / {}", usage.used, usage.limit)}</span>
+            </div>
+            <div class="bar" role="progressbar" aria-label=label aria-valuemin="0" aria-valuemax=usage.limit.to_string()
+                aria-valuenow=usage.used.to_string()>
+                <div class="fill" style=format!("width: {pct}%")></div>
+            </div>
+            {resets.map(|r| view! { <div class="muted small">{r}</div> })}
+        </div>
+    }
+}
+
+/// A read-only value with a Copy button (the clipboard, or a selected field to copy by hand).
+#[component]
+pub fn CopyField(label: String, value: String, id: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let input = NodeRef::<leptos::html::Input>::new();
+    let copy = {
+        let value = value.clone();
+        move |_| {
+            if let Some(el) = input.get_untracked() {
+                el.select();
+            }
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&value);
+            }
+            copied.set(true);
+        }
+    };
+    view! {
+        <div class="copy-field">
+            <label for=id.clone()>{label}</label>
+            <div class="copy-row">
+                <input id=id readonly value=value node_ref=input />
+                <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            </div>
+        </div>
+    }
+}

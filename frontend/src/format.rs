@@ -53,3 +53,35 @@ pub fn partner_status_label(status: &str) -> &'static str {
         _ => "Unknown",
     }
 }
+
+/// An instant shown in a time zone, e.g. "Nov 26, 00:00" in America/New_York.
+pub fn in_zone(rfc3339: &str, time_zone: &str) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+    if d.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    let options = js_sys::Object::new();
+    for (k, v) in [("timeZone", time_zone), ("month", "short"), ("day", "numeric"), ("hour", "2-digit"), ("minute", "2-digit"), ("hourCycle", "h23")] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    String::from(d.to_locale_string("en-US", &options))
+}
+
+pub fn lead_status_label(status: &str) -> &'static str {
+    match status {
+        "RECEIVED" => "Received",
+        "APPROVED" => "Approved",
+        "REJECTED" => "Rejected",
+        "CONVERTED" => "Converted",
+        _ => "Unknown",
+    }
+}
+
+/// "today", "this month" or "in total" for a cap window.
+pub fn window_phrase(window: &str) -> &'static str {
+    match window {
+        "DAILY" => "today",
+        "MONTHLY" => "this month",
+        _ => "in total",
+    }
+}

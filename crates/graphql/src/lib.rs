@@ -52,7 +52,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 }
 
 pub fn build_schema(services: Services) -> AppSchema {
-    builder().data(services).finish()
+    let partners = async_graphql::dataloader::DataLoader::new(traffic::PartnerLoader(services.clone()), tokio::spawn);
+    builder().data(services).data(partners).finish()
 }
 
 /// The schema in SDL: what `schema.graphql` holds.

@@ -176,8 +176,36 @@ impl From<lead::Model> for Lead {
     }
 }
 
+/// Loads the partners of a page of leads in one query.
+pub struct PartnerLoader(pub Services);
+
+impl async_graphql::dataloader::Loader<uuid::Uuid> for PartnerLoader {
+    type Value = partnerdesk_services::partners::Partner;
+    type Error = crate::error::ApiError;
+
+    async fn load(&self, keys: &[uuid::Uuid]) -> Result<std::collections::HashMap<uuid::Uuid, Self::Value>, Self::Error> {
+        Ok(partnerdesk_services::partners::by_ids(&self.0, keys).await?.into_iter().map(|p| (p.id, p)).collect())
+    }
+}
+
+/// Who sent a lead.
+#[derive(SimpleObject)]
+pub struct LeadPartner {
+    pub id: ID,
+    pub email: String,
+    pub name: Option<String>,
+}
+
 #[ComplexObject]
 impl Lead {
+    async fn partner(&self, ctx: &Context<'_>) -> Res<LeadPartner> {
+        let loader = ctx
+            .data::<async_graphql::dataloader::DataLoader<PartnerLoader>>()
+            .map_err(|_| Error::Unexpected(anyhow::anyhow!("PartnerLoader missing from schema data")))?;
+        let p = loader.load_one(self.partner_uuid).await?.ok_or(Error::NotFound("Marketing partner"))?;
+        Ok(LeadPartner { id: ids::id(p.id), email: p.email, name: p.name })
+    }
+
     /// Every status change, oldest first (the first is its receipt).
     async fn history(&self, ctx: &Context<'_>) -> Res<Vec<LeadEvent>> {
         if let Some(h) = &self.history {

@@ -319,6 +319,11 @@ pub(crate) async fn campaign_names(conn: &impl ConnectionTrait, partner_id: Uuid
     Ok(ids.iter().filter_map(|id| by_id.get(id).cloned()).collect())
 }
 
+/// Partners by id, for rows already scoped to the caller (a page of leads): one query for the page.
+pub async fn by_ids(s: &Services, ids: &[Uuid]) -> Result<Vec<Partner>> {
+    Ok(marketing_partner::Entity::find().filter(marketing_partner::Column::Id.is_in(ids.to_vec())).all(&s.db).await?)
+}
+
 /// One partner of the scope's organization.
 pub async fn get(s: &Services, scope: &OwnerScope, partner_id: Uuid) -> Result<Partner> {
     marketing_partner::Entity::find_by_id(partner_id)

@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use crate::api::{self, ApiError};
 use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, field_error};
 use crate::pages::partners::CampaignTabs;
+use crate::pages::portal::Pager;
 use crate::session::use_session;
 use crate::time_zones;
 
@@ -114,17 +115,7 @@ pub fn CampaignList() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="pager" aria-label="Pages">
-                                <span class="muted">{format!("{total} campaign{}", if total == 1 { "" } else { "s" })}</span>
-                                <button disabled=move || cursors.with(Vec::is_empty) on:click=move |_| {
-                                    let prev = cursors.try_update(|c| c.pop()).flatten().flatten();
-                                    after.set(prev);
-                                }>"Previous"</button>
-                                <button disabled=!has_next on:click=move |_| {
-                                    cursors.update(|c| c.push(after.get_untracked()));
-                                    after.set(end.clone());
-                                }>"Next"</button>
-                            </nav>
+                            <Pager total=total has_next=has_next end=end after=after cursors=cursors noun="campaign" />
                         }.into_any()
                     }
                 })}

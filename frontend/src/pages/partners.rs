@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{self, ApiError, CapData, PartnerRow, wire};
 use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, Modal, field_error};
 use crate::format::{self, cap_line, metric_label, partner_status_label, window_label};
+use crate::pages::portal::Pager;
 use crate::session::use_session;
 
 const METRICS: [&str; 3] = ["CLICK", "FORM", "CALL"];
@@ -25,6 +26,7 @@ pub fn CampaignTabs(#[prop(into)] id: Signal<String>, active: &'static str) -> i
         <nav class="tabs" aria-label="Campaign">
             {move || tab("overview", "Overview", format!("/campaigns/{}", id.get()))}
             {move || tab("partners", "Marketing Partners", format!("/campaigns/{}/partners", id.get()))}
+            {move || tab("leads", "Leads", format!("/campaigns/{}/leads", id.get()))}
         </nav>
     }
 }
@@ -426,7 +428,11 @@ pub fn CampaignPartners() -> impl IntoView {
                                             </tr></thead>
                                             <tbody>
                                                 {rows.into_iter().map(|row| {
-                                                    let caps = if row.caps.is_empty() { vec!["No caps".to_owned()] } else { row.caps.iter().map(|c| cap_line(c, None)).collect() };
+                                                    let caps = if row.usage.is_empty() {
+                                                        vec!["No caps".to_owned()]
+                                                    } else {
+                                                        row.usage.iter().map(|u| format!("{}: {} / {} {}", metric_label(&u.metric), u.used, u.limit, format::window_phrase(&u.window))).collect()
+                                                    };
                                                     let invited = matches!(row.status.as_str(), "INVITED" | "REVOKED");
                                                     let paused_here = row.status == "PAUSED" && row.partner_status != "PAUSED";
                                                     let active = row.status == "ACTIVE";
@@ -460,17 +466,7 @@ pub fn CampaignPartners() -> impl IntoView {
                                             </tbody>
                                         </table>
                                     </div>
-                                    <nav class="pager" aria-label="Pages">
-                                        <span class="muted">{format!("{total} partner{}", if total == 1 { "" } else { "s" })}</span>
-                                        <button disabled=move || cursors.with(Vec::is_empty) on:click=move |_| {
-                                            let prev = cursors.try_update(|c| c.pop()).flatten().flatten();
-                                            after.set(prev);
-                                        }>"Previous"</button>
-                                        <button disabled=!has_next on:click=move |_| {
-                                            cursors.update(|c| c.push(after.get_untracked()));
-                                            after.set(end.clone());
-                                        }>"Next"</button>
-                                    </nav>
+                                    <Pager total=total has_next=has_next end=end after=after cursors=cursors noun="partner" />
                                 }.into_any()
                             }}
                             {move || match dialog.get() {
@@ -572,17 +568,7 @@ pub fn PartnersPage() -> impl IntoView {
                                     </tr>
                                 }).collect_view()}</tbody>
                             </table></div>
-                            <nav class="pager" aria-label="Pages">
-                                <span class="muted">{format!("{total} partner{}", if total == 1 { "" } else { "s" })}</span>
-                                <button disabled=move || cursors.with(Vec::is_empty) on:click=move |_| {
-                                    let prev = cursors.try_update(|c| c.pop()).flatten().flatten();
-                                    after.set(prev);
-                                }>"Previous"</button>
-                                <button disabled=!has_next on:click=move |_| {
-                                    cursors.update(|c| c.push(after.get_untracked()));
-                                    after.set(end.clone());
-                                }>"Next"</button>
-                            </nav>
+                            <Pager total=total has_next=has_next end=end after=after cursors=cursors noun="partner" />
                         }.into_any()
                     }
                 })}

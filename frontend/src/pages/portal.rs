@@ -1,10 +1,11 @@
-//! The partner portal's home: the campaigns assigned to the partner, with payouts and caps.
+//! The partner portal: its campaigns (payouts, tracking links, cap usage), its leads, its API keys.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use crate::api::{self, CapData, wire};
-use crate::components::Loading;
-use crate::format::{cap_line, partner_status_label};
+use crate::api::{self, ApiError, CapData, LeadData, UsageData, wire};
+use crate::components::{ConfirmDialog, CopyField, ErrorBanner, Field, Loading, UsageBar, field_error};
+use crate::format::{self, cap_line, lead_status_label, partner_status_label};
 use crate::session::use_session;
 
 #[component]
@@ -33,7 +34,9 @@ pub fn PartnerHome() -> impl IntoView {
                                 <div class="cards">{acc.campaigns.into_iter().map(|c| {
                                     let status = wire(&c.status);
                                     let caps: Vec<CapData> = c.caps.into_iter().map(CapData::from).collect();
+                                    let usage: Vec<UsageData> = c.cap_usage.into_iter().map(UsageData::from).collect();
                                     let tz = c.time_zone.clone();
+                                    let link_id = format!("link-{}", c.id);
                                     view! {
                                         <article class="card campaign-card">
                                             <div class="page-head">
@@ -46,11 +49,18 @@ pub fn PartnerHome() -> impl IntoView {
                                                 <dt>"Per call"</dt><dd>{format!("{} {}", c.call_payout, c.currency)}</dd>
                                                 <dt>"Time zone"</dt><dd>{c.time_zone.clone()}</dd>
                                             </dl>
+                                            {c.tracking_url.map(|url| view! {
+                                                <CopyField label="Tracking link".to_owned() value=url id=link_id />
+                                                <p class="hint">"Add sub1 to sub5 to tag your sources, e.g. ?sub1=newsletter."</p>
+                                            })}
                                             <h3>"Caps"</h3>
                                             {if caps.is_empty() {
                                                 view! { <p class="muted">"No caps: send as much as you like."</p> }.into_any()
                                             } else {
-                                                view! { <ul class="plain">{caps.iter().map(|cap| view! { <li>{cap_line(cap, Some(&tz))}</li> }).collect_view()}</ul> }.into_any()
+                                                view! {
+                                                    <ul class="plain">{caps.iter().map(|cap| view! { <li>{cap_line(cap, Some(&tz))}</li> }).collect_view()}</ul>
+                                                    {usage.into_iter().map(|u| view! { <UsageBar usage=u time_zone=tz.clone() /> }).collect_view()}
+                                                }.into_any()
                                             }}
                                         </article>
                                     }
@@ -60,6 +70,262 @@ pub fn PartnerHome() -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
+        </main>
+    }
+}
+
+/// The partner's leads: status and, when rejected, the reason; filters by status, type and date.
+#[component]
+pub fn PartnerLeads() -> impl IntoView {
+    let session = use_session();
+    let status = RwSignal::new(String::new());
+    let kind = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let after = RwSignal::new(None::<String>);
+    let cursors = RwSignal::new(Vec::<Option<String>>::new());
+    let campaigns = LocalResource::new(move || {
+        let token = session.token();
+        async move {
+            api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {})
+                .await
+                .map(|d| d.my_partner_account.campaigns.into_iter().map(|c| (c.id, c.name)).collect::<Vec<_>>())
+                .unwrap_or_default()
+        }
+    });
+    let data = LocalResource::new(move || {
+        use api::my_leads::{LeadFilterInput, LeadStatus, LeadType, Variables};
+        let filter = LeadFilterInput {
+            campaign_id: None,
+            partner_id: None,
+            status: match status.get().as_str() {
+                "RECEIVED" => Some(LeadStatus::RECEIVED),
+                "APPROVED" => Some(LeadStatus::APPROVED),
+                "REJECTED" => Some(LeadStatus::REJECTED),
+                "CONVERTED" => Some(LeadStatus::CONVERTED),
+                _ => None,
+            },
+            type_: match kind.get().as_str() {
+                "FORM" => Some(LeadType::FORM),
+                "CALL" => Some(LeadType::CALL),
+                _ => None,
+            },
+            from: day_start(&from.get()),
+            to: day_end(&to.get()),
+        };
+        let vars = Variables { filter: Some(filter), first: Some(25), after: after.get() };
+        let token = session.token();
+        async move { api::run::<api::MyLeads>(token.as_deref(), vars).await.map(|d| d.my_leads) }
+    });
+    let reset = move || {
+        cursors.set(Vec::new());
+        after.set(None);
+    };
+    view! {
+        <main class="page" id="main">
+            <div class="page-head"><h1>"Your leads"</h1></div>
+            <LeadFilters status=status kind=kind from=from to=to on_change=Callback::new(move |()| reset()) />
+            <Transition fallback=|| view! { <Loading what="your leads" /> }>
+                {move || data.get().map(|res| match res {
+                    Err(e) => view! { <div class="banner error" role="alert">{e.message}</div> }.into_any(),
+                    Ok(conn) if conn.nodes.is_empty() => view! {
+                        <div class="empty"><h2>"No leads here"</h2><p>"Leads you send through the API or GraphQL appear here with their status, live."</p></div>
+                    }.into_any(),
+                    Ok(conn) => {
+                        let names = campaigns.get().unwrap_or_default();
+                        let rows: Vec<LeadData> = conn.nodes.into_iter().map(LeadData::from).collect();
+                        let has_next = conn.page_info.has_next_page;
+                        let end = conn.page_info.end_cursor.clone();
+                        view! {
+                            <div class="table-wrap"><table>
+                                <caption class="sr-only">"Leads"</caption>
+                                <thead><tr>
+                                    <th scope="col">"Received"</th><th scope="col">"Campaign"</th><th scope="col">"Type"</th>
+                                    <th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">"Your ID"</th>
+                                    <th scope="col" class="num">"Earned"</th>
+                                </tr></thead>
+                                <tbody>{rows.into_iter().map(|l| {
+                                    let name = names.iter().find(|(id, _)| *id == l.campaign_id).map(|(_, n)| n.clone()).unwrap_or_default();
+                                    view! {
+                                        <tr>
+                                            <td>{format::date_time(&l.created_at)}</td>
+                                            <td>{name}</td>
+                                            <td>{if l.kind == "CALL" { "Call" } else { "Form" }}</td>
+                                            <td><span class=format!("badge {}", l.status.to_lowercase())>{lead_status_label(&l.status)}</span></td>
+                                            <td>{l.reason.unwrap_or_else(|| "—".into())}</td>
+                                            <td>{l.external_id.unwrap_or_else(|| "—".into())}</td>
+                                            <td class="num">{l.earned}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}</tbody>
+                            </table></div>
+                            <Pager total=conn.total_count has_next=has_next end=end after=after cursors=cursors noun="lead" />
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+/// `2026-11-25` -> the start of that day, UTC (the filter is by receipt time).
+pub fn day_start(date: &str) -> Option<String> {
+    (date.len() == 10).then(|| format!("{date}T00:00:00Z"))
+}
+
+pub fn day_end(date: &str) -> Option<String> {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&format!("{date}T00:00:00Z")));
+    if date.len() != 10 || d.get_time().is_nan() {
+        return None;
+    }
+    let next = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(d.get_time() + 86_400_000.0));
+    Some(String::from(next.to_iso_string()))
+}
+
+#[component]
+pub fn LeadFilters(
+    status: RwSignal<String>,
+    kind: RwSignal<String>,
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+    #[prop(into)] on_change: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <div class="toolbar" on:change=move |_| on_change.run(())>
+            <label for="lead-status">"Status"</label>
+            <select id="lead-status" bind:value=status>
+                <option value="">"All"</option>
+                <option value="RECEIVED">"Received"</option>
+                <option value="APPROVED">"Approved"</option>
+                <option value="REJECTED">"Rejected"</option>
+                <option value="CONVERTED">"Converted"</option>
+            </select>
+            <label for="lead-type">"Type"</label>
+            <select id="lead-type" bind:value=kind>
+                <option value="">"All"</option>
+                <option value="FORM">"Forms"</option>
+                <option value="CALL">"Calls"</option>
+            </select>
+            <label for="lead-from">"From"</label>
+            <input id="lead-from" type="date" bind:value=from />
+            <label for="lead-to">"To"</label>
+            <input id="lead-to" type="date" bind:value=to />
+        </div>
+    }
+}
+
+#[component]
+pub fn Pager(
+    total: i64,
+    has_next: bool,
+    end: Option<String>,
+    after: RwSignal<Option<String>>,
+    cursors: RwSignal<Vec<Option<String>>>,
+    noun: &'static str,
+) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="muted">{format!("{total} {noun}{}", if total == 1 { "" } else { "s" })}</span>
+            <button disabled=move || cursors.with(Vec::is_empty) on:click=move |_| {
+                let prev = cursors.try_update(|c| c.pop()).flatten().flatten();
+                after.set(prev);
+            }>"Previous"</button>
+            <button disabled=!has_next on:click=move |_| {
+                cursors.update(|c| c.push(after.get_untracked()));
+                after.set(end.clone());
+            }>"Next"</button>
+        </nav>
+    }
+}
+
+/// The partner's API keys: create (shown once), see prefixes and last use, revoke.
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let session = use_session();
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let created = RwSignal::new(None::<String>);
+    let revoking = RwSignal::new(None::<(String, String)>);
+    let keys = LocalResource::new(move || {
+        let token = session.token();
+        async move { api::run::<api::ApiKeys>(token.as_deref(), api::api_keys::Variables {}).await.map(|d| d.api_keys) }
+    });
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        spawn_local(async move {
+            match api::run::<api::CreateApiKey>(session.token().as_deref(), api::create_api_key::Variables { name: name.get_untracked() }).await {
+                Ok(d) => {
+                    created.set(Some(d.create_api_key.key));
+                    name.set(String::new());
+                    keys.refetch();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let revoke = move || {
+        let Some((id, _)) = revoking.get_untracked() else { return };
+        revoking.set(None);
+        spawn_local(async move {
+            match api::run::<api::RevokeApiKey>(session.token().as_deref(), api::revoke_api_key::Variables { id }).await {
+                Ok(_) => keys.refetch(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <main class="page narrow" id="main">
+            <h1>"API keys"</h1>
+            <p class="muted">"Send leads with "<code>"POST /v1/leads"</code>" and the header "<code>"Authorization: Bearer <key>"</code>"."</p>
+            <Show when=move || created.get().is_some()>
+                <div class="banner ok" role="status">
+                    <p><strong>"Copy your new key now: it is shown only this once."</strong></p>
+                    <CopyField label="New API key".to_owned() value=created.get().unwrap_or_default() id="new-key".to_owned() />
+                </div>
+            </Show>
+            <form class="card" on:submit=create novalidate>
+                <ErrorBanner error=error />
+                <Field label="Key name" id="name" value=name error=field_error(error, "name") hint="Where you will use it, e.g. “Landing page server”." />
+                <button type="submit" class="primary">"Create key"</button>
+            </form>
+            <Transition fallback=|| view! { <Loading what="your keys" /> }>
+                {move || keys.get().map(|res| match res {
+                    Err(e) => view! { <div class="banner error" role="alert">{e.message}</div> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No keys yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap"><table>
+                            <caption class="sr-only">"API keys"</caption>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"></th></tr></thead>
+                            <tbody>{list.into_iter().map(|k| {
+                                let active = k.revoked_at.is_none();
+                                let target = (k.id.clone(), k.name.clone());
+                                view! {
+                                    <tr>
+                                        <td>{k.name.clone()}</td>
+                                        <td><code>{format!("{}…", k.prefix)}</code></td>
+                                        <td>{format::date(&k.created_at)}</td>
+                                        <td>{k.last_used_at.as_deref().map(format::date_time).unwrap_or_else(|| "Never".into())}</td>
+                                        <td>{if active { "Active" } else { "Revoked" }}</td>
+                                        <td><Show when=move || active>
+                                            <button class="small danger" on:click={let t = target.clone(); move |_| revoking.set(Some(t.clone()))}>"Revoke"</button>
+                                        </Show></td>
+                                    </tr>
+                                }
+                            }).collect_view()}</tbody>
+                        </table></div>
+                    }.into_any(),
+                })}
+            </Transition>
+            <Show when=move || revoking.get().is_some()>
+                <ConfirmDialog
+                    title=format!("Revoke “{}”?", revoking.get_untracked().map(|(_, n)| n).unwrap_or_default())
+                    text="Requests with this key fail from now on. This cannot be undone.".to_owned()
+                    confirm="Revoke key".to_owned()
+                    on_confirm=move || revoke()
+                    on_cancel=move || revoking.set(None)
+                />
+            </Show>
         </main>
     }
 }

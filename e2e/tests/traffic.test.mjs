@@ -1,0 +1,127 @@
+// Traffic end to end: the partner creates an API key in the portal, a script sends leads with it until the daily cap,
+// the partner sees them and the full cap bar; the owner approves and rejects; the partner sees status and reason.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, startBrowser, shot } from "../harness.mjs";
+import { startSmtp } from "../smtp.mjs";
+
+let server, browser, smtp;
+before(async () => {
+  smtp = await startSmtp();
+  server = await startServer({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}` });
+  browser = await startBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await smtp?.close();
+});
+
+async function gql(query, variables = {}, token) {
+  const res = await fetch(server.url + "/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+async function login(page, email) {
+  await page.goto(server.url + "/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+test("leads flow from a partner's API key to the owner's decision and back", async () => {
+  const password = "correct horse battery staple";
+  const { signUp } = await gql(`mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
+    { i: { email: "owner@acme.test", password, organizationName: "Acme Leads" } });
+  const owner = signUp.accessToken;
+  const { createCampaign } = await gql(`mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }`,
+    { i: { name: "Solar NY", timeZone: "America/New_York", landingUrl: "https://example.com/solar", formPayout: "12.50" } }, owner);
+  const campaignId = createCampaign.id;
+  await gql(`mutation($i: AddMarketingPartnerInput!) { addMarketingPartner(input: $i) { existingPartner } }`,
+    { i: { campaignId, email: "pat@partner.test", caps: [{ metric: "FORM", window: "DAILY", limit: 3 }] } }, owner);
+  const email = await smtp.waitFor(/pat@partner\.test/);
+  const token = email.match(/token=(pdi_[A-Za-z0-9_-]+)/)[1];
+  await gql(`mutation($t: String!, $p: String!) { acceptInvitation(input: { token: $t, name: "Pat", password: $p }) { accessToken } }`,
+    { t: token, p: password });
+
+  // The partner creates an API key in the portal; it is shown once.
+  const partner = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  const errors = [];
+  partner.on("pageerror", (e) => errors.push(e.message));
+  await login(partner, "pat@partner.test");
+  await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
+  await partner.getByLabel("Tracking link").waitFor();
+  await partner.getByRole("link", { name: "API keys" }).click();
+  await partner.getByLabel("Key name").fill("Landing page server");
+  await partner.getByRole("button", { name: "Create key" }).click();
+  const keyField = partner.getByLabel("New API key");
+  await keyField.waitFor();
+  const key = await keyField.inputValue();
+  assert.match(key, /^pdk_/);
+  await shot(partner, "20-partner-api-key-created");
+
+  // A script sends leads until the daily cap of 3.
+  const codes = [];
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(server.url + "/v1/leads", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ campaignId, type: "form", externalId: `crm-${i}`, fields: { name: `Lead ${i}` }, subIds: { sub1: "newsletter" } }),
+    });
+    const body = await res.json();
+    codes.push(res.status === 201 ? "201" : body.error.code);
+  }
+  assert.deepEqual(codes, ["201", "201", "201", "CAP_REACHED", "CAP_REACHED"]);
+
+  await partner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My campaigns" }).click();
+  const bar = partner.getByRole("progressbar", { name: "Forms today" });
+  await bar.waitFor();
+  assert.equal(await bar.getAttribute("aria-valuenow"), "3");
+  await partner.getByText("3 / 3").waitFor();
+  await partner.getByText(/Resets .* 00:00 \(America\/New_York\)/).waitFor();
+  await shot(partner, "21-partner-cap-full");
+  await partner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Leads" }).click();
+  await partner.getByText("3 leads").waitFor();
+  await shot(partner, "22-partner-leads-received");
+
+  // The owner approves two and rejects one with a reason.
+  const ownerPage = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  ownerPage.on("pageerror", (e) => errors.push(e.message));
+  await login(ownerPage, "owner@acme.test");
+  await ownerPage.getByRole("heading", { name: "Campaigns" }).waitFor();
+  await ownerPage.goto(`${server.url}/campaigns/${campaignId}/partners`);
+  await ownerPage.getByRole("row").filter({ hasText: "pat@partner.test" }).getByText("Forms: 3 / 3 today").waitFor();
+  await ownerPage.getByRole("navigation", { name: "Campaign" }).getByRole("link", { name: "Leads" }).click();
+  await ownerPage.getByText("3 leads").waitFor();
+  const rows = ownerPage.getByRole("row").filter({ hasText: "pat@partner.test" });
+  assert.equal(await rows.count(), 3);
+  await rows.nth(0).getByRole("checkbox").check();
+  await rows.nth(1).getByRole("checkbox").check();
+  await ownerPage.getByRole("button", { name: "Approve" }).click();
+  await ownerPage.getByText("2 leads approved.").waitFor();
+  await rows.nth(2).getByRole("checkbox").check();
+  await ownerPage.getByRole("button", { name: "Reject…" }).click();
+  const dialog = ownerPage.getByRole("dialog", { name: "Reject the selected leads" });
+  await dialog.getByRole("button", { name: "Reject leads" }).click();
+  await dialog.locator("#reason-error").waitFor();
+  await dialog.getByLabel("Reason").fill("Duplicate phone number");
+  await dialog.getByRole("button", { name: "Reject leads" }).click();
+  await ownerPage.getByText("1 lead rejected.").waitFor();
+  await shot(ownerPage, "23-owner-leads-decided");
+
+  // The partner sees status and reason.
+  await partner.reload();
+  const rejected = partner.getByRole("row").filter({ hasText: "Duplicate phone number" });
+  await rejected.getByText("Rejected").waitFor();
+  assert.equal(await partner.getByRole("row").filter({ hasText: "Approved" }).count(), 2);
+  await partner.getByLabel("Status").selectOption("REJECTED");
+  await partner.getByText("1 lead", { exact: true }).waitFor();
+  await shot(partner, "24-partner-leads-decided");
+  assert.deepEqual(errors, []);
+});
