@@ -183,7 +183,10 @@ impl async_graphql::dataloader::Loader<uuid::Uuid> for PartnerLoader {
     type Value = partnerdesk_services::partners::Partner;
     type Error = crate::error::ApiError;
 
-    async fn load(&self, keys: &[uuid::Uuid]) -> Result<std::collections::HashMap<uuid::Uuid, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[uuid::Uuid],
+    ) -> Result<std::collections::HashMap<uuid::Uuid, Self::Value>, Self::Error> {
         Ok(partnerdesk_services::partners::by_ids(&self.0, keys).await?.into_iter().map(|p| (p.id, p)).collect())
     }
 }

@@ -107,8 +107,12 @@ impl TestApp {
         self.another_process_with(&[]).await
     }
 
+    /// Shares this process's database, clock and data directory (so emails either process sends land in one outbox).
     pub async fn another_process_with(&self, extra: &[(&str, &str)]) -> TestApp {
-        start(Some(self.database_url.clone()), self.clock.clone(), extra).await
+        let data_dir = self.data_dir.path().display().to_string();
+        let mut extra = extra.to_vec();
+        extra.push(("DATA_DIR", &data_dir));
+        start(Some(self.database_url.clone()), self.clock.clone(), &extra).await
     }
 
     /// The `.eml` files the file transport wrote (no `SMTP_URL`), oldest first.
