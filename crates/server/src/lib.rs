@@ -3,6 +3,7 @@
 pub mod config;
 mod http;
 mod rest;
+pub mod simulate;
 mod spa;
 pub mod startup;
 pub mod telemetry;

@@ -22,6 +22,12 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
+    /// Send demo traffic (clicks, leads, owner decisions) to a demo account, for a live-looking dashboard.
+    Simulate {
+        /// How long to send traffic.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
 }
 
 #[tokio::main]
@@ -42,6 +48,7 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
         Command::Migrate => migrate(&config).await,
+        Command::Simulate { seconds } => partnerdesk::simulate::run(&config, seconds).await,
         Command::PrintSchema => Ok(()),
     };
     match result {

@@ -43,26 +43,32 @@ async fn housekeeping(s: Services) {
     }
 }
 
+/// Connects and migrates the database and assembles the services. `default_url` is where users reach the app when
+/// `PUBLIC_URL` is not set.
+pub async fn connect(config: &Config, clock: Clock, default_url: &str) -> anyhow::Result<Services> {
+    let conn = db::connect(&config.database_url).await?;
+    Migrator::up(&conn, None).await.context("applying database migrations")?;
+    let public_url = match &config.public_url {
+        Some(u) => u.as_str().trim_end_matches('/').to_owned(),
+        None => default_url.to_owned(),
+    };
+    Ok(Services {
+        db: conn,
+        clock,
+        tokens: Arc::new(TokenKeys::new(config.jwt_secret_bytes())),
+        login_limits: LoginLimits::default(),
+        public_url,
+        outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
+    })
+}
+
 impl Application {
-    /// Connects, applies pending migrations and binds `LISTEN_ADDR` (port 0 picks a free port).
+    /// Binds `LISTEN_ADDR` (port 0 picks a free port), connects and applies pending migrations.
     pub async fn build(config: &Config, clock: Clock) -> anyhow::Result<Self> {
-        let conn = db::connect(&config.database_url).await?;
-        Migrator::up(&conn, None).await.context("applying database migrations")?;
         let listener = TcpListener::bind(config.listen_addr)
             .with_context(|| format!("LISTEN_ADDR: cannot bind {}", config.listen_addr))?;
         let addr = listener.local_addr()?;
-        let public_url = match &config.public_url {
-            Some(u) => u.as_str().trim_end_matches('/').to_owned(),
-            None => format!("http://{addr}"),
-        };
-        let services = Services {
-            db: conn,
-            clock,
-            tokens: Arc::new(TokenKeys::new(config.jwt_secret_bytes())),
-            login_limits: LoginLimits::default(),
-            public_url,
-            outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
-        };
+        let services = connect(config, clock, &format!("http://{addr}")).await?;
         let mailer = Mailer::new(
             &config.mail_from,
             config.smtp_url.as_ref().map(|u| u.expose_secret()),

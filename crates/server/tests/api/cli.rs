@@ -106,3 +106,24 @@ fn stop(mut child: std::process::Child) {
     let _ = child.kill();
     panic!("the server did not stop within 10 s of SIGTERM");
 }
+
+/// `partnerdesk simulate` fills a demo account with clicks, leads and decisions, and can run again.
+#[test]
+fn simulate_sends_demo_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = Command::new(BIN)
+            .args(["simulate", "--seconds", "2"])
+            .env_clear()
+            .env("DATA_DIR", dir.path())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("demo@partnerdesk.test"), "{stdout}");
+        let done = stdout.lines().find(|l| l.starts_with("Done: ")).unwrap_or_else(|| panic!("{stdout}"));
+        let clicks: u32 = done.trim_start_matches("Done: ").split(' ').next().unwrap().parse().unwrap();
+        assert!(clicks > 0, "{done}");
+    }
+}

@@ -1,0 +1,22 @@
+-- The transaction the ingest path runs for one form lead with caps on (global, daily, monthly): three counter
+-- upserts that check the limit, the lead, its first history row. pgbench runs it as the floor under POST /v1/leads.
+-- :p picks the partner (random over 500 for "spread", 0 for "hot").
+BEGIN;
+INSERT INTO cap_counters (assignment_id, metric, period, window_key, used)
+  SELECT id, 'FORM', 'GLOBAL', 'all', 1 FROM campaign_assignments WHERE tracking_code = 'bench' || :p
+  ON CONFLICT (assignment_id, metric, period, window_key) DO UPDATE SET used = cap_counters.used + 1
+  WHERE cap_counters.used < 1000000000 RETURNING used;
+INSERT INTO cap_counters (assignment_id, metric, period, window_key, used)
+  SELECT id, 'FORM', 'DAILY', to_char(now() AT TIME ZONE 'America/New_York', 'YYYY-MM-DD'), 1 FROM campaign_assignments WHERE tracking_code = 'bench' || :p
+  ON CONFLICT (assignment_id, metric, period, window_key) DO UPDATE SET used = cap_counters.used + 1
+  WHERE cap_counters.used < 100000000 RETURNING used;
+INSERT INTO cap_counters (assignment_id, metric, period, window_key, used)
+  SELECT id, 'FORM', 'MONTHLY', to_char(now() AT TIME ZONE 'America/New_York', 'YYYY-MM'), 1 FROM campaign_assignments WHERE tracking_code = 'bench' || :p
+  ON CONFLICT (assignment_id, metric, period, window_key) DO UPDATE SET used = cap_counters.used + 1
+  WHERE cap_counters.used < 500000000 RETURNING used;
+INSERT INTO leads (id, organization_id, campaign_id, partner_id, assignment_id, kind, status, fields, payout, created_at, updated_at)
+  SELECT gen_random_uuid(), organization_id, campaign_id, partner_id, id, 'FORM', 'RECEIVED',
+         '{"name":"Bench Lead","zip":"10001","phone":"+12125550123"}', 125000, now(), now()
+  FROM campaign_assignments WHERE tracking_code = 'bench' || :p RETURNING id AS lead_id \gset
+INSERT INTO lead_history (id, lead_id, to_status, created_at) VALUES (gen_random_uuid(), :lead_id, 'RECEIVED', now());
+END;

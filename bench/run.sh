@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Lead-ingestion benchmark on PostgreSQL: one and two server processes, 64 concurrent clients, caps on, traffic spread
+# over 500 partners and all on one partner; and, in the same run, the floor: pgbench running the ingest transaction.
+# Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test)
+source "$(dirname "$0")/../scripts/lib.sh"
+ensure_rust
+ADMIN="${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
+DB_URL="${ADMIN%/*}/pd_bench"
+SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
+CONCURRENCY=64
+
+cargo build --release --locked -p partnerdesk -p partnerdesk-bench
+BIN="$CARGO_TARGET_DIR/release/partnerdesk"
+LOAD="$CARGO_TARGET_DIR/release/partnerdesk-bench"
+OUT="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$OUT"; }
+trap cleanup EXIT
+
+reset_db() {
+  psql "$ADMIN" -qc "DROP DATABASE IF EXISTS pd_bench WITH (FORCE)" -c "CREATE DATABASE pd_bench" >/dev/null
+  DATABASE_URL="$DB_URL" DATA_DIR="$OUT" JWT_SECRET=bench-secret-bench-secret-bench-secret "$BIN" migrate >/dev/null
+  CAMPAIGN=$("$LOAD" seed --database-url "$DB_URL" --partners 500)
+}
+
+start_server() { # port
+  DATABASE_URL="$DB_URL" DATA_DIR="$OUT" JWT_SECRET=bench-secret-bench-secret-bench-secret LISTEN_ADDR="127.0.0.1:$1" \
+    RUST_LOG=warn LOG_FORMAT=json "$BIN" serve >"$OUT/server-$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return; sleep 0.1; done
+  die "server on $1 did not start"
+}
+
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+
+row() { # label urls keys
+  local json; json=$("$LOAD" load --urls "$2" --campaign "$CAMPAIGN" --keys "$3" --concurrency $CONCURRENCY --seconds "$SECONDS_PER_RUN")
+  local rss=""; for p in "${pids[@]}"; do rss="$rss$(rss_mb "$p") MB "; done
+  echo "$1|$json|$rss" >>"$OUT/results"
+  echo "$1: $json, server RSS: $rss" >&2
+}
+
+floor() { # label p-expression
+  local tps
+  tps=$(pgbench -n -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -D p="$2" -f "$ROOT/bench/ingest.sql" "$DB_URL" 2>/dev/null \
+        | awk '/^tps/ {print int($3)}' | head -1)
+  echo "$1|$tps" >>"$OUT/floor"
+  echo "floor $1: $tps tps" >&2
+}
+
+log "resetting pd_bench and seeding 500 partners"
+reset_db
+start_server 18101
+row "1 process, spread" "http://127.0.0.1:18101" 500
+row "1 process, hot" "http://127.0.0.1:18101" 1
+start_server 18102
+row "2 processes, spread" "http://127.0.0.1:18101,http://127.0.0.1:18102" 500
+row "2 processes, hot" "http://127.0.0.1:18101,http://127.0.0.1:18102" 1
+for p in "${pids[@]}"; do kill "$p"; done
+pids=()
+
+log "floor: pgbench with the ingest transaction"
+# pgbench has no per-client random in -D; spread draws :p inside the script instead.
+sed 's/^BEGIN;/\\set p random(0, 499)\nBEGIN;/' "$ROOT/bench/ingest.sql" >"$OUT/spread.sql"
+tps=$(pgbench -n -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -f "$OUT/spread.sql" "$DB_URL" 2>/dev/null | awk '/^tps/ {print int($3)}' | head -1)
+echo "spread|$tps" >>"$OUT/floor"; echo "floor spread: $tps tps" >&2
+floor hot 0
+
+spread_floor=$(awk -F'|' '$1=="spread" {print $2}' "$OUT/floor")
+hot_floor=$(awk -F'|' '$1=="hot" {print $2}' "$OUT/floor")
+echo
+echo "| run | leads/s | p50 ms | p99 ms | errors | server RSS | floor (pgbench tps) | ratio |"
+echo "|---|---|---|---|---|---|---|---|"
+while IFS='|' read -r label json rss; do
+  floor=$spread_floor; [[ "$label" == *hot* ]] && floor=$hot_floor
+  lps=$(echo "$json" | sed 's/.*"leads_per_s":\([0-9.]*\).*/\1/')
+  p50=$(echo "$json" | sed 's/.*"p50_ms":\([0-9.]*\).*/\1/')
+  p99=$(echo "$json" | sed 's/.*"p99_ms":\([0-9.]*\).*/\1/')
+  err=$(echo "$json" | sed 's/.*"errors":\([0-9]*\).*/\1/')
+  ratio=$(awk -v a="$lps" -v b="$floor" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "—" }')
+  echo "| $label | ${lps%.*} | $p50 | $p99 | $err | $rss | $floor | $ratio |"
+done <"$OUT/results"

@@ -1,0 +1,172 @@
+//! `partnerdesk-bench seed` writes one organization, one campaign and N registered partners with API keys and caps
+//! straight into a migrated database; `partnerdesk-bench load` posts leads at the servers with C concurrent clients
+//! for D seconds and prints throughput and latency percentiles as JSON.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use sea_orm::{ConnectionTrait, Database, Statement, Value};
+use sha2::{Digest, Sha256};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Seed a migrated database: prints the campaign id; keys are `pdk_bench_<i>`.
+    Seed {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 500)]
+        partners: usize,
+    },
+    /// Drive load: `--urls` round-robin, `--keys` partners (1 = one hot partner).
+    Load {
+        #[arg(long, value_delimiter = ',')]
+        urls: Vec<String>,
+        #[arg(long)]
+        campaign: String,
+        #[arg(long, default_value_t = 500)]
+        keys: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
+}
+
+pub fn key(i: usize) -> String {
+    format!("pdk_bench_{i:05}_0123456789abcdef0123456789abcdef")
+}
+
+async fn seed(url: &str, partners: usize) -> anyhow::Result<()> {
+    let db = Database::connect(url).await.context("connect")?;
+    let b = db.get_database_backend();
+    let now = chrono::Utc::now();
+    let org = uuid::Uuid::now_v7();
+    let owner = uuid::Uuid::now_v7();
+    let campaign = uuid::Uuid::now_v7();
+    let exec = |sql: &str, values: Vec<Value>| Statement::from_sql_and_values(b, sql, values);
+    db.execute_raw(exec(
+        "INSERT INTO organizations (id, name, created_at) VALUES ($1, 'Bench', $2)",
+        vec![org.into(), now.into()],
+    ))
+    .await?;
+    db.execute_raw(exec(
+        "INSERT INTO users (id, organization_id, email, password_hash, role, created_at, updated_at) VALUES ($1, $2, 'bench-owner@bench.test', 'x', 'OWNER', $3, $3)",
+        vec![owner.into(), org.into(), now.into()],
+    ))
+    .await?;
+    db.execute_raw(exec(
+        "INSERT INTO campaigns (id, organization_id, name, status, time_zone, landing_url, currency, click_payout, form_payout, call_payout, created_at, updated_at) \
+         VALUES ($1, $2, 'Bench', 'ACTIVE', 'America/New_York', 'https://example.com', 'USD', 0, 125000, 0, $3, $3)",
+        vec![campaign.into(), org.into(), now.into()],
+    ))
+    .await?;
+    for i in 0..partners {
+        let (partner, user, assignment) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let email = format!("p{i}@bench.test");
+        db.execute_raw(exec(
+            "INSERT INTO users (id, organization_id, email, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, 'x', 'PARTNER', $4, $4)",
+            vec![user.into(), org.into(), email.clone().into(), now.into()],
+        ))
+        .await?;
+        db.execute_raw(exec(
+            "INSERT INTO marketing_partners (id, organization_id, email, name, user_id, status, registered_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'Bench', $4, 'ACTIVE', $5, $5, $5)",
+            vec![partner.into(), org.into(), email.into(), user.into(), now.into()],
+        ))
+        .await?;
+        db.execute_raw(exec(
+            "INSERT INTO campaign_assignments (id, organization_id, partner_id, campaign_id, status, tracking_code, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'ACTIVE', $5, $6, $6)",
+            vec![assignment.into(), org.into(), partner.into(), campaign.into(), format!("bench{i}").into(), now.into()],
+        ))
+        .await?;
+        // Caps on: global, daily and monthly form caps far above what a run sends, so every lead updates 3 counters.
+        for (period, limit) in [("GLOBAL", 1_000_000_000_i64), ("DAILY", 100_000_000), ("MONTHLY", 500_000_000)] {
+            db.execute_raw(exec(
+                "INSERT INTO caps (id, assignment_id, metric, period, limit_count) VALUES ($1, $2, 'FORM', $3, $4)",
+                vec![uuid::Uuid::now_v7().into(), assignment.into(), period.into(), limit.into()],
+            ))
+            .await?;
+        }
+        db.execute_raw(exec(
+            "INSERT INTO api_keys (id, organization_id, partner_id, user_id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, 'bench', 'pdk_bench', $5, $6)",
+            vec![uuid::Uuid::now_v7().into(), org.into(), partner.into(), user.into(), hex::encode(Sha256::digest(key(i).as_bytes())).into(), now.into()],
+        ))
+        .await?;
+    }
+    println!("{campaign}");
+    Ok(())
+}
+
+async fn load(
+    urls: Vec<String>,
+    campaign: String,
+    keys: usize,
+    concurrency: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let (client, stop, campaign) = (client.clone(), stop.clone(), campaign.clone());
+        let url = format!("{}/v1/leads", urls[w % urls.len()]);
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0_u64;
+            let mut n = w;
+            while !stop.load(Ordering::Relaxed) {
+                let body = serde_json::json!({ "campaignId": campaign, "type": "form", "fields": { "name": "Bench Lead", "zip": "10001", "phone": "+12125550123" } });
+                let t = Instant::now();
+                let res = client.post(&url).bearer_auth(key(n % keys)).json(&body).send().await;
+                match res {
+                    Ok(r) if r.status().as_u16() == 201 => latencies.push(t.elapsed()),
+                    _ => errors += 1,
+                }
+                n += concurrency;
+            }
+            (latencies, errors)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await?;
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "{}",
+        serde_json::json!({ "leads": all.len(), "errors": errors, "leads_per_s": (all.len() as f64 / elapsed).round(),
+                            "p50_ms": (pct(0.50) * 10.0).round() / 10.0, "p99_ms": (pct(0.99) * 10.0).round() / 10.0 })
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Seed { database_url, partners } => seed(&database_url, partners).await,
+        Command::Load { urls, campaign, keys, concurrency, seconds } => {
+            load(urls, campaign, keys, concurrency, seconds).await
+        }
+    }
+}
