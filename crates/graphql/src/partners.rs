@@ -181,6 +181,10 @@ impl MarketingPartner {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct PartnerAssignment {
+    /// This partner's payout overrides; null: the campaign's payout applies.
+    pub click_payout_override: Option<rust_decimal::Decimal>,
+    pub form_payout_override: Option<rust_decimal::Decimal>,
+    pub call_payout_override: Option<rust_decimal::Decimal>,
     pub id: ID,
     /// All things considered: INVITED until registered, PAUSED when paused here or everywhere.
     pub status: PartnerStatus,
@@ -203,7 +207,11 @@ impl PartnerAssignment {
         campaign_row: Option<campaign::Model>,
         caps: Vec<cap::Model>,
     ) -> Self {
+        let money = |v: Option<i64>| v.map(|u| Money::from_units(u).amount());
         Self {
+            click_payout_override: money(a.click_payout),
+            form_payout_override: money(a.form_payout),
+            call_payout_override: money(a.call_payout),
             id: ids::id(a.id),
             status: partners::effective_status(&partner, &a).into(),
             caps: caps.iter().cloned().map(Cap::from).collect(),
@@ -492,9 +500,9 @@ impl PartnerQuery {
                     status: partners::effective_status(&portal.partner, &a).into(),
                     time_zone: c.time_zone,
                     currency: c.currency,
-                    click_payout: Money::from_units(c.click_payout).amount(),
-                    form_payout: Money::from_units(c.form_payout).amount(),
-                    call_payout: Money::from_units(c.call_payout).amount(),
+                    click_payout: Money::from_units(a.click_payout.unwrap_or(c.click_payout)).amount(),
+                    form_payout: Money::from_units(a.form_payout.unwrap_or(c.form_payout)).amount(),
+                    call_payout: Money::from_units(a.call_payout.unwrap_or(c.call_payout)).amount(),
                     caps: caps.into_iter().map(Cap::from).collect(),
                 })
                 .collect(),
@@ -539,6 +547,28 @@ impl PartnerMutation {
         let partner_id = ids::parse(&partner_id, "Marketing partner")?;
         let a = partners::update_caps(s, &scope, ids::parse(&campaign_id, "Campaign")?, partner_id, &cap_inputs(&caps))
             .await?;
+        let partner = partners::get(s, &scope, partner_id).await?;
+        let caps = partners::caps_of(s, &[a.id]).await?.remove(&a.id).unwrap_or_default();
+        Ok(PartnerAssignment::new(a, partner, None, caps))
+    }
+
+    /// Pays this partner differently from the campaign's payouts (null: the campaign's). Applies to events recorded
+    /// from now on; recorded ones keep their payout.
+    async fn set_partner_payouts(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: ID,
+        partner_id: ID,
+        click_payout: Option<rust_decimal::Decimal>,
+        form_payout: Option<rust_decimal::Decimal>,
+        call_payout: Option<rust_decimal::Decimal>,
+    ) -> Res<PartnerAssignment> {
+        let scope = authz::owner(actor(ctx))?;
+        let s = services(ctx)?;
+        let partner_id = ids::parse(&partner_id, "Marketing partner")?;
+        let campaign_id = ids::parse(&campaign_id, "Campaign")?;
+        let a =
+            partners::set_payouts(s, &scope, campaign_id, partner_id, [click_payout, form_payout, call_payout]).await?;
         let partner = partners::get(s, &scope, partner_id).await?;
         let caps = partners::caps_of(s, &[a.id]).await?.remove(&a.id).unwrap_or_default();
         Ok(PartnerAssignment::new(a, partner, None, caps))

@@ -364,6 +364,29 @@ pub async fn update_caps(
     Ok(a)
 }
 
+/// Sets (or, with `None`, clears) the partner's payout overrides on a campaign. Leads and clicks already recorded
+/// keep the payout they were recorded with.
+#[instrument(skip(s, scope))]
+pub async fn set_payouts(
+    s: &Services,
+    scope: &OwnerScope,
+    campaign_id: Uuid,
+    partner_id: Uuid,
+    payouts: [Option<rust_decimal::Decimal>; 3],
+) -> Result<Assignment> {
+    let units = |v: Option<rust_decimal::Decimal>, field: &str| -> Result<Option<i64>> {
+        v.map(|d| partnerdesk_domain::Money::parse(d).field(field).map(|m| m.units())).transpose()
+    };
+    let [click, form, call] = payouts;
+    let (click, form, call) = (units(click, "clickPayout")?, units(form, "formPayout")?, units(call, "callPayout")?);
+    let mut m = assignment(s, scope, partner_id, campaign_id).await?.into_active_model();
+    m.click_payout = Set(click);
+    m.form_payout = Set(form);
+    m.call_payout = Set(call);
+    m.updated_at = Set(s.clock.now());
+    Ok(m.update(&s.db).await?)
+}
+
 /// Sends the invitation again with a new link (the old one stops working), at most once a minute.
 #[instrument(skip(s, scope))]
 pub async fn resend_invitation(s: &Services, scope: &OwnerScope, partner_id: Uuid) -> Result<Partner> {

@@ -51,6 +51,7 @@ const MATRIX: &[(&str, [&str; 4])] = &[
     ("myLeads", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK]),
     ("lead", [UNAUTH, OK, "NOT_FOUND", OK]),
     ("setLeadStatus", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("setPartnerPayouts", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
 ];
@@ -166,6 +167,10 @@ impl World {
             "setLeadStatus" => (
                 "mutation($id: ID!) { setLeadStatus(ids: [$id], status: APPROVED) { status } }",
                 json!({ "id": self.lead_id }),
+            ),
+            "setPartnerPayouts" => (
+                "mutation($c: ID!, $p: ID!) { setPartnerPayouts(campaignId: $c, partnerId: $p, formPayout: \"15\") { formPayoutOverride } }",
+                json!({ "c": c, "p": self.partner_id }),
             ),
             "acceptInvitation" => {
                 let email = format!("accept{n}@example.com");

@@ -519,7 +519,39 @@ async fn api_keys_are_shown_once_and_stored_hashed(db: Db) {
     assert_eq!(error_code(&res), Some("VALIDATION"));
 }
 
+/// A payout is fixed when the lead is recorded: the campaign's, or the partner's override.
+async fn payouts_are_fixed_when_recorded(db: Db) {
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([])).await;
+    let t = Some(s.owner.access_token.as_str());
+    let (_, first) = post_lead(&app, &s.key, &form(&s.campaign), None).await;
+    let res = app
+        .gql(t, "mutation($c: ID!, $p: ID!) { setPartnerPayouts(campaignId: $c, partnerId: $p, formPayout: \"15.25\") { formPayoutOverride clickPayoutOverride } }", json!({ "c": s.campaign, "p": s.partner_id }))
+        .await;
+    assert_eq!(
+        res["data"]["setPartnerPayouts"],
+        json!({ "formPayoutOverride": "15.25", "clickPayoutOverride": null }),
+        "{res}"
+    );
+    let res = app.gql(t, "mutation($c: ID!, $p: ID!) { setPartnerPayouts(campaignId: $c, partnerId: $p, formPayout: \"-1\") { id } }", json!({ "c": s.campaign, "p": s.partner_id })).await;
+    assert_eq!(res["errors"][0]["extensions"]["field"], "formPayout");
+    let (_, second) = post_lead(&app, &s.key, &form(&s.campaign), None).await;
+    app.gql(
+        t,
+        "mutation($c: ID!) { updateCampaign(id: $c, input: { formPayout: \"99\" }) { id } }",
+        json!({ "c": s.campaign }),
+    )
+    .await;
+    let p = Some(s.partner.access_token.as_str());
+    let payout = |id: &Value| app.gql(p, "query($id: ID!) { lead(id: $id) { payout earned } }", json!({ "id": id }));
+    assert_eq!(payout(&first["id"]).await["data"]["lead"], json!({ "payout": "12.50", "earned": "0.00" }));
+    assert_eq!(payout(&second["id"]).await["data"]["lead"], json!({ "payout": "15.25", "earned": "0.00" }));
+    let portal = app.gql(p, "{ myPartnerAccount { campaigns { formPayout } } }", json!({})).await;
+    assert_eq!(portal["data"]["myPartnerAccount"]["campaigns"][0]["formPayout"], "15.25");
+}
+
 on_both_databases!(
+    payouts_are_fixed_when_recorded,
     caps_hold_exactly_under_concurrency,
     windows_reset_in_the_campaign_time_zone,
     cap_reached_says_which_cap_and_when_it_resets,
