@@ -63,7 +63,7 @@ test("an owner invites a partner, who registers from the email and sees its camp
   await dialog.getByRole("button", { name: "Submit" }).click();
   await owner.getByText("Invitation sent to pat@partner.test.").waitFor();
   const row = owner.getByRole("row").filter({ hasText: "pat@partner.test" });
-  await row.getByText("Forms: 50 / day").waitFor();
+  await row.getByText("Forms: 0 / 50 today").waitFor();
   await row.getByText("Invited").waitFor();
   await shot(owner, "13-partners-tab-invited");
 
