@@ -1,6 +1,6 @@
 -- The transaction the ingest path runs for one form lead with caps on (global, daily, monthly): three counter
 -- upserts that check the limit, the lead, its first history row. pgbench runs it as the floor under POST /v1/leads.
--- :p picks the partner (random over 500 for "spread", 0 for "hot").
+-- Run it with `pgbench -M prepared` (as the server, it prepares statements). :p picks the partner (random over 500 for "spread", 0 for "hot").
 BEGIN;
 INSERT INTO cap_counters (assignment_id, metric, period, window_key, used)
   SELECT id, 'FORM', 'GLOBAL', 'all', 1 FROM campaign_assignments WHERE tracking_code = 'bench' || :p

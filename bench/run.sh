@@ -42,7 +42,7 @@ row() { # label urls keys
 
 floor() { # label p-expression
   local tps
-  tps=$(pgbench -n -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -D p="$2" -f "$ROOT/bench/ingest.sql" "$DB_URL" 2>/dev/null \
+  tps=$(pgbench -n -M prepared -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -D p="$2" -f "$ROOT/bench/ingest.sql" "$DB_URL" 2>/dev/null \
         | awk '/^tps/ {print int($3)}' | head -1)
   echo "$1|$tps" >>"$OUT/floor"
   echo "floor $1: $tps tps" >&2
@@ -62,7 +62,7 @@ pids=()
 log "floor: pgbench with the ingest transaction"
 # pgbench has no per-client random in -D; spread draws :p inside the script instead.
 sed 's/^BEGIN;/\\set p random(0, 499)\nBEGIN;/' "$ROOT/bench/ingest.sql" >"$OUT/spread.sql"
-tps=$(pgbench -n -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -f "$OUT/spread.sql" "$DB_URL" 2>/dev/null | awk '/^tps/ {print int($3)}' | head -1)
+tps=$(pgbench -n -M prepared -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -f "$OUT/spread.sql" "$DB_URL" 2>/dev/null | awk '/^tps/ {print int($3)}' | head -1)
 echo "spread|$tps" >>"$OUT/floor"; echo "floor spread: $tps tps" >&2
 floor hot 0
 
