@@ -8,266 +8,51 @@ use serde::Deserialize;
 type DateTime = String;
 type Decimal = String;
 
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/auth.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct SignUp;
+/// One typed operation: `operations!(Name => "graphql/file.graphql", ..)`.
+macro_rules! operations {
+    ($($name:ident => $file:tt),* $(,)?) => {$(
+        #[derive(GraphQLQuery)]
+        #[graphql(
+            schema_path = "../schema.graphql",
+            query_path = $file,
+            response_derives = "Debug, Clone, PartialEq",
+            variables_derives = "Debug, Clone"
+        )]
+        pub struct $name;
+    )*};
+}
 
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/auth.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct Login;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/auth.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct RefreshSession;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/auth.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct Logout;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/campaigns.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct Campaigns;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/campaigns.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct Campaign;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/campaigns.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct CreateCampaign;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/campaigns.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct UpdateCampaign;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/campaigns.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct ArchiveCampaign;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/auth.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct AcceptInvitation;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct CampaignPartners;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct FindPartner;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct AddMarketingPartner;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct UpdatePartnerCaps;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct ResendInvitation;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct RevokeInvitation;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct PausePartner;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct ResumePartner;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct RemovePartner;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct MarketingPartners;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct MarketingPartner;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct InvitationPreview;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/partners.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct MyPartnerAccount;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/traffic.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct ApiKeys;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/traffic.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct CreateApiKey;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/traffic.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct RevokeApiKey;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/traffic.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct MyLeads;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/traffic.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct CampaignLeads;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
-    query_path = "graphql/traffic.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
-)]
-pub struct SetLeadStatus;
+operations! {
+    SignUp => "graphql/auth.graphql",
+    Login => "graphql/auth.graphql",
+    RefreshSession => "graphql/auth.graphql",
+    Logout => "graphql/auth.graphql",
+    Campaigns => "graphql/campaigns.graphql",
+    Campaign => "graphql/campaigns.graphql",
+    CreateCampaign => "graphql/campaigns.graphql",
+    UpdateCampaign => "graphql/campaigns.graphql",
+    ArchiveCampaign => "graphql/campaigns.graphql",
+    AcceptInvitation => "graphql/auth.graphql",
+    CampaignPartners => "graphql/partners.graphql",
+    FindPartner => "graphql/partners.graphql",
+    AddMarketingPartner => "graphql/partners.graphql",
+    UpdatePartnerCaps => "graphql/partners.graphql",
+    ResendInvitation => "graphql/partners.graphql",
+    RevokeInvitation => "graphql/partners.graphql",
+    PausePartner => "graphql/partners.graphql",
+    ResumePartner => "graphql/partners.graphql",
+    RemovePartner => "graphql/partners.graphql",
+    MarketingPartners => "graphql/partners.graphql",
+    MarketingPartner => "graphql/partners.graphql",
+    InvitationPreview => "graphql/partners.graphql",
+    MyPartnerAccount => "graphql/partners.graphql",
+    ApiKeys => "graphql/traffic.graphql",
+    CreateApiKey => "graphql/traffic.graphql",
+    RevokeApiKey => "graphql/traffic.graphql",
+    MyLeads => "graphql/traffic.graphql",
+    CampaignLeads => "graphql/traffic.graphql",
+    SetLeadStatus => "graphql/traffic.graphql",
+}
 
 /// An error as the server phrased it: `code` from `extensions.code`, and the input `field` it concerns.
 #[derive(Debug, Clone, PartialEq)]

@@ -181,6 +181,11 @@ impl Form {
         self.status.set(c.status.clone());
     }
 
+    /// The three payouts as typed, or the error of the first that is not an amount.
+    fn payouts(&self) -> Result<(String, String, String), ApiError> {
+        Ok((payout(self.click, "clickPayout")?, payout(self.form, "formPayout")?, payout(self.call, "callPayout")?))
+    }
+
     fn fallback(&self) -> Option<String> {
         Some(self.fallback_url.get_untracked().trim().to_owned()).filter(|s| !s.is_empty())
     }
@@ -214,10 +219,9 @@ pub fn NewCampaign() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let payouts = (payout(f.click, "clickPayout"), payout(f.form, "formPayout"), payout(f.call, "callPayout"));
-        let (click, form, call) = match payouts {
-            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error.set(Some(e)),
+        let (click, form, call) = match f.payouts() {
+            Ok(p) => p,
+            Err(e) => return error.set(Some(e)),
         };
         busy.set(true);
         error.set(None);
@@ -295,10 +299,9 @@ pub fn EditCampaign() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let payouts = (payout(f.click, "clickPayout"), payout(f.form, "formPayout"), payout(f.call, "callPayout"));
-        let (click, form, call) = match payouts {
-            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error.set(Some(e)),
+        let (click, form, call) = match f.payouts() {
+            Ok(p) => p,
+            Err(e) => return error.set(Some(e)),
         };
         busy.set(true);
         error.set(None);

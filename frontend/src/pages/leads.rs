@@ -11,7 +11,7 @@ use crate::api::{self, ApiError, LeadData};
 use crate::components::{ErrorBanner, Field, Loading, Modal, field_error};
 use crate::format::{self, lead_status_label};
 use crate::pages::partners::CampaignTabs;
-use crate::pages::portal::{LeadFilters, Pager, day_end, day_start};
+use crate::pages::portal::{LeadFilters, Pager};
 use crate::session::use_session;
 
 #[component]
@@ -33,26 +33,8 @@ pub fn CampaignLeads() -> impl IntoView {
     let reject_error = RwSignal::new(None::<ApiError>);
 
     let data = LocalResource::new(move || {
-        use api::campaign_leads::{LeadFilterInput, LeadStatus, LeadType, Variables};
-        let filter = LeadFilterInput {
-            campaign_id: Some(id.get()),
-            partner_id: None,
-            status: match status.get().as_str() {
-                "RECEIVED" => Some(LeadStatus::RECEIVED),
-                "APPROVED" => Some(LeadStatus::APPROVED),
-                "REJECTED" => Some(LeadStatus::REJECTED),
-                "CONVERTED" => Some(LeadStatus::CONVERTED),
-                _ => None,
-            },
-            type_: match kind.get().as_str() {
-                "FORM" => Some(LeadType::FORM),
-                "CALL" => Some(LeadType::CALL),
-                _ => None,
-            },
-            from: day_start(&from.get()),
-            to: day_end(&to.get()),
-        };
-        let vars = Variables { filter: Some(filter), first: Some(50), after: after.get() };
+        let filter = crate::lead_filter!(campaign_leads, Some(id.get()), status.get(), kind.get(), from.get(), to.get());
+        let vars = api::campaign_leads::Variables { filter: Some(filter), first: Some(50), after: after.get() };
         let token = session.token();
         async move { api::run::<api::CampaignLeads>(token.as_deref(), vars).await.map(|d| d.leads) }
     });

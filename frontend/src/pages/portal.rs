@@ -94,26 +94,8 @@ pub fn PartnerLeads() -> impl IntoView {
         }
     });
     let data = LocalResource::new(move || {
-        use api::my_leads::{LeadFilterInput, LeadStatus, LeadType, Variables};
-        let filter = LeadFilterInput {
-            campaign_id: None,
-            partner_id: None,
-            status: match status.get().as_str() {
-                "RECEIVED" => Some(LeadStatus::RECEIVED),
-                "APPROVED" => Some(LeadStatus::APPROVED),
-                "REJECTED" => Some(LeadStatus::REJECTED),
-                "CONVERTED" => Some(LeadStatus::CONVERTED),
-                _ => None,
-            },
-            type_: match kind.get().as_str() {
-                "FORM" => Some(LeadType::FORM),
-                "CALL" => Some(LeadType::CALL),
-                _ => None,
-            },
-            from: day_start(&from.get()),
-            to: day_end(&to.get()),
-        };
-        let vars = Variables { filter: Some(filter), first: Some(25), after: after.get() };
+        let filter = crate::lead_filter!(my_leads, None, status.get(), kind.get(), from.get(), to.get());
+        let vars = api::my_leads::Variables { filter: Some(filter), first: Some(25), after: after.get() };
         let token = session.token();
         async move { api::run::<api::MyLeads>(token.as_deref(), vars).await.map(|d| d.my_leads) }
     });
@@ -166,6 +148,32 @@ pub fn PartnerLeads() -> impl IntoView {
             </Transition>
         </main>
     }
+}
+
+/// The lead filter of a generated operation module, from the filter controls' values.
+#[macro_export]
+macro_rules! lead_filter {
+    ($m:ident, $campaign:expr, $status:expr, $kind:expr, $from:expr, $to:expr) => {{
+        use $crate::api::$m::{LeadFilterInput, LeadStatus, LeadType};
+        LeadFilterInput {
+            campaign_id: $campaign,
+            partner_id: None,
+            status: match $status.as_str() {
+                "RECEIVED" => Some(LeadStatus::RECEIVED),
+                "APPROVED" => Some(LeadStatus::APPROVED),
+                "REJECTED" => Some(LeadStatus::REJECTED),
+                "CONVERTED" => Some(LeadStatus::CONVERTED),
+                _ => None,
+            },
+            type_: match $kind.as_str() {
+                "FORM" => Some(LeadType::FORM),
+                "CALL" => Some(LeadType::CALL),
+                _ => None,
+            },
+            from: $crate::pages::portal::day_start(&$from),
+            to: $crate::pages::portal::day_end(&$to),
+        }
+    }};
 }
 
 /// `2026-11-25` -> the start of that day, UTC (the filter is by receipt time).
