@@ -60,6 +60,8 @@ pub fn is_unique_violation(e: &DbErr, constraint: &str) -> bool {
 fn constraint_columns(constraint: &str) -> Option<&'static str> {
     match constraint {
         "users_email_key" => Some("users.email"),
+        "marketing_partners_org_email_key" => Some("marketing_partners.organization_id, marketing_partners.email"),
+        "idempotency_keys_pkey" => Some("idempotency_keys.api_key_id, idempotency_keys.idempotency_key"),
         _ => None,
     }
 }

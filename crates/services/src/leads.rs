@@ -1,15 +1,15 @@
 //! Leads: received from partners (with exact caps), decided on by owners, read by both.
 
-use partnerdesk_storage::entities::campaign::{self, Status as CampaignStatus};
-use partnerdesk_storage::entities::campaign_assignment::{self, Status as AssignmentStatus};
-use partnerdesk_storage::entities::cap::Metric;
+use partnerdesk_storage::entities::campaign::Status as CampaignStatus;
+use partnerdesk_storage::entities::campaign_assignment::Status as AssignmentStatus;
+use partnerdesk_storage::entities::cap::{self, Metric};
 pub use partnerdesk_storage::entities::lead::{Kind, Model as Lead, Status};
 use partnerdesk_storage::entities::lead_history::{self, Model as LeadEvent};
 use partnerdesk_storage::entities::marketing_partner::{self, Status as PartnerStatus};
 use partnerdesk_storage::entities::{click, idempotency_key, lead};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde_json::{Map, Value};
 use tracing::instrument;
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::api_keys::KeyHolder;
 use crate::authz::{OwnerScope, PartnerScope};
 use crate::campaigns::{MAX_PAGE, Page};
-use crate::{Error, Result, Services, caps, db};
+use crate::{Error, Result, Services, caps, db, partners};
 
 /// Most leads one `setLeadStatus` may change.
 pub const MAX_BATCH: usize = 500;
@@ -209,50 +209,70 @@ pub async fn submit(s: &Services, holder: &KeyHolder, input: NewLead, idem: Opti
     let partner_id = holder.partner_id.ok_or_else(|| refused("FORBIDDEN", "Send leads with a partner's API key."))?;
     let v = validate(input)?;
     let not_assigned = || refused("NOT_ASSIGNED", "You are not a partner on this campaign.");
-    let assignment = campaign_assignment::Entity::find()
-        .filter(campaign_assignment::Column::PartnerId.eq(partner_id))
-        .filter(campaign_assignment::Column::CampaignId.eq(v.campaign_id))
-        .filter(campaign_assignment::Column::Status.ne(AssignmentStatus::Removed))
-        .one(&s.db)
-        .await?
-        .ok_or_else(not_assigned)?;
-    let campaign = campaign::Entity::find_by_id(assignment.campaign_id).one(&s.db).await?.ok_or_else(not_assigned)?;
-    let partner = marketing_partner::Entity::find_by_id(partner_id).one(&s.db).await?.ok_or_else(not_assigned)?;
-    if partner.status == PartnerStatus::Paused || assignment.status == AssignmentStatus::Paused {
+    let metric = match v.kind {
+        Kind::Form => Metric::Form,
+        Kind::Call => Metric::Call,
+    };
+    // One read for the assignment, its campaign, the partner and the metric's caps (one row per cap).
+    let rows = Target::find_by_statement(Statement::from_sql_and_values(
+        s.db.get_database_backend(),
+        "SELECT a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
+                a.call_payout AS call_override, c.id AS campaign_id, c.organization_id, c.status AS campaign_status, \
+                c.time_zone, c.form_payout, c.call_payout, p.status AS partner_status, \
+                k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
+         FROM campaign_assignments a \
+         JOIN campaigns c ON c.id = a.campaign_id \
+         JOIN marketing_partners p ON p.id = a.partner_id \
+         LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3 \
+         WHERE a.partner_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED'",
+        [partner_id.into(), v.campaign_id.into(), partners::metric_name(metric).into()],
+    ))
+    .all(&s.db)
+    .await?;
+    let t = rows.first().ok_or_else(not_assigned)?;
+    if t.partner_status == PartnerStatus::Paused || t.assignment_status == AssignmentStatus::Paused {
         return Err(refused("PARTNER_PAUSED", "The campaign owner paused your traffic on this campaign."));
     }
-    if campaign.status != CampaignStatus::Active {
+    if t.campaign_status != CampaignStatus::Active {
         return Err(refused("CAMPAIGN_NOT_ACTIVE", "This campaign is paused or archived and takes no leads."));
     }
     if let Some(click_id) = v.click_id {
         let known = click::Entity::find_by_id(click_id)
-            .filter(click::Column::AssignmentId.eq(assignment.id))
+            .filter(click::Column::AssignmentId.eq(t.assignment_id))
             .count(&s.db)
             .await?;
         if known == 0 {
             return Err(bad("clickId", "No click with this id came through your tracking link for this campaign."));
         }
     }
-    let metric = match v.kind {
-        Kind::Form => Metric::Form,
-        Kind::Call => Metric::Call,
-    };
+    let mut cap_rows: Vec<cap::Model> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(cap::Model {
+                id: r.cap_id?,
+                assignment_id: r.assignment_id,
+                metric,
+                period: r.cap_period?,
+                limit_count: r.cap_limit?,
+            })
+        })
+        .collect();
+    cap_rows.sort_by_key(|c| c.period);
     let payout = match v.kind {
-        Kind::Form => assignment.form_payout.unwrap_or(campaign.form_payout),
-        Kind::Call => assignment.call_payout.unwrap_or(campaign.call_payout),
+        Kind::Form => t.form_override.unwrap_or(t.form_payout),
+        Kind::Call => t.call_override.unwrap_or(t.call_payout),
     };
     let now = s.clock.now();
-    let tz = caps::time_zone(&campaign.time_zone);
+    let tz = caps::time_zone(&t.time_zone);
     let txn = db::begin_write(&s.db).await?;
-    let cap_rows = caps::caps_for(&txn, assignment.id, metric).await?;
     caps::take(&txn, &cap_rows, tz, now).await?;
     let [sub1, sub2, sub3, sub4, sub5] = v.subs;
     let lead = lead::ActiveModel {
         id: Set(Uuid::now_v7()),
-        organization_id: Set(campaign.organization_id),
-        campaign_id: Set(campaign.id),
+        organization_id: Set(t.organization_id),
+        campaign_id: Set(t.campaign_id),
         partner_id: Set(partner_id),
-        assignment_id: Set(assignment.id),
+        assignment_id: Set(t.assignment_id),
         kind: Set(v.kind),
         status: Set(Status::Received),
         reason: Set(None),
@@ -286,7 +306,7 @@ pub async fn submit(s: &Services, holder: &KeyHolder, input: NewLead, idem: Opti
         .insert(&txn)
         .await
         .map_err(|e| {
-            if e.to_string().to_lowercase().contains("unique") || e.to_string().contains("duplicate key") {
+            if db::is_unique_violation(&e, "idempotency_keys_pkey") {
                 Error::Refused {
                     code: "IDEMPOTENCY_RACE",
                     message: "A request with this Idempotency-Key is in flight.".into(),
@@ -336,6 +356,25 @@ async fn record(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// What a lead is recorded against, read in one statement.
+#[derive(Debug, FromQueryResult)]
+struct Target {
+    assignment_id: Uuid,
+    assignment_status: AssignmentStatus,
+    form_override: Option<i64>,
+    call_override: Option<i64>,
+    campaign_id: Uuid,
+    organization_id: Uuid,
+    campaign_status: CampaignStatus,
+    time_zone: String,
+    form_payout: i64,
+    call_payout: i64,
+    partner_status: PartnerStatus,
+    cap_id: Option<Uuid>,
+    cap_period: Option<cap::Period>,
+    cap_limit: Option<i64>,
 }
 
 /// Whether a lead may go from `from` to `to`.
