@@ -223,6 +223,12 @@ impl PartnerAssignment {
         }
     }
 
+    /// One assignment with its caps, after a change to it.
+    async fn load(s: &partnerdesk_services::Services, partner: Partner, a: Assignment) -> Res<Self> {
+        let caps = partners::caps_of(s, &[a.id]).await?.remove(&a.id).unwrap_or_default();
+        Ok(Self::new(a, partner, None, caps))
+    }
+
     async fn campaign_model(&self, ctx: &Context<'_>) -> Res<campaign::Model> {
         if let Some(c) = &self.campaign_row {
             return Ok(c.clone());
@@ -527,9 +533,8 @@ impl PartnerMutation {
         let s = services(ctx)?;
         let campaign_id = ids::parse(&input.campaign_id, "Campaign")?;
         let added = partners::add(s, &scope, campaign_id, &input.email, &cap_inputs(&input.caps)).await?;
-        let caps = partners::caps_of(s, &[added.assignment.id]).await?.remove(&added.assignment.id).unwrap_or_default();
         Ok(AddMarketingPartnerPayload {
-            assignment: PartnerAssignment::new(added.assignment, added.partner, None, caps),
+            assignment: PartnerAssignment::load(s, added.partner, added.assignment).await?,
             existing_partner: added.existing_partner,
         })
     }
@@ -547,9 +552,7 @@ impl PartnerMutation {
         let partner_id = ids::parse(&partner_id, "Marketing partner")?;
         let a = partners::update_caps(s, &scope, ids::parse(&campaign_id, "Campaign")?, partner_id, &cap_inputs(&caps))
             .await?;
-        let partner = partners::get(s, &scope, partner_id).await?;
-        let caps = partners::caps_of(s, &[a.id]).await?.remove(&a.id).unwrap_or_default();
-        Ok(PartnerAssignment::new(a, partner, None, caps))
+        PartnerAssignment::load(s, partners::get(s, &scope, partner_id).await?, a).await
     }
 
     /// Pays this partner differently from the campaign's payouts (null: the campaign's). Applies to events recorded
@@ -569,9 +572,7 @@ impl PartnerMutation {
         let campaign_id = ids::parse(&campaign_id, "Campaign")?;
         let a =
             partners::set_payouts(s, &scope, campaign_id, partner_id, [click_payout, form_payout, call_payout]).await?;
-        let partner = partners::get(s, &scope, partner_id).await?;
-        let caps = partners::caps_of(s, &[a.id]).await?.remove(&a.id).unwrap_or_default();
-        Ok(PartnerAssignment::new(a, partner, None, caps))
+        PartnerAssignment::load(s, partners::get(s, &scope, partner_id).await?, a).await
     }
 
     /// Emails the invitation again with a new link (the old link stops working); at most once a minute.
