@@ -26,3 +26,9 @@ pub fn parse_cursor(c: &str) -> Result<Uuid, Error> {
         .and_then(|b| Uuid::from_slice(&b).ok())
         .ok_or_else(|| Error::validation("after", "This cursor is not valid: pass an endCursor from a previous page."))
 }
+
+/// `first` (default 20) and the decoded `after` cursor of a list field.
+pub fn page_args(first: Option<i32>, after: Option<&str>) -> Result<(u64, Option<Uuid>), Error> {
+    let after = after.map(parse_cursor).transpose()?;
+    Ok((u64::try_from(first.unwrap_or(20)).unwrap_or(0), after))
+}

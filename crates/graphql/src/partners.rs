@@ -1,8 +1,6 @@
 //! Marketing partners: the owner's Marketing Partners tab and single view, the invitation flow, the partner portal.
 
-use std::collections::HashMap;
-
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use partnerdesk_domain::Money;
@@ -14,7 +12,7 @@ use crate::error::Res;
 use crate::ids;
 use crate::mutation::deliver;
 use crate::query::actor;
-use crate::types::{AuthPayload, Campaign, services};
+use crate::types::{AuthPayload, Campaign, TotalCount, connection, services};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "partnerdesk_storage::entities::cap::Metric")]
@@ -327,11 +325,6 @@ impl From<email_outbox::Model> for EmailDelivery {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct TotalCount {
-    pub total_count: u64,
-}
-
 #[derive(InputObject)]
 pub struct AddMarketingPartnerInput {
     pub campaign_id: ID,
@@ -391,11 +384,6 @@ pub struct PartnerAccount {
     pub campaigns: Vec<AssignedCampaign>,
 }
 
-fn page_args(first: Option<i32>, after: Option<&str>) -> Res<(u64, Option<uuid::Uuid>)> {
-    let after = after.map(ids::parse_cursor).transpose()?;
-    Ok((u64::try_from(first.unwrap_or(20)).unwrap_or(0), after))
-}
-
 #[ComplexObject]
 impl Campaign {
     /// The campaign's marketing partners, newest first.
@@ -409,7 +397,7 @@ impl Campaign {
     ) -> Res<Connection<String, PartnerAssignment, TotalCount>> {
         let scope = authz::owner(actor(ctx))?;
         let s = services(ctx)?;
-        let (first, after_id) = page_args(first, after.as_deref())?;
+        let (first, after_id) = ids::page_args(first, after.as_deref())?;
         let campaign_id = ids::parse(&self.id, "Campaign")?;
         let page = partners::list_for_campaign(
             s,
@@ -422,17 +410,16 @@ impl Campaign {
         )
         .await?;
         let ids: Vec<_> = page.items.iter().map(|(a, _)| a.id).collect();
-        let mut caps: HashMap<_, _> = partners::caps_of(s, &ids).await?;
-        let mut conn = Connection::with_additional_fields(
+        let mut caps = partners::caps_of(s, &ids).await?;
+        Ok(connection(
+            page,
             after_id.is_some(),
-            page.has_next_page,
-            TotalCount { total_count: page.total_count },
-        );
-        conn.edges.extend(page.items.into_iter().map(|(a, p)| {
-            let c = caps.remove(&a.id).unwrap_or_default();
-            Edge::new(ids::cursor(a.id), PartnerAssignment::new(a, p, None, c))
-        }));
-        Ok(conn)
+            |(a, _)| a.id,
+            |(a, p)| {
+                let c = caps.remove(&a.id).unwrap_or_default();
+                PartnerAssignment::new(a, p, None, c)
+            },
+        ))
     }
 }
 
@@ -451,16 +438,10 @@ impl PartnerQuery {
         #[graphql(desc = "Part of an email or name.")] search: Option<String>,
     ) -> Res<Connection<String, MarketingPartner, TotalCount>> {
         let scope = authz::owner(actor(ctx))?;
-        let (first, after_id) = page_args(first, after.as_deref())?;
+        let (first, after_id) = ids::page_args(first, after.as_deref())?;
         let status = status.map(marketing_partner::Status::from);
         let page = partners::list(services(ctx)?, &scope, status, search.as_deref(), first, after_id).await?;
-        let mut conn = Connection::with_additional_fields(
-            after_id.is_some(),
-            page.has_next_page,
-            TotalCount { total_count: page.total_count },
-        );
-        conn.edges.extend(page.items.into_iter().map(|p| Edge::new(ids::cursor(p.id), MarketingPartner::from(p))));
-        Ok(conn)
+        Ok(connection(page, after_id.is_some(), |p| p.id, MarketingPartner::from))
     }
 
     /// The Marketing Partner Single View: profile, campaigns and caps, invitation history.

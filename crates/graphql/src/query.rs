@@ -1,9 +1,9 @@
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object};
 use partnerdesk_services::{accounts, authz, campaigns};
 
 use crate::error::Res;
-use crate::types::{Campaign, CampaignConnectionFields, CampaignStatus, User, services};
+use crate::types::{Campaign, CampaignStatus, TotalCount, User, connection, services};
 use crate::{Actor, ids};
 
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
@@ -34,17 +34,10 @@ impl BaseQuery {
         #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: Option<i32>,
         after: Option<String>,
         status: Option<CampaignStatus>,
-    ) -> Res<Connection<String, Campaign, CampaignConnectionFields>> {
+    ) -> Res<Connection<String, Campaign, TotalCount>> {
         let scope = authz::owner(actor(ctx))?;
-        let after = after.as_deref().map(ids::parse_cursor).transpose()?;
-        let first = u64::try_from(first.unwrap_or(20)).unwrap_or(0);
+        let (first, after) = ids::page_args(first, after.as_deref())?;
         let page = campaigns::list(services(ctx)?, &scope, status.map(Into::into), first, after).await?;
-        let mut conn = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next_page,
-            CampaignConnectionFields { total_count: page.total_count },
-        );
-        conn.edges.extend(page.items.into_iter().map(|c| Edge::new(ids::cursor(c.id), Campaign::from(c))));
-        Ok(conn)
+        Ok(connection(page, after.is_some(), |c| c.id, Campaign::from))
     }
 }

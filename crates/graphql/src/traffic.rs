@@ -1,6 +1,6 @@
 //! Traffic over GraphQL: API keys, leads (submit, decide, read), cap usage and tracking links.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use partnerdesk_domain::Money;
@@ -12,9 +12,10 @@ use partnerdesk_storage::entities::{api_key, cap, lead, lead_history};
 
 use crate::error::Res;
 use crate::ids;
-use crate::partners::{CapMetric, CapWindow, TotalCount};
+use crate::partners::{CapMetric, CapWindow};
 use crate::query::actor;
 use crate::types::services;
+use crate::types::{TotalCount, connection};
 
 pub(crate) fn tracking_url(s: &Services, a: &Assignment) -> Option<String> {
     a.tracking_code.as_ref().map(|c| format!("{}/c/{c}", s.public_url))
@@ -261,21 +262,6 @@ fn filter(f: LeadFilterInput) -> Res<LeadFilter> {
     })
 }
 
-fn connection(
-    page: partnerdesk_services::campaigns::Page<lead::Model>,
-    after: bool,
-) -> Connection<String, Lead, TotalCount> {
-    let mut conn =
-        Connection::with_additional_fields(after, page.has_next_page, TotalCount { total_count: page.total_count });
-    conn.edges.extend(page.items.into_iter().map(|l| Edge::new(ids::cursor(l.id), Lead::from(l))));
-    conn
-}
-
-fn page_args(first: Option<i32>, after: Option<&str>) -> Res<(u64, Option<uuid::Uuid>)> {
-    let after = after.map(ids::parse_cursor).transpose()?;
-    Ok((u64::try_from(first.unwrap_or(20)).unwrap_or(0), after))
-}
-
 #[derive(Default)]
 pub struct TrafficQuery;
 
@@ -296,9 +282,9 @@ impl TrafficQuery {
         after: Option<String>,
     ) -> Res<Connection<String, Lead, TotalCount>> {
         let scope = authz::owner(actor(ctx))?;
-        let (first, after_id) = page_args(first, after.as_deref())?;
+        let (first, after_id) = ids::page_args(first, after.as_deref())?;
         let page = leads::for_owner(services(ctx)?, &scope, self::filter(filter)?, first, after_id).await?;
-        Ok(connection(page, after_id.is_some()))
+        Ok(connection(page, after_id.is_some(), |l| l.id, Lead::from))
     }
 
     /// The signed-in partner's own leads, newest first.
@@ -310,9 +296,9 @@ impl TrafficQuery {
         after: Option<String>,
     ) -> Res<Connection<String, Lead, TotalCount>> {
         let scope = authz::partner(actor(ctx))?;
-        let (first, after_id) = page_args(first, after.as_deref())?;
+        let (first, after_id) = ids::page_args(first, after.as_deref())?;
         let page = leads::for_partner(services(ctx)?, &scope, self::filter(filter)?, first, after_id).await?;
-        Ok(connection(page, after_id.is_some()))
+        Ok(connection(page, after_id.is_some(), |l| l.id, Lead::from))
     }
 
     /// One lead with its history: an owner's organization's, or a partner's own.

@@ -137,9 +137,27 @@ impl From<CampaignRow> for Campaign {
 }
 
 #[derive(SimpleObject)]
-pub struct CampaignConnectionFields {
-    /// Campaigns matching the filter, over all pages.
+pub struct TotalCount {
+    /// Rows matching the filter, over all pages.
     pub total_count: u64,
+}
+
+/// A Relay connection over a page of rows, each edge's cursor its row's id.
+pub(crate) fn connection<T, N: async_graphql::OutputType>(
+    page: partnerdesk_services::page::Page<T>,
+    after: bool,
+    id: impl Fn(&T) -> uuid::Uuid,
+    mut node: impl FnMut(T) -> N,
+) -> async_graphql::connection::Connection<String, N, TotalCount> {
+    let mut conn = async_graphql::connection::Connection::with_additional_fields(
+        after,
+        page.has_next_page,
+        TotalCount { total_count: page.total_count },
+    );
+    conn.edges.extend(
+        page.items.into_iter().map(|row| async_graphql::connection::Edge::new(ids::cursor(id(&row)), node(row))),
+    );
+    conn
 }
 
 #[derive(InputObject)]

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::authz::OwnerScope;
 use crate::error::FieldExt;
+use crate::page::{self, Page};
 use crate::{Error, Result, Services};
 
 pub struct NewCampaign {
@@ -40,14 +41,7 @@ pub struct CampaignChanges {
     pub call_payout: Option<Decimal>,
 }
 
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub has_next_page: bool,
-    pub total_count: u64,
-}
-
 pub const DEFAULT_CURRENCY: &str = "USD";
-pub const MAX_PAGE: u64 = 100;
 
 fn payout(v: Option<Decimal>, field: &str) -> Result<i64> {
     Ok(v.map(|d| Money::parse(d).field(field)).transpose()?.unwrap_or_default().units())
@@ -148,9 +142,7 @@ pub async fn list(
     first: u64,
     after: Option<Uuid>,
 ) -> Result<Page<Campaign>> {
-    if first == 0 || first > MAX_PAGE {
-        return Err(Error::validation("first", format!("Ask for 1 to {MAX_PAGE} campaigns per page.")));
-    }
+    page::check_first(first, "campaigns")?;
     let mut q = Entity::find().filter(Column::OrganizationId.eq(scope.organization_id()));
     if let Some(st) = status {
         q = q.filter(Column::Status.eq(st));
@@ -159,8 +151,6 @@ pub async fn list(
     if let Some(a) = after {
         q = q.filter(Column::Id.lt(a));
     }
-    let mut items = q.order_by_desc(Column::Id).limit(first + 1).all(&s.db).await?;
-    let has_next_page = items.len() as u64 > first;
-    items.truncate(usize::try_from(first).unwrap_or(usize::MAX));
-    Ok(Page { items, has_next_page, total_count })
+    let items = q.order_by_desc(Column::Id).limit(first + 1).all(&s.db).await?;
+    Ok(Page::from_rows(items, first, total_count))
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::api_keys::KeyHolder;
 use crate::authz::{OwnerScope, PartnerScope};
-use crate::campaigns::{MAX_PAGE, Page};
+use crate::page::{self, Page};
 use crate::{Error, Result, Services, caps, db, partners};
 
 /// Most leads one `setLeadStatus` may change.
@@ -457,9 +457,7 @@ async fn list(
     first: u64,
     after: Option<Uuid>,
 ) -> Result<Page<Lead>> {
-    if first == 0 || first > MAX_PAGE {
-        return Err(bad("first", format!("Ask for 1 to {MAX_PAGE} leads per page.")));
-    }
+    page::check_first(first, "leads")?;
     let mut q = lead::Entity::find().filter(lead::Column::OrganizationId.eq(organization_id));
     if let Some(c) = f.campaign_id {
         q = q.filter(lead::Column::CampaignId.eq(c));
@@ -483,10 +481,8 @@ async fn list(
     if let Some(a) = after {
         q = q.filter(lead::Column::Id.lt(a));
     }
-    let mut items = q.order_by_desc(lead::Column::Id).limit(first + 1).all(&s.db).await?;
-    let has_next_page = items.len() as u64 > first;
-    items.truncate(usize::try_from(first).unwrap_or(usize::MAX));
-    Ok(Page { items, has_next_page, total_count })
+    let items = q.order_by_desc(lead::Column::Id).limit(first + 1).all(&s.db).await?;
+    Ok(Page::from_rows(items, first, total_count))
 }
 
 /// The organization's leads, newest first.

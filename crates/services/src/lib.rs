@@ -15,6 +15,7 @@ mod error;
 pub mod invitations;
 pub mod leads;
 pub mod outbox;
+pub mod page;
 pub mod partners;
 mod passwords;
 mod throttle;

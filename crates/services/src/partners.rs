@@ -22,8 +22,9 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::authz::OwnerScope;
-use crate::campaigns::{self, MAX_PAGE, Page};
+use crate::campaigns;
 use crate::error::FieldExt;
+use crate::page::{Page, check_first};
 use crate::{Error, Result, Services, db, emails, outbox, tokens};
 
 pub const INVITATION_TTL: Duration = Duration::days(7);
@@ -503,13 +504,6 @@ fn search_condition(search: Option<&str>) -> Option<Condition> {
     )
 }
 
-fn check_first(first: u64) -> Result<()> {
-    if first == 0 || first > MAX_PAGE {
-        return Err(Error::validation("first", format!("Ask for 1 to {MAX_PAGE} partners per page.")));
-    }
-    Ok(())
-}
-
 /// The partners of one campaign, newest first, with the effective-status filter and a search over email and name.
 pub async fn list_for_campaign(
     s: &Services,
@@ -520,7 +514,7 @@ pub async fn list_for_campaign(
     first: u64,
     after: Option<Uuid>,
 ) -> Result<Page<(Assignment, Partner)>> {
-    check_first(first)?;
+    check_first(first, "partners")?;
     let mut q = campaign_assignment::Entity::find()
         .find_also_related(marketing_partner::Entity)
         .filter(campaign_assignment::Column::OrganizationId.eq(scope.organization_id()))
@@ -548,10 +542,8 @@ pub async fn list_for_campaign(
         q = q.filter(campaign_assignment::Column::Id.lt(after));
     }
     let rows = q.order_by_desc(campaign_assignment::Column::Id).limit(first + 1).all(&s.db).await?;
-    let mut items: Vec<(Assignment, Partner)> = rows.into_iter().filter_map(|(a, p)| p.map(|p| (a, p))).collect();
-    let has_next_page = items.len() as u64 > first;
-    items.truncate(usize::try_from(first).unwrap_or(usize::MAX));
-    Ok(Page { items, has_next_page, total_count })
+    let items: Vec<(Assignment, Partner)> = rows.into_iter().filter_map(|(a, p)| p.map(|p| (a, p))).collect();
+    Ok(Page::from_rows(items, first, total_count))
 }
 
 /// Every partner of the organization, newest first.
@@ -563,7 +555,7 @@ pub async fn list(
     first: u64,
     after: Option<Uuid>,
 ) -> Result<Page<Partner>> {
-    check_first(first)?;
+    check_first(first, "partners")?;
     let mut q =
         marketing_partner::Entity::find().filter(marketing_partner::Column::OrganizationId.eq(scope.organization_id()));
     if let Some(st) = status {
@@ -576,10 +568,8 @@ pub async fn list(
     if let Some(after) = after {
         q = q.filter(marketing_partner::Column::Id.lt(after));
     }
-    let mut items = q.order_by_desc(marketing_partner::Column::Id).limit(first + 1).all(&s.db).await?;
-    let has_next_page = items.len() as u64 > first;
-    items.truncate(usize::try_from(first).unwrap_or(usize::MAX));
-    Ok(Page { items, has_next_page, total_count })
+    let items = q.order_by_desc(marketing_partner::Column::Id).limit(first + 1).all(&s.db).await?;
+    Ok(Page::from_rows(items, first, total_count))
 }
 
 /// The campaigns a partner is on (not removed), with the campaign rows.
