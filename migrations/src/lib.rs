@@ -10,6 +10,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_campaigns;
 mod m20261125_000003_partners;
 mod m20261125_000004_traffic;
+mod m20261125_000005_stats;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_campaigns::Migration),
             Box::new(m20261125_000003_partners::Migration),
             Box::new(m20261125_000004_traffic::Migration),
+            Box::new(m20261125_000005_stats::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 
 mod clock;
 mod email;
+pub mod metrics;
 mod money;
 mod text;
 pub mod windows;

@@ -33,6 +33,11 @@ pub fn start_of_day(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
+/// The calendar day an instant falls on in `tz`, as `YYYY-MM-DD`: the key of the day's statistics.
+pub fn local_day(tz: Tz, at: DateTime<Utc>) -> String {
+    at.with_timezone(&tz).date_naive().format("%Y-%m-%d").to_string()
+}
+
 pub fn window(period: Period, tz: Tz, now: DateTime<Utc>) -> Window {
     let local = now.with_timezone(&tz).date_naive();
     match period {

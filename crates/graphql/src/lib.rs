@@ -6,6 +6,7 @@ mod ids;
 mod mutation;
 mod partners;
 mod query;
+mod stats;
 mod traffic;
 mod types;
 
@@ -15,7 +16,7 @@ use partnerdesk_services::Services;
 pub use partnerdesk_services::authz::Actor;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::BaseQuery, partners::PartnerQuery, traffic::TrafficQuery);
+pub struct QueryRoot(query::BaseQuery, partners::PartnerQuery, traffic::TrafficQuery, stats::StatsQuery);
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(mutation::BaseMutation, partners::PartnerMutation, traffic::TrafficMutation);
@@ -53,7 +54,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 
 pub fn build_schema(services: Services) -> AppSchema {
     let partners = async_graphql::dataloader::DataLoader::new(traffic::PartnerLoader(services.clone()), tokio::spawn);
-    builder().data(services).data(partners).finish()
+    let campaigns = async_graphql::dataloader::DataLoader::new(stats::CampaignLoader(services.clone()), tokio::spawn);
+    builder().data(services).data(partners).data(campaigns).finish()
 }
 
 /// The schema in SDL: what `schema.graphql` holds.

@@ -82,6 +82,21 @@ pub fn partner(actor: &Actor) -> Result<PartnerScope> {
     }
 }
 
+/// Who may read statistics: an owner sees its organization's, a partner only its own.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader {
+    Owner(OwnerScope),
+    Partner(PartnerScope),
+}
+
+pub fn reader(actor: &Actor) -> Result<Reader> {
+    let p = signed_in(actor)?;
+    Ok(match p.role {
+        Role::Owner => Reader::Owner(OwnerScope { organization_id: p.organization_id, user_id: p.user_id }),
+        Role::Partner => Reader::Partner(PartnerScope { organization_id: p.organization_id, user_id: p.user_id }),
+    })
+}
+
 /// An owner's API key acts as its owner (deciding on leads over REST); a partner's key is not an owner's.
 pub fn owner_key(holder: &crate::api_keys::KeyHolder) -> Result<OwnerScope> {
     match holder.partner_id {

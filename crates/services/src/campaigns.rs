@@ -154,3 +154,8 @@ pub async fn list(
     let items = q.order_by_desc(Column::Id).limit(first + 1).all(&s.db).await?;
     Ok(Page::from_rows(items, first, total_count))
 }
+
+/// Campaigns by id, for rows already scoped to the caller (report rows name their campaigns).
+pub async fn by_ids(s: &Services, ids: &[Uuid]) -> Result<Vec<Campaign>> {
+    Ok(Entity::find().filter(Column::Id.is_in(ids.to_vec())).all(&s.db).await?)
+}

@@ -8,7 +8,7 @@ use partnerdesk_storage::entities::marketing_partner::{self, Status as PartnerSt
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::{Error, Result, Services, caps, db};
+use crate::{Error, Result, Services, caps, db, stats};
 
 /// Where a click goes.
 #[derive(Debug)]
@@ -67,9 +67,29 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
         Some(url) => Outcome::Fallback { url: url.clone(), reason },
         None => Outcome::Refused { reason, message },
     };
+    let tz = caps::time_zone(&campaign.time_zone);
+    let key = stats::Key::new(
+        campaign.organization_id,
+        campaign.id,
+        partner.id,
+        "CLICK",
+        [&subs[0], &subs[1], &subs[2], &subs[3], &subs[4]],
+        tz,
+        now,
+    );
+    // A click not counted is still recorded, with its reason, and shows in the statistics as not counted.
+    let key = &key;
+    let row = &row;
+    let not_counted_row = |reason: &'static str| async move {
+        let txn = db::begin_write(&s.db).await?;
+        row(false, Some(reason), 0).insert(&txn).await?;
+        stats::add(&txn, key, stats::Delta { not_counted: 1, ..Default::default() }).await?;
+        txn.commit().await?;
+        Ok::<_, Error>(())
+    };
     if let Some(reason) = blocked {
         if record {
-            row(false, Some(reason), 0).insert(&s.db).await?;
+            not_counted_row(reason).await?;
         }
         return Ok(not_counted(reason, "This partner cannot send traffic to this campaign right now.".into()));
     }
@@ -78,15 +98,17 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
     }
     let txn = db::begin_write(&s.db).await?;
     let cap_rows = caps::caps_for(&txn, assignment.id, Metric::Click).await?;
-    match caps::take(&txn, &cap_rows, caps::time_zone(&campaign.time_zone), now).await {
+    match caps::take(&txn, &cap_rows, tz, now).await {
         Ok(()) => {
-            row(true, None, assignment.click_payout.unwrap_or(campaign.click_payout)).insert(&txn).await?;
+            let payout = assignment.click_payout.unwrap_or(campaign.click_payout);
+            row(true, None, payout).insert(&txn).await?;
+            stats::add(&txn, key, stats::Delta { counted: 1, earnings: payout, ..Default::default() }).await?;
             txn.commit().await?;
             Ok(Outcome::Landing(landing(&campaign.landing_url, id)))
         }
         Err(e @ Error::CapReached { .. }) => {
             drop(txn);
-            row(false, Some("CAP_REACHED"), 0).insert(&s.db).await?;
+            not_counted_row("CAP_REACHED").await?;
             Ok(not_counted("CAP_REACHED", e.to_string()))
         }
         Err(e) => Err(e),

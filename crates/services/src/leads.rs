@@ -6,7 +6,7 @@ use partnerdesk_storage::entities::cap::{self, Metric};
 pub use partnerdesk_storage::entities::lead::{Kind, Model as Lead, Status};
 use partnerdesk_storage::entities::lead_history::{self, Model as LeadEvent};
 use partnerdesk_storage::entities::marketing_partner::{self, Status as PartnerStatus};
-use partnerdesk_storage::entities::{click, idempotency_key, lead};
+use partnerdesk_storage::entities::{campaign, click, idempotency_key, lead};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, Statement,
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::api_keys::KeyHolder;
 use crate::authz::{OwnerScope, PartnerScope};
 use crate::page::{self, Page};
-use crate::{Error, Result, Services, caps, db, partners};
+use crate::{Error, Result, Services, caps, db, partners, stats};
 
 /// Most leads one `setLeadStatus` may change.
 pub const MAX_BATCH: usize = 500;
@@ -293,6 +293,7 @@ pub async fn submit(s: &Services, holder: &KeyHolder, input: NewLead, idem: Opti
     .insert(&txn)
     .await?;
     record(&txn, lead.id, None, Status::Received, None, None, now).await?;
+    stats::add(&txn, &stats::Key::of_lead(&lead, tz), stats::Delta::of_status(Status::Received, 0)).await?;
     if let Some(idem) = idem {
         // Written with the lead: of two concurrent requests with one key, the second fails here and replays the first.
         idempotency_key::ActiveModel {
@@ -412,11 +413,21 @@ pub async fn set_status(
     let found = lead::Entity::find()
         .filter(lead::Column::OrganizationId.eq(scope.organization_id()))
         .filter(lead::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(lead::Column::Id)
         .all(&txn)
         .await?;
     if found.len() != ids.iter().collect::<std::collections::HashSet<_>>().len() {
         return Err(Error::NotFound("Lead"));
     }
+    let campaign_ids: Vec<Uuid> = found.iter().map(|l| l.campaign_id).collect();
+    let zones: std::collections::HashMap<Uuid, chrono_tz::Tz> = campaign::Entity::find()
+        .filter(campaign::Column::Id.is_in(campaign_ids))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, caps::time_zone(&c.time_zone)))
+        .collect();
+    let mut changes = Vec::with_capacity(found.len());
     let mut updated = Vec::with_capacity(found.len());
     for l in found {
         if !allowed(l.status, status) {
@@ -434,8 +445,11 @@ pub async fn set_status(
         m.updated_at = Set(now);
         let l = m.update(&txn).await?;
         record(&txn, l.id, Some(from), status, reason.clone(), Some(scope.user_id()), now).await?;
+        let tz = zones.get(&l.campaign_id).copied().unwrap_or(chrono_tz::Tz::UTC);
+        changes.push((stats::Key::of_lead(&l, tz), stats::Delta::of_status(status, l.payout)));
         updated.push(l);
     }
+    stats::add_all(&txn, changes).await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod page;
 pub mod partners;
 mod passwords;
+pub mod stats;
 mod throttle;
 pub mod tokens;
 

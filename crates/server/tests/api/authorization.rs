@@ -52,6 +52,8 @@ const MATRIX: &[(&str, [&str; 4])] = &[
     ("lead", [UNAUTH, OK, "NOT_FOUND", OK]),
     ("setLeadStatus", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
     ("setPartnerPayouts", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("report", [UNAUTH, OK, OK, OK]),
+    ("metricDefinitions", [OK, OK, OK, OK]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
 ];
@@ -162,6 +164,11 @@ impl World {
                 json!({ "c": c }),
             ),
             "leads" => ("{ leads { totalCount } }", json!({})),
+            "report" => (
+                "query($c: ID!) { report(filter: { campaignIds: [$c] }, groupBy: [PARTNER]) { totalCount totals { submitted } nodes { partner { email } } } }",
+                json!({ "c": c }),
+            ),
+            "metricDefinitions" => ("{ metricDefinitions { name description } }", json!({})),
             "myLeads" => ("{ myLeads { totalCount } }", json!({})),
             "lead" => ("query($id: ID!) { lead(id: $id) { status } }", json!({ "id": self.lead_id })),
             "setLeadStatus" => (
@@ -264,6 +271,15 @@ async fn every_operation_as_every_role(db: Db) {
                         json!([{ "email": "b-partner@example.com" }])
                     );
                 }
+                // Reports add up only the caller's own rows: B sees nothing of A's campaign, the partner its own two
+                // leads (one from the setup, one from submitLead above).
+                ("report", Who::OwnerB) => {
+                    assert_eq!(res["data"]["report"], json!({ "totalCount": 0, "totals": [], "nodes": [] }))
+                }
+                ("report", Who::OwnerA | Who::Partner) => assert_eq!(
+                    res["data"]["report"],
+                    json!({ "totalCount": 1, "totals": [{ "submitted": 2 }], "nodes": [{ "partner": { "email": "partner@example.com" } }] })
+                ),
                 ("myPartnerAccount", Who::Partner) => assert_eq!(
                     res["data"]["myPartnerAccount"],
                     json!({ "email": "partner@example.com", "campaigns": [{ "name": "Renamed" }] })

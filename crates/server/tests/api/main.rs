@@ -12,4 +12,5 @@ mod cli;
 mod http;
 mod partners;
 mod smtp;
+mod stats;
 mod traffic;

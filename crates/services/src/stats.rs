@@ -1,0 +1,440 @@
+//! Statistics: counters per campaign, partner, day (in the campaign's time zone), event type and sub-ids, kept in
+//! `daily_stats` and changed in the same transaction as the event or status change that moves them, so a report
+//! never disagrees with the leads list. Reports add these rows up; they never scan the raw events.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use partnerdesk_domain::metrics::Totals;
+use partnerdesk_domain::windows::local_day;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use uuid::Uuid;
+
+use crate::authz::Reader;
+use crate::leads::{Kind, Lead, Status};
+use crate::{Error, Result, Services};
+
+/// The row an event is counted in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Key {
+    pub campaign_id: Uuid,
+    pub partner_id: Uuid,
+    pub day: String,
+    pub kind: &'static str,
+    pub subs: [String; 5],
+    pub organization_id: Uuid,
+}
+
+impl Key {
+    pub fn new(
+        organization_id: Uuid,
+        campaign_id: Uuid,
+        partner_id: Uuid,
+        kind: &'static str,
+        subs: [&Option<String>; 5],
+        tz: Tz,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            campaign_id,
+            partner_id,
+            day: local_day(tz, at),
+            kind,
+            subs: subs.map(|s| s.clone().unwrap_or_default()),
+            organization_id,
+        }
+    }
+
+    pub fn of_lead(l: &Lead, tz: Tz) -> Self {
+        let kind = match l.kind {
+            Kind::Form => "FORM",
+            Kind::Call => "CALL",
+        };
+        Self::new(
+            l.organization_id,
+            l.campaign_id,
+            l.partner_id,
+            kind,
+            [&l.sub1, &l.sub2, &l.sub3, &l.sub4, &l.sub5],
+            tz,
+            l.created_at,
+        )
+    }
+}
+
+/// What one change adds to a row's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delta {
+    /// Counted clicks, or leads submitted.
+    pub counted: i64,
+    pub not_counted: i64,
+    pub approved: i64,
+    pub rejected: i64,
+    pub converted: i64,
+    pub earnings: i64,
+}
+
+impl Delta {
+    /// A lead's move to `to`: approval earns its payout.
+    pub fn of_status(to: Status, payout: i64) -> Self {
+        match to {
+            Status::Received => Self { counted: 1, ..Self::default() },
+            Status::Approved => Self { approved: 1, earnings: payout, ..Self::default() },
+            Status::Rejected => Self { rejected: 1, ..Self::default() },
+            Status::Converted => Self { converted: 1, ..Self::default() },
+        }
+    }
+
+    fn add(&mut self, o: Delta) {
+        self.counted += o.counted;
+        self.not_counted += o.not_counted;
+        self.approved += o.approved;
+        self.rejected += o.rejected;
+        self.converted += o.converted;
+        self.earnings += o.earnings;
+    }
+}
+
+/// Adds `d` to the row of `key`, creating it at zero. Call inside the event's transaction.
+pub async fn add(conn: &impl ConnectionTrait, key: &Key, d: Delta) -> Result<()> {
+    let mut values: Vec<Value> = vec![
+        key.organization_id.into(),
+        key.campaign_id.into(),
+        key.partner_id.into(),
+        key.day.clone().into(),
+        key.kind.into(),
+    ];
+    values.extend(key.subs.clone().map(Value::from));
+    values.extend([d.counted, d.not_counted, d.approved, d.rejected, d.converted, d.earnings].map(Value::from));
+    conn.execute_raw(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "INSERT INTO daily_stats AS s (organization_id, campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, \
+         sub5, counted, not_counted, approved, rejected, converted, earnings) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, sub5) DO UPDATE SET \
+         counted = s.counted + excluded.counted, not_counted = s.not_counted + excluded.not_counted, \
+         approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
+         converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Adds several changes, one statement per row, in key order (so concurrent transactions lock rows in one order).
+pub async fn add_all(conn: &impl ConnectionTrait, changes: impl IntoIterator<Item = (Key, Delta)>) -> Result<()> {
+    let mut rows: BTreeMap<Key, Delta> = BTreeMap::new();
+    for (k, d) in changes {
+        rows.entry(k).or_default().add(d);
+    }
+    for (k, d) in &rows {
+        add(conn, k, *d).await?;
+    }
+    Ok(())
+}
+
+/// A way to cut a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    Day,
+    /// Weeks start on Monday.
+    Week,
+    Month,
+    Campaign,
+    Partner,
+    Type,
+    /// sub1 to sub5 (0 to 4).
+    SubId(usize),
+}
+
+/// What a report's rows are sorted by (then by their grouping, ascending).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderField {
+    Group,
+    Clicks,
+    Submitted,
+    Approved,
+    Rejected,
+    Converted,
+    Earnings,
+    ApprovalRate,
+    ConversionRate,
+    Epc,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub campaign_ids: Vec<Uuid>,
+    pub partner_ids: Vec<Uuid>,
+    /// `CLICK`, `FORM`, `CALL`; empty: all.
+    pub types: Vec<&'static str>,
+    /// First and last day, inclusive, each in its campaign's time zone.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Whose numbers a report may show: an organization's, or one partner's within it.
+#[derive(Debug, Clone, Copy)]
+pub struct Audience {
+    pub organization_id: Uuid,
+    pub partner_id: Option<Uuid>,
+}
+
+/// The numbers a reader may see.
+pub async fn audience(s: &Services, reader: &Reader) -> Result<Audience> {
+    Ok(match reader {
+        Reader::Owner(scope) => Audience { organization_id: scope.organization_id(), partner_id: None },
+        Reader::Partner(scope) => Audience {
+            organization_id: scope.organization_id(),
+            partner_id: Some(crate::leads::partner_of(s, scope).await?.id),
+        },
+    })
+}
+
+/// One row: the values of the grouping (the others are None), the currency, and the sums.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The day, or the first day of the week or month.
+    pub day: Option<NaiveDate>,
+    pub campaign_id: Option<Uuid>,
+    pub partner_id: Option<Uuid>,
+    pub kind: Option<String>,
+    pub subs: [Option<String>; 5],
+    pub currency: String,
+    pub totals: Totals,
+}
+
+pub struct Report {
+    pub rows: Vec<Row>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+    /// The sums over every row, one per currency (amounts in different currencies are never added).
+    pub totals: Vec<Row>,
+}
+
+/// The most rows one report page may ask for.
+pub const MAX_REPORT_PAGE: u64 = 1000;
+/// The longest period a report may cover, in days.
+const MAX_DAYS: i64 = 3 * 366;
+
+fn group_expr(d: Dimension, backend: DbBackend) -> String {
+    match d {
+        Dimension::Day => "s.day".into(),
+        Dimension::Week => match backend {
+            DbBackend::Postgres => "to_char(date_trunc('week', CAST(s.day AS date)), 'YYYY-MM-DD')".into(),
+            _ => "date(s.day, '-6 days', 'weekday 1')".into(),
+        },
+        Dimension::Month => "substr(s.day, 1, 7) || '-01'".into(),
+        Dimension::Campaign => "s.campaign_id".into(),
+        Dimension::Partner => "s.partner_id".into(),
+        Dimension::Type => "s.kind".into(),
+        Dimension::SubId(i) => format!("s.sub{}", i + 1),
+    }
+}
+
+fn column(d: Dimension) -> String {
+    match d {
+        Dimension::Day | Dimension::Week | Dimension::Month => "g_day".into(),
+        Dimension::Campaign => "g_campaign".into(),
+        Dimension::Partner => "g_partner".into(),
+        Dimension::Type => "g_kind".into(),
+        Dimension::SubId(i) => format!("g_sub{}", i + 1),
+    }
+}
+
+const SUMS: &str = "CAST(SUM(CASE WHEN s.kind = 'CLICK' THEN s.counted ELSE 0 END) AS BIGINT) AS clicks, \
+    CAST(SUM(s.not_counted) AS BIGINT) AS clicks_not_counted, \
+    CAST(SUM(CASE WHEN s.kind = 'FORM' THEN s.counted ELSE 0 END) AS BIGINT) AS forms, \
+    CAST(SUM(CASE WHEN s.kind = 'CALL' THEN s.counted ELSE 0 END) AS BIGINT) AS calls, \
+    CAST(SUM(s.approved) AS BIGINT) AS approved, CAST(SUM(s.rejected) AS BIGINT) AS rejected, \
+    CAST(SUM(s.converted) AS BIGINT) AS converted, CAST(SUM(s.earnings) AS BIGINT) AS earnings";
+
+fn order_expr(o: OrderField) -> Option<&'static str> {
+    Some(match o {
+        OrderField::Group => return None,
+        OrderField::Clicks => "clicks",
+        OrderField::Submitted => "forms + calls",
+        OrderField::Approved => "approved",
+        OrderField::Rejected => "rejected",
+        OrderField::Converted => "converted",
+        OrderField::Earnings => "earnings",
+        OrderField::ApprovalRate => "CASE WHEN approved + rejected > 0 THEN approved * 1.0 / (approved + rejected) END",
+        OrderField::ConversionRate => "CASE WHEN forms + calls > 0 THEN converted * 1.0 / (forms + calls) END",
+        OrderField::Epc => "CASE WHEN clicks > 0 THEN earnings * 1.0 / clicks END",
+    })
+}
+
+#[derive(FromQueryResult)]
+struct Sums {
+    g_day: Option<String>,
+    g_campaign: Option<Uuid>,
+    g_partner: Option<Uuid>,
+    g_kind: Option<String>,
+    g_sub1: Option<String>,
+    g_sub2: Option<String>,
+    g_sub3: Option<String>,
+    g_sub4: Option<String>,
+    g_sub5: Option<String>,
+    currency: String,
+    clicks: i64,
+    clicks_not_counted: i64,
+    forms: i64,
+    calls: i64,
+    approved: i64,
+    rejected: i64,
+    converted: i64,
+    earnings: i64,
+}
+
+impl From<Sums> for Row {
+    fn from(s: Sums) -> Self {
+        let sub = |v: Option<String>| v.filter(|v| !v.is_empty());
+        Row {
+            day: s.g_day.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            campaign_id: s.g_campaign,
+            partner_id: s.g_partner,
+            kind: s.g_kind,
+            subs: [sub(s.g_sub1), sub(s.g_sub2), sub(s.g_sub3), sub(s.g_sub4), sub(s.g_sub5)],
+            currency: s.currency,
+            totals: Totals {
+                clicks: s.clicks,
+                clicks_not_counted: s.clicks_not_counted,
+                forms: s.forms,
+                calls: s.calls,
+                approved: s.approved,
+                rejected: s.rejected,
+                converted: s.converted,
+                earnings: s.earnings,
+            },
+        }
+    }
+}
+
+/// Adds up the audience's rows that pass `filter`, grouped by `group_by` (and always by currency).
+pub async fn report(
+    s: &Services,
+    audience: Audience,
+    filter: &Filter,
+    group_by: &[Dimension],
+    order: (OrderField, bool),
+    first: u64,
+    offset: u64,
+) -> Result<Report> {
+    if first == 0 || first > MAX_REPORT_PAGE {
+        return Err(Error::validation("first", format!("Ask for 1 to {MAX_REPORT_PAGE} report rows per page.")));
+    }
+    let periods = group_by.iter().filter(|d| matches!(d, Dimension::Day | Dimension::Week | Dimension::Month));
+    if periods.count() > 1 {
+        return Err(Error::validation("groupBy", "Group by one of DAY, WEEK and MONTH, not several."));
+    }
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        if to < from {
+            return Err(Error::validation("filter.to", "The last day comes before the first."));
+        }
+        if (to - from).num_days() >= MAX_DAYS {
+            return Err(Error::validation("filter.to", "A report covers at most three years."));
+        }
+    }
+    let backend = s.db.get_database_backend();
+    let mut values: Vec<Value> = vec![audience.organization_id.into()];
+    let mut sql_where = String::from("s.organization_id = $1");
+    let param = |values: &mut Vec<Value>, v: Value| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    if let Some(p) = audience.partner_id {
+        sql_where += &format!(" AND s.partner_id = {}", param(&mut values, p.into()));
+    }
+    for (col, ids) in [("s.campaign_id", &filter.campaign_ids), ("s.partner_id", &filter.partner_ids)] {
+        if !ids.is_empty() {
+            let list: Vec<String> = ids.iter().map(|id| param(&mut values, (*id).into())).collect();
+            sql_where += &format!(" AND {col} IN ({})", list.join(", "));
+        }
+    }
+    if !filter.types.is_empty() {
+        let list: Vec<String> = filter.types.iter().map(|t| param(&mut values, (*t).into())).collect();
+        sql_where += &format!(" AND s.kind IN ({})", list.join(", "));
+    }
+    if let Some(from) = filter.from {
+        sql_where += &format!(" AND s.day >= {}", param(&mut values, from.format("%Y-%m-%d").to_string().into()));
+    }
+    if let Some(to) = filter.to {
+        sql_where += &format!(" AND s.day <= {}", param(&mut values, to.format("%Y-%m-%d").to_string().into()));
+    }
+
+    let grouped = |dims: &[Dimension]| -> (String, Vec<String>) {
+        let all = [
+            Dimension::Day,
+            Dimension::Campaign,
+            Dimension::Partner,
+            Dimension::Type,
+            Dimension::SubId(0),
+            Dimension::SubId(1),
+            Dimension::SubId(2),
+            Dimension::SubId(3),
+            Dimension::SubId(4),
+        ];
+        let mut select = Vec::new();
+        let mut keys = Vec::new();
+        for slot in all {
+            let chosen = dims.iter().find(|d| column(**d) == column(slot));
+            match chosen {
+                Some(d) => {
+                    let e = group_expr(*d, backend);
+                    select.push(format!("{e} AS {}", column(slot)));
+                    keys.push(e);
+                }
+                None => select.push(format!("NULL AS {}", column(slot))),
+            }
+        }
+        keys.push("c.currency".into());
+        (
+            format!(
+                "SELECT {}, c.currency, {SUMS} FROM daily_stats s JOIN campaigns c ON c.id = s.campaign_id \
+                 WHERE {sql_where} GROUP BY {}",
+                select.join(", "),
+                keys.join(", ")
+            ),
+            keys,
+        )
+    };
+    let (rows_sql, _) = grouped(group_by);
+    let mut order_by: Vec<String> = order_expr(order.0)
+        .map(|e| format!("{e} {} NULLS LAST", if order.1 { "DESC" } else { "ASC" }))
+        .into_iter()
+        .collect();
+    order_by.extend(group_by.iter().map(|d| format!("{} ASC", column(*d))));
+    order_by.push("currency ASC".into());
+    let page_sql =
+        format!("SELECT * FROM ({rows_sql}) g ORDER BY {} LIMIT {} OFFSET {offset}", order_by.join(", "), first + 1);
+    let rows =
+        Sums::find_by_statement(Statement::from_sql_and_values(backend, page_sql, values.clone())).all(&s.db).await?;
+    let count =
+        s.db.query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT COUNT(*) FROM ({rows_sql}) g"),
+            values.clone(),
+        ))
+        .await?
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    let (totals_sql, _) = grouped(&[]);
+    let totals = Sums::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        format!("SELECT * FROM ({totals_sql}) g ORDER BY currency"),
+        values,
+    ))
+    .all(&s.db)
+    .await?;
+    let mut rows: Vec<Row> = rows.into_iter().map(Row::from).collect();
+    let has_next_page = rows.len() as u64 > first;
+    rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    Ok(Report {
+        rows,
+        has_next_page,
+        total_count: u64::try_from(count).unwrap_or(0),
+        totals: totals.into_iter().map(Row::from).collect(),
+    })
+}
