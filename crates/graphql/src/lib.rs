@@ -10,7 +10,7 @@ mod stats;
 mod traffic;
 mod types;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 pub use error::ApiError;
 use partnerdesk_services::Services;
 pub use partnerdesk_services::authz::Actor;
@@ -21,7 +21,9 @@ pub struct QueryRoot(query::BaseQuery, partners::PartnerQuery, traffic::TrafficQ
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(mutation::BaseMutation, partners::PartnerMutation, traffic::TrafficMutation);
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub use stats::{SessionDeadline, SubscriptionRoot};
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest selection a query may nest, and the most fields it may ask for.
 pub const MAX_DEPTH: usize = 12;
@@ -46,8 +48,8 @@ pub struct RefreshCookie {
 /// Name of the refresh-token cookie; its path is `/graphql`, the only place it is needed.
 pub const REFRESH_COOKIE: &str = "pd_refresh";
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }

@@ -4,15 +4,18 @@ use std::collections::HashMap;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt as _};
 use partnerdesk_domain::Money;
 use partnerdesk_domain::metrics::DEFINITIONS;
 use partnerdesk_services::stats::{self, Dimension, OrderField};
 use partnerdesk_services::{Error, Services, authz, campaigns};
 use rust_decimal::Decimal;
+use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::error::Res;
@@ -352,5 +355,75 @@ impl StatsQuery {
                 description: d.description.to_owned(),
             })
             .collect()
+    }
+}
+
+/// Until when a subscription may run: its access token's expiry. The client then reconnects with a fresh token.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionDeadline(pub tokio::time::Instant);
+
+/// Figures the subscriber may see have changed. Select `report(..)` on it to receive the new figures.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct StatsChange {
+    pub at: DateTime<Utc>,
+}
+
+#[ComplexObject]
+impl StatsChange {
+    /// The same as the `report` query, read when the change is announced.
+    async fn report(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReportFilter>,
+        group_by: Option<Vec<ReportDimension>>,
+        order_by: Option<ReportOrder>,
+        #[graphql(default = 100)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Res<ReportConnection> {
+        run_report(ctx, filter.unwrap_or_default(), group_by.unwrap_or_default(), order_by, first, after).await
+    }
+}
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Over graphql-ws at `/graphql/ws` (send `{"authorization": "Bearer <access token>"}` as the connection_init
+    /// payload). Fires once at once, then within a second of any event or decision that moves figures the caller
+    /// may see, whichever server process took it. Ends when the access token expires: reconnect with a fresh one.
+    async fn stats_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = StatsChange> + use<>, crate::error::ApiError> {
+        let reader = authz::reader(actor(ctx))?;
+        let s = services(ctx)?;
+        let audience = stats::audience(s, &reader).await?;
+        let rx = s.live.subscribe();
+        let clock = s.clock.clone();
+        let deadline = ctx.data_opt::<SessionDeadline>().map(|d| d.0);
+        let changes = futures_util::stream::unfold((rx, true), move |(mut rx, first)| {
+            let clock = clock.clone();
+            async move {
+                if !first {
+                    loop {
+                        match rx.recv().await {
+                            Ok(c) if !c.concerns(audience.organization_id, audience.partner_id) => continue,
+                            Ok(_) | Err(RecvError::Lagged(_)) => break,
+                            Err(RecvError::Closed) => return None,
+                        }
+                    }
+                }
+                Some((StatsChange { at: clock.now() }, (rx, false)))
+            }
+        });
+        let end = async move {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        Ok(changes.take_until(Box::pin(end)))
     }
 }

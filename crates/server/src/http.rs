@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
-use partnerdesk_graphql::{Actor, ClientAddress, REFRESH_COOKIE, RefreshCookie};
+use partnerdesk_graphql::{Actor, ClientAddress, REFRESH_COOKIE, RefreshCookie, SessionDeadline};
 use partnerdesk_migrations::{Migrator, MigratorTrait as _};
 use partnerdesk_services::Services;
 use serde_json::json;
@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>, body_
         .route("/health", web::get().to(health))
         .route("/ready", web::get().to(ready))
         .configure(crate::rest::configure)
+        .service(web::resource("/graphql/ws").route(web::get().to(graphql_ws)))
         .service(
             web::resource("/graphql")
                 .route(web::post().to(graphql))
@@ -107,10 +108,51 @@ async fn graphql(
     http.insert_header((header::CACHE_CONTROL, "no-store")).json(response)
 }
 
+/// GraphQL subscriptions over WebSocket (graphql-ws and the older subscriptions-transport-ws protocol). The access
+/// token comes in the connection_init payload as `{"authorization": "Bearer <token>"}`, since browsers cannot set
+/// headers on a WebSocket; the subscription ends when that token expires.
+async fn graphql_ws(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let services = state.services.clone();
+    async_graphql_actix_web::GraphQLSubscription::new(state.schema.clone())
+        .on_connection_init(move |init: serde_json::Value| async move {
+            let mut data = async_graphql::Data::default();
+            let bearer = init.get("authorization").or_else(|| init.get("Authorization")).and_then(|v| v.as_str());
+            let actor = match bearer {
+                None => Actor::Anonymous,
+                Some(value) => match value.strip_prefix("Bearer ") {
+                    None => Actor::Rejected("The authorization value must be `Bearer <access token>`."),
+                    Some(token) => {
+                        let now = services.clock.now();
+                        match services.tokens.verify_access_until(token.trim(), now) {
+                            Ok((p, until)) => {
+                                let left = (until - now).to_std().unwrap_or_default();
+                                data.insert(SessionDeadline(tokio::time::Instant::now() + left));
+                                Actor::User(p)
+                            }
+                            Err(why) => Actor::Rejected(why),
+                        }
+                    }
+                },
+            };
+            data.insert(actor);
+            Ok(data)
+        })
+        .keepalive_timeout(std::time::Duration::from_secs(60))
+        .start(&req, payload)
+}
+
 async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").title("Partnerdesk GraphQL").finish())
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Partnerdesk GraphQL")
+            .finish(),
+    )
 }
 
 /// Who is calling: anonymous, a verified access token, or a token we refuse (and say why).

@@ -59,6 +59,7 @@ pub async fn connect(config: &Config, clock: Clock, default_url: &str) -> anyhow
         login_limits: LoginLimits::default(),
         public_url,
         outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
+        live: Arc::default(),
     })
 }
 
@@ -77,6 +78,7 @@ impl Application {
         let relay = RelaySettings { poll: config.outbox_poll, retry_base: config.mail_retry_base };
         tokio::spawn(outbox::run_relay(services.clone(), mailer, relay));
         tokio::spawn(housekeeping(services.clone()));
+        tokio::spawn(partnerdesk_services::live::run(services.clone()));
         let state = web::Data::new(AppState {
             schema: partnerdesk_graphql::build_schema(services.clone()),
             services,

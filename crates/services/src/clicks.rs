@@ -85,6 +85,7 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
         row(false, Some(reason), 0).insert(&txn).await?;
         stats::add(&txn, key, stats::Delta { not_counted: 1, ..Default::default() }).await?;
         txn.commit().await?;
+        s.live.changed(key.organization_id, [key.partner_id]);
         Ok::<_, Error>(())
     };
     if let Some(reason) = blocked {
@@ -104,6 +105,7 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
             row(true, None, payout).insert(&txn).await?;
             stats::add(&txn, key, stats::Delta { counted: 1, earnings: payout, ..Default::default() }).await?;
             txn.commit().await?;
+            s.live.changed(key.organization_id, [key.partner_id]);
             Ok(Outcome::Landing(landing(&campaign.landing_url, id)))
         }
         Err(e @ Error::CapReached { .. }) => {

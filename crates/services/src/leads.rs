@@ -318,6 +318,7 @@ pub async fn submit(s: &Services, holder: &KeyHolder, input: NewLead, idem: Opti
         })?;
     }
     txn.commit().await?;
+    s.live.changed(lead.organization_id, [partner_id]);
     Ok(lead)
 }
 
@@ -451,6 +452,7 @@ pub async fn set_status(
     }
     stats::add_all(&txn, changes).await?;
     txn.commit().await?;
+    s.live.changed(scope.organization_id(), updated.iter().map(|l| l.partner_id));
     Ok(updated)
 }
 

@@ -14,6 +14,7 @@ mod emails;
 mod error;
 pub mod invitations;
 pub mod leads;
+pub mod live;
 pub mod outbox;
 pub mod page;
 pub mod partners;
@@ -40,4 +41,6 @@ pub struct Services {
     pub public_url: String,
     /// Wakes this process's mail relay when a transaction wrote an email.
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
+    /// Tells open dashboards in every process that figures changed.
+    pub live: Arc<live::Live>,
 }

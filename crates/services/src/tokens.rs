@@ -76,6 +76,15 @@ impl TokenKeys {
 
     /// The principal an access token stands for, or why it is not accepted.
     pub fn verify_access(&self, token: &str, now: DateTime<Utc>) -> Result<Principal, &'static str> {
+        self.verify_access_until(token, now).map(|(p, _)| p)
+    }
+
+    /// Also says until when the token is good (a long-lived subscription ends then).
+    pub fn verify_access_until(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Principal, DateTime<Utc>), &'static str> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| "The access token is invalid. Sign in again.")?;
         let c = data.claims;
@@ -87,7 +96,8 @@ impl TokenKeys {
             "PARTNER" => Role::Partner,
             _ => return Err("The access token is invalid. Sign in again."),
         };
-        Ok(Principal { user_id: c.sub, organization_id: c.org, role })
+        let until = DateTime::from_timestamp(c.exp, 0).unwrap_or(now);
+        Ok((Principal { user_id: c.sub, organization_id: c.org, role }, until))
     }
 }
 

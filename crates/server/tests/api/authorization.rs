@@ -54,6 +54,7 @@ const MATRIX: &[(&str, [&str; 4])] = &[
     ("setPartnerPayouts", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
     ("report", [UNAUTH, OK, OK, OK]),
     ("metricDefinitions", [OK, OK, OK, OK]),
+    ("statsChanged", [UNAUTH, OK, OK, OK]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
 ];
@@ -169,6 +170,11 @@ impl World {
                 json!({ "c": c }),
             ),
             "metricDefinitions" => ("{ metricDefinitions { name description } }", json!({})),
+            "statsChanged" => {
+                // A subscription, over graphql-ws: its first message.
+                let q = "subscription { statsChanged { report(groupBy: [PARTNER]) { totals { submitted } } } }";
+                return crate::live::Subscription::open(&self.app, self.token(who), q).await.next().await;
+            }
             "myLeads" => ("{ myLeads { totalCount } }", json!({})),
             "lead" => ("query($id: ID!) { lead(id: $id) { status } }", json!({ "id": self.lead_id })),
             "setLeadStatus" => (
@@ -280,6 +286,9 @@ async fn every_operation_as_every_role(db: Db) {
                     res["data"]["report"],
                     json!({ "totalCount": 1, "totals": [{ "submitted": 2 }], "nodes": [{ "partner": { "email": "partner@example.com" } }] })
                 ),
+                ("statsChanged", Who::OwnerB) => {
+                    assert_eq!(res["data"]["statsChanged"]["report"]["totals"], json!([]), "{res}")
+                }
                 ("myPartnerAccount", Who::Partner) => assert_eq!(
                     res["data"]["myPartnerAccount"],
                     json!({ "email": "partner@example.com", "campaigns": [{ "name": "Renamed" }] })
@@ -304,10 +313,10 @@ async fn every_operation_as_every_role(db: Db) {
 async fn matrix_covers_every_operation(db: Db) {
     let app = spawn_app(db).await;
     let res = app
-        .gql(None, "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }", json!({}))
+        .gql(None, "{ __schema { queryType { fields { name } } mutationType { fields { name } } subscriptionType { fields { name } } } }", json!({}))
         .await;
     let mut ops = BTreeSet::new();
-    for root in ["queryType", "mutationType"] {
+    for root in ["queryType", "mutationType", "subscriptionType"] {
         for f in res["data"]["__schema"][root]["fields"].as_array().unwrap() {
             ops.insert(f["name"].as_str().unwrap().to_owned());
         }

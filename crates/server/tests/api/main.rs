@@ -10,6 +10,7 @@ mod authorization;
 mod campaigns;
 mod cli;
 mod http;
+mod live;
 mod partners;
 mod smtp;
 mod stats;
