@@ -301,7 +301,14 @@ pub(crate) async fn run_report(
     let first = u64::try_from(first.unwrap_or(100)).unwrap_or(0);
     let order = order_by.map_or((OrderField::Group, false), |o| (o.field.into(), o.direction == SortDirection::Desc));
     let dims: Vec<Dimension> = group_by.into_iter().map(Dimension::from).collect();
-    let report = stats::report(s, audience, &filter.into_filter()?, &dims, order, first, offset).await?;
+    let look = ctx.look_ahead();
+    let parts = stats::Parts {
+        rows: look.field("nodes").exists() || look.field("edges").exists() || look.field("pageInfo").exists(),
+        total_count: look.field("totalCount").exists(),
+        totals: look.field("totals").exists(),
+    };
+    let query = stats::Query { filter: filter.into_filter()?, group_by: dims, order, first, offset, parts };
+    let report = stats::report(s, audience, &query).await?;
     let mut conn = Connection::with_additional_fields(
         offset > 0,
         report.has_next_page,

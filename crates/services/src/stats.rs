@@ -213,6 +213,26 @@ pub struct Report {
     pub totals: Vec<Row>,
 }
 
+/// Which parts of a report the caller reads; the others are not computed.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    pub rows: bool,
+    pub total_count: bool,
+    pub totals: bool,
+}
+
+/// A report request: which rows, grouped and sorted how, which page, which parts.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub filter: Filter,
+    pub group_by: Vec<Dimension>,
+    /// The field, and true for descending.
+    pub order: (OrderField, bool),
+    pub first: u64,
+    pub offset: u64,
+    pub parts: Parts,
+}
+
 /// The most rows one report page may ask for.
 pub const MAX_REPORT_PAGE: u64 = 1000;
 /// The longest period a report may cover, in days.
@@ -312,15 +332,9 @@ impl From<Sums> for Row {
 }
 
 /// Adds up the audience's rows that pass `filter`, grouped by `group_by` (and always by currency).
-pub async fn report(
-    s: &Services,
-    audience: Audience,
-    filter: &Filter,
-    group_by: &[Dimension],
-    order: (OrderField, bool),
-    first: u64,
-    offset: u64,
-) -> Result<Report> {
+pub async fn report(s: &Services, audience: Audience, q: &Query) -> Result<Report> {
+    let Query { filter, group_by, order, first, offset, parts } = q;
+    let (order, first, offset, parts) = (*order, *first, *offset, *parts);
     if first == 0 || first > MAX_REPORT_PAGE {
         return Err(Error::validation("first", format!("Ask for 1 to {MAX_REPORT_PAGE} report rows per page.")));
     }
@@ -408,9 +422,12 @@ pub async fn report(
     order_by.push("currency ASC".into());
     let page_sql =
         format!("SELECT * FROM ({rows_sql}) g ORDER BY {} LIMIT {} OFFSET {offset}", order_by.join(", "), first + 1);
-    let rows =
-        Sums::find_by_statement(Statement::from_sql_and_values(backend, page_sql, values.clone())).all(&s.db).await?;
-    let count =
+    let rows = if parts.rows {
+        Sums::find_by_statement(Statement::from_sql_and_values(backend, page_sql, values.clone())).all(&s.db).await?
+    } else {
+        Vec::new()
+    };
+    let count = if parts.total_count {
         s.db.query_one_raw(Statement::from_sql_and_values(
             backend,
             format!("SELECT COUNT(*) FROM ({rows_sql}) g"),
@@ -419,15 +436,22 @@ pub async fn report(
         .await?
         .map(|r| r.try_get_by_index::<i64>(0))
         .transpose()?
-        .unwrap_or(0);
-    let (totals_sql, _) = grouped(&[]);
-    let totals = Sums::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        format!("SELECT * FROM ({totals_sql}) g ORDER BY currency"),
-        values,
-    ))
-    .all(&s.db)
-    .await?;
+        .unwrap_or(0)
+    } else {
+        0
+    };
+    let totals = if parts.totals {
+        let (totals_sql, _) = grouped(&[]);
+        Sums::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT * FROM ({totals_sql}) g ORDER BY currency"),
+            values,
+        ))
+        .all(&s.db)
+        .await?
+    } else {
+        Vec::new()
+    };
     let mut rows: Vec<Row> = rows.into_iter().map(Row::from).collect();
     let has_next_page = rows.len() as u64 > first;
     rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
