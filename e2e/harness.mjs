@@ -1,5 +1,6 @@
 // Starts a real Partnerdesk server (fresh data dir and SQLite database, random port) and Debian's Chromium.
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -56,4 +57,14 @@ export async function startBrowser() {
 /** Saves a full-page screenshot as e2e/artifacts/<name>.png. */
 export async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/** A new, empty PostgreSQL database (named pd_test_*, so `scripts/test` drops it on its next run); returns its URL. */
+export function createPostgresDatabase() {
+  const admin = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
+  const name = `pd_test_${randomUUID().replaceAll("-", "")}`;
+  execFileSync("psql", [admin, "-qc", `CREATE DATABASE "${name}"`]);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

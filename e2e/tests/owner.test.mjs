@@ -66,6 +66,9 @@ test("an owner signs up, manages a campaign and stays signed in across a reload"
   await shot(page, "05-campaigns-list");
 
   await row.getByRole("link", { name: "Solar NY" }).click();
+  // The campaign opens on its Overview; its settings are a tab.
+  await page.getByRole("heading", { name: "No traffic in this period" }).waitFor();
+  await page.getByRole("navigation", { name: "Campaign" }).getByRole("link", { name: "Settings" }).click();
   await page.getByLabel("Name").waitFor();
   await page.getByLabel("Name").fill("Solar New York");
   await page.getByLabel("Payout per call").fill("40");

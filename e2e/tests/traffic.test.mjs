@@ -56,7 +56,7 @@ test("leads flow from a partner's API key to the owner's decision and back", asy
   partner.on("pageerror", (e) => errors.push(e.message));
   await login(partner, "pat@partner.test");
   await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
-  await partner.getByLabel("Tracking link").waitFor();
+  await partner.getByLabel("Tracking link", { exact: true }).waitFor();
   await partner.getByRole("link", { name: "API keys" }).click();
   await partner.getByLabel("Key name").fill("Landing page server");
   await partner.getByRole("button", { name: "Create key" }).click();
@@ -79,7 +79,7 @@ test("leads flow from a partner's API key to the owner's decision and back", asy
   }
   assert.deepEqual(codes, ["201", "201", "201", "CAP_REACHED", "CAP_REACHED"]);
 
-  await partner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My campaigns" }).click();
+  await partner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
   const bar = partner.getByRole("progressbar", { name: "Forms today" });
   await bar.waitFor();
   assert.equal(await bar.getAttribute("aria-valuenow"), "3");

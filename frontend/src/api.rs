@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 type DateTime = String;
 type Decimal = String;
+type NaiveDate = String;
 
 /// One typed operation: `operations!(Name => "graphql/file.graphql", ..)`.
 macro_rules! operations {
@@ -52,6 +53,9 @@ operations! {
     MyLeads => "graphql/traffic.graphql",
     CampaignLeads => "graphql/traffic.graphql",
     SetLeadStatus => "graphql/traffic.graphql",
+    Dashboard => "graphql/stats.graphql",
+    Report => "graphql/stats.graphql",
+    MetricDefinitions => "graphql/stats.graphql",
 }
 
 /// An error as the server phrased it: `code` from `extensions.code`, and the input `field` it concerns.

@@ -7,7 +7,7 @@ use leptos_router::path;
 use crate::components::Loading;
 use crate::pages::NotFound;
 use crate::pages::auth::{Login, SignUp};
-use crate::pages::campaigns::{CampaignList, EditCampaign, NewCampaign};
+use crate::pages::campaigns::{CampaignList, CampaignOverview, EditCampaign, NewCampaign};
 use crate::pages::partners::{CampaignPartners, PartnerView, PartnersPage};
 use crate::pages::leads::CampaignLeads;
 use crate::pages::portal::{ApiKeysPage, PartnerHome, PartnerLeads};
@@ -35,7 +35,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=SignUp />
                 <Route path=path!("/campaigns") view=|| view! { <OwnerOnly><CampaignList /></OwnerOnly> } />
                 <Route path=path!("/campaigns/new") view=|| view! { <OwnerOnly><NewCampaign /></OwnerOnly> } />
-                <Route path=path!("/campaigns/:id") view=|| view! { <OwnerOnly><EditCampaign /></OwnerOnly> } />
+                <Route path=path!("/campaigns/:id") view=|| view! { <OwnerOnly><CampaignOverview /></OwnerOnly> } />
+                <Route path=path!("/campaigns/:id/settings") view=|| view! { <OwnerOnly><EditCampaign /></OwnerOnly> } />
             </Routes>
         </Router>
     }
@@ -60,7 +61,7 @@ fn Header() -> impl IntoView {
                     {move || if session.user().is_some_and(|u| u.is_owner) {
                         view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A> }.into_any()
                     } else {
-                        view! { <A href="/portal">"My campaigns"</A><A href="/portal/leads">"Leads"</A><A href="/portal/keys">"API keys"</A> }.into_any()
+                        view! { <A href="/portal">"Dashboard"</A><A href="/portal/leads">"Leads"</A><A href="/portal/keys">"API keys"</A> }.into_any()
                     }}
                 </nav>
                 <div class="who">

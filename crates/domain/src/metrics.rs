@@ -41,9 +41,13 @@ impl Totals {
     /// Earnings ÷ counted clicks, in currency units rounded half-even to 4 decimal places.
     pub fn epc(&self) -> Option<Decimal> {
         (self.clicks > 0).then(|| {
-            (Decimal::new(self.earnings, 4) / Decimal::from(self.clicks))
+            let mut epc = (Decimal::new(self.earnings, 4) / Decimal::from(self.clicks))
                 .round_dp_with_strategy(4, RoundingStrategy::MidpointNearestEven)
-                .normalize()
+                .normalize();
+            if epc.scale() < 2 {
+                epc.rescale(2);
+            }
+            epc
         })
     }
 
@@ -146,5 +150,10 @@ mod tests {
         assert_eq!(t.conversion_rate(), Some(0.25));
         // 1.00 / 3 clicks = 0.3333 (4 places).
         assert_eq!(t.epc(), Some(Decimal::new(3333, 4)));
+        // Shown like an amount: 0.40, not 0.4.
+        assert_eq!(
+            Totals { clicks: 1, earnings: 4_000, ..Totals::default() }.epc().map(|d| d.to_string()),
+            Some("0.40".into())
+        );
     }
 }

@@ -240,7 +240,7 @@ pub fn NewCampaign() -> impl IntoView {
             match api::run::<api::CreateCampaign>(session.token().as_deref(), api::create_campaign::Variables { input })
                 .await
             {
-                Ok(data) => navigate(&format!("/campaigns/{}?created=1", data.create_campaign.id), Default::default()),
+                Ok(data) => navigate(&format!("/campaigns/{}/settings?created=1", data.create_campaign.id), Default::default()),
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -358,7 +358,7 @@ pub fn EditCampaign() -> impl IntoView {
     view! {
         <main class="page narrow" id="main">
             <p class="crumbs"><A href="/campaigns">"Campaigns"</A>" / "{move || loaded.get().map(|c| c.name).unwrap_or_default()}</p>
-            <CampaignTabs id=Signal::derive(id) active="overview" />
+            <CampaignTabs id=Signal::derive(id) active="settings" />
             <Transition fallback=|| view! { <Loading what="the campaign" /> }>
                 {move || campaign.get().map(|res| match res {
                     Err(e) => view! {
@@ -443,5 +443,48 @@ fn CampaignFields(f: Form, error: RwSignal<Option<ApiError>>, editing: bool) -> 
                 </select>
             </div>
         </Show>
+    }
+}
+
+/// A campaign's Overview: its figures, live, with a sortable table per partner.
+#[component]
+pub fn CampaignOverview() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let campaign = LocalResource::new(move || {
+        let id = id();
+        let token = session.token();
+        async move { api::run::<api::Campaign>(token.as_deref(), api::campaign::Variables { id }).await.map(|d| Row::from(d.campaign)) }
+    });
+    view! {
+        <main class="page" id="main">
+            <Transition fallback=|| view! { <Loading what="the campaign" /> }>
+                {move || campaign.get().map(|res| match res {
+                    Err(e) => view! {
+                        <h1>{if e.code == "NOT_FOUND" { "Campaign not found" } else { "Cannot load the campaign" }}</h1>
+                        <div class="banner error" role="alert">{e.message}</div>
+                    }.into_any(),
+                    Ok(c) => {
+                        let scope = crate::pages::dashboard::Scope {
+                            campaign_ids: vec![c.id.clone()],
+                            partner_ids: Vec::new(),
+                            zone: Some(c.time_zone.clone()),
+                            owner: true,
+                            breakdown: crate::pages::dashboard::Breakdown::Partner,
+                        };
+                        view! {
+                            <p class="crumbs"><A href="/campaigns">"Campaigns"</A></p>
+                            <div class="page-head">
+                                <h1>{c.name.clone()}</h1>
+                                <span class=format!("badge {}", c.status.to_lowercase())>{status_label(&c.status)}</span>
+                            </div>
+                            <CampaignTabs id=Signal::derive(id) active="overview" />
+                            <crate::pages::dashboard::Dashboard scope=scope />
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </main>
     }
 }

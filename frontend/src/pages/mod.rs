@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod campaigns;
+pub mod dashboard;
 pub mod leads;
 pub mod partners;
 pub mod portal;

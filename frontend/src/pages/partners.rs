@@ -27,6 +27,7 @@ pub fn CampaignTabs(#[prop(into)] id: Signal<String>, active: &'static str) -> i
             {move || tab("overview", "Overview", format!("/campaigns/{}", id.get()))}
             {move || tab("partners", "Marketing Partners", format!("/campaigns/{}/partners", id.get()))}
             {move || tab("leads", "Leads", format!("/campaigns/{}/leads", id.get()))}
+            {move || tab("settings", "Settings", format!("/campaigns/{}/settings", id.get()))}
         </nav>
     }
 }
@@ -646,6 +647,20 @@ pub fn PartnerView() -> impl IntoView {
                                     <Show when=move || can_invite><button on:click=move |_| resend()>"Resend invitation"</button></Show>
                                     <Show when=move || can_revoke><button class="danger" on:click=move |_| revoke()>"Revoke invitation"</button></Show>
                                 </div>
+                            </section>
+                            <section class="card">
+                                <h2>"Dashboard"</h2>
+                                <crate::pages::dashboard::Dashboard scope=crate::pages::dashboard::Scope {
+                                    campaign_ids: Vec::new(),
+                                    partner_ids: vec![p.id.clone()],
+                                    zone: None,
+                                    owner: true,
+                                    breakdown: crate::pages::dashboard::Breakdown::Campaign,
+                                } />
+                            </section>
+                            <section class="card">
+                                <h2>"Reports"</h2>
+                                <crate::pages::dashboard::PartnerReports partner_id=p.id.clone() />
                             </section>
                             <section class="card">
                                 <h2>"Campaigns and caps"</h2>

@@ -24,9 +24,17 @@ pub fn PartnerHome() -> impl IntoView {
                     }.into_any(),
                     Ok(acc) => view! {
                         <div class="page-head">
-                            <h1>"Your campaigns"</h1>
+                            <h1>"Dashboard"</h1>
                             <span class="muted">{format!("Marketing partner of {}", acc.organization_name)}</span>
                         </div>
+                        <crate::pages::dashboard::Dashboard scope=crate::pages::dashboard::Scope {
+                            campaign_ids: Vec::new(),
+                            partner_ids: Vec::new(),
+                            zone: None,
+                            owner: false,
+                            breakdown: crate::pages::dashboard::Breakdown::Campaign,
+                        } />
+                        <h2 class="section">"Your campaigns"</h2>
                         {if acc.campaigns.is_empty() {
                             view! { <div class="empty"><h2>"No campaigns yet"</h2><p>"When a campaign owner adds you to a campaign, it appears here."</p></div> }.into_any()
                         } else {

@@ -1,0 +1,136 @@
+// Live dashboards across two server processes on one PostgreSQL: the partner's dashboard is open on process A while
+// a script posts leads to process B; the KPI cards and the chart move without a reload; the owner approves a lead
+// on B and the partner's approval rate moves; after A restarts, the dashboard reconnects by itself.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, startBrowser, shot, createPostgresDatabase } from "../harness.mjs";
+import { startSmtp } from "../smtp.mjs";
+
+const password = "correct horse battery staple";
+let a, b, browser, smtp, env;
+before(async () => {
+  smtp = await startSmtp();
+  env = {
+    DATABASE_URL: createPostgresDatabase(),
+    JWT_SECRET: "e2e-shared-secret-e2e-shared-secret",
+    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+  };
+  a = await startServer(env);
+  b = await startServer(env);
+  browser = await startBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await a?.stop();
+  await b?.stop();
+  await smtp?.close();
+});
+
+async function gql(server, query, variables = {}, token) {
+  const res = await fetch(server.url + "/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+async function login(page, server, email) {
+  await page.goto(server.url + "/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+const kpi = (page, metric) => page.locator(`.kpi[data-metric="${metric}"] .kpi-value`);
+
+test("the partner's dashboard moves live when leads arrive at another process", async () => {
+  const { signUp } = await gql(a, `mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
+    { i: { email: "owner@acme.test", password, organizationName: "Acme Leads" } });
+  const owner = signUp.accessToken;
+  const { createCampaign } = await gql(a, `mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }`,
+    { i: { name: "Solar NY", timeZone: "America/New_York", landingUrl: "https://example.com/solar", formPayout: "12.50", clickPayout: "0.40" } }, owner);
+  const campaignId = createCampaign.id;
+  const added = await gql(a, `mutation($i: AddMarketingPartnerInput!) { addMarketingPartner(input: $i) { assignment { partner { id } } } }`,
+    { i: { campaignId, email: "pat@partner.test" } }, owner);
+  const partnerId = added.addMarketingPartner.assignment.partner.id;
+  const email = await smtp.waitFor(/pat@partner\.test/);
+  const token = email.match(/token=(pdi_[A-Za-z0-9_-]+)/)[1];
+  const accepted = await gql(a, `mutation($t: String!, $p: String!) { acceptInvitation(input: { token: $t, name: "Pat", password: $p }) { accessToken } }`,
+    { t: token, p: password });
+  const { createApiKey } = await gql(a, `mutation { createApiKey(name: "Script") { key } }`, {}, accepted.acceptInvitation.accessToken);
+  const key = createApiKey.key;
+
+  const errors = [];
+  const partner = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  partner.on("pageerror", (e) => errors.push(e.message));
+  await login(partner, a, "pat@partner.test");
+  await partner.getByRole("heading", { name: "Dashboard" }).waitFor();
+  await partner.locator(".live.on").waitFor();
+  await partner.getByRole("heading", { name: "No traffic in this period" }).waitFor();
+  assert.equal(await kpi(partner, "submitted").innerText(), "0");
+  assert.equal(await kpi(partner, "approvalRate").innerText(), "—", "nothing decided: no rate, not 0%");
+
+  // A script sends clicks and leads to the other process.
+  const post = async (i) => {
+    const res = await fetch(b.url + "/v1/leads", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ campaignId, type: "form", externalId: `crm-${i}`, fields: { name: `Lead ${i}` } }),
+    });
+    assert.equal(res.status, 201);
+  };
+  const portal = await gql(b, `{ myPartnerAccount { campaigns { trackingUrl } } }`, {}, accepted.acceptInvitation.accessToken);
+  const link = portal.myPartnerAccount.campaigns[0].trackingUrl.replace(a.url, b.url);
+  for (let i = 0; i < 4; i++) assert.equal((await fetch(link, { redirect: "manual" })).status, 302);
+  for (let i = 0; i < 3; i++) await post(i);
+  // Within two seconds, without a reload.
+  await partner.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^3$/ }).waitFor({ timeout: 2000 });
+  await partner.locator('.kpi[data-metric="clicks"] .kpi-value', { hasText: /^4$/ }).waitFor({ timeout: 2000 });
+  const bar = partner.locator("svg.bars rect.day-bar[data-value='3']");
+  await bar.waitFor({ timeout: 2000 });
+  assert.equal(await partner.locator("svg.bars rect.day-bar").count(), 7, "one bar per day of the last 7 days");
+  const row = partner.getByRole("row").filter({ hasText: "Solar NY" });
+  assert.match(await row.innerText(), /4\s+3\s+0\s+0\s+—\s+0\.0%\s+1\.60 USD\s+0\.40 USD/);
+  await shot(partner, "25-partner-dashboard");
+
+  // The owner, on the other process, sees the campaign's Overview and approves one lead.
+  const ownerPage = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  ownerPage.on("pageerror", (e) => errors.push(e.message));
+  await login(ownerPage, b, "owner@acme.test");
+  await ownerPage.getByRole("heading", { name: "Campaigns" }).waitFor();
+  await ownerPage.goto(`${b.url}/campaigns/${campaignId}`);
+  await ownerPage.getByRole("heading", { name: "Solar NY" }).waitFor();
+  const partnerRow = ownerPage.getByRole("row").filter({ hasText: "Pat" });
+  await partnerRow.waitFor();
+  assert.match(await partnerRow.innerText(), /4\s+3\s+0\s+0/);
+  await ownerPage.getByText("Cost", { exact: true }).first().waitFor();
+  await shot(ownerPage, "26-owner-campaign-overview");
+  await ownerPage.getByRole("navigation", { name: "Campaign" }).getByRole("link", { name: "Leads" }).click();
+  await ownerPage.getByText("3 leads").waitFor();
+  await ownerPage.getByRole("row").filter({ hasText: "pat@partner.test" }).nth(0).getByRole("checkbox").check();
+  await ownerPage.getByRole("button", { name: "Approve" }).click();
+  await ownerPage.getByText("1 lead approved.").waitFor();
+  await partner.locator('.kpi[data-metric="approvalRate"] .kpi-value', { hasText: "100.0%" }).waitFor({ timeout: 2000 });
+  await partner.locator('.kpi[data-metric="earnings"] .kpi-value', { hasText: "14.10 USD" }).waitFor({ timeout: 2000 });
+
+  // The Single View: the same numbers, with reports per day, campaign and sub-id.
+  await ownerPage.goto(`${b.url}/partners/${partnerId}`);
+  await ownerPage.getByRole("heading", { name: "Reports" }).waitFor();
+  await ownerPage.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^3$/ }).waitFor();
+  await ownerPage.getByRole("button", { name: "Per campaign" }).click();
+  await ownerPage.getByRole("rowheader", { name: "Solar NY" }).waitFor();
+  await shot(ownerPage, "27-single-view");
+
+  // Process A restarts: the dashboard reconnects by itself and keeps moving.
+  const port = new URL(a.url).port;
+  await a.stop();
+  await partner.locator(".live.off").waitFor();
+  a = await startServer({ ...env, LISTEN_ADDR: `127.0.0.1:${port}` });
+  await partner.locator(".live.on").waitFor({ timeout: 20000 });
+  await post(3);
+  await partner.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^4$/ }).waitFor({ timeout: 2000 });
+  assert.deepEqual(errors, []);
+});
