@@ -55,9 +55,13 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 }
 
 pub fn build_schema(services: Services) -> AppSchema {
-    let partners = async_graphql::dataloader::DataLoader::new(traffic::PartnerLoader(services.clone()), tokio::spawn);
-    let campaigns = async_graphql::dataloader::DataLoader::new(stats::CampaignLoader(services.clone()), tokio::spawn);
-    builder().data(services).data(partners).data(campaigns).finish()
+    use async_graphql::dataloader::DataLoader;
+    // Batches run in the span of the request that asked for them, so their statements and logs are its own.
+    let spawn = |f| tokio::spawn(tracing::Instrument::in_current_span(f));
+    let partners = DataLoader::new(traffic::PartnerLoader(services.clone()), spawn);
+    let campaigns = DataLoader::new(stats::CampaignLoader(services.clone()), spawn);
+    let assignments = DataLoader::new(partners::AssignmentsLoader(services.clone()), spawn);
+    builder().data(services).data(partners).data(campaigns).data(assignments).finish()
 }
 
 /// The schema in SDL: what `schema.graphql` holds.

@@ -1,11 +1,14 @@
 //! Marketing partners: the owner's Marketing Partners tab and single view, the invitation flow, the partner portal.
 
+use std::collections::HashMap;
+
 use async_graphql::connection::Connection;
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use partnerdesk_domain::Money;
 use partnerdesk_services::partners::{self, Assignment, CapInput, EffectiveStatus, Partner};
-use partnerdesk_services::{authz, invitations, outbox};
+use partnerdesk_services::{Error, authz, invitations, outbox};
 use partnerdesk_storage::entities::{campaign, cap, email_outbox, marketing_partner};
 
 use crate::error::Res;
@@ -146,16 +149,13 @@ impl From<Partner> for MarketingPartner {
 impl MarketingPartner {
     /// The campaigns this partner is on, with its caps on each.
     async fn campaigns(&self, ctx: &Context<'_>) -> Res<Vec<PartnerAssignment>> {
-        let s = services(ctx)?;
-        let rows = partners::assignments_of(s, self.row.id).await?;
-        let ids: Vec<_> = rows.iter().map(|(a, _)| a.id).collect();
-        let mut caps = partners::caps_of(s, &ids).await?;
+        let loader = ctx
+            .data::<DataLoader<AssignmentsLoader>>()
+            .map_err(|_| Error::Unexpected(anyhow::anyhow!("AssignmentsLoader missing from schema data")))?;
+        let rows = loader.load_one(self.row.id).await?.unwrap_or_default();
         Ok(rows
             .into_iter()
-            .map(|(a, c)| {
-                let cap_rows = caps.remove(&a.id).unwrap_or_default();
-                PartnerAssignment::new(a, self.row.clone(), Some(c), cap_rows)
-            })
+            .map(|(a, c, caps, usage)| PartnerAssignment::new(a, self.row.clone(), Some(c), caps, usage))
             .collect())
     }
 
@@ -195,7 +195,7 @@ pub struct PartnerAssignment {
     #[graphql(skip)]
     row: Assignment,
     #[graphql(skip)]
-    cap_rows: Vec<cap::Model>,
+    usage: Vec<crate::traffic::CapUsage>,
 }
 
 impl PartnerAssignment {
@@ -204,6 +204,7 @@ impl PartnerAssignment {
         partner: Partner,
         campaign_row: Option<campaign::Model>,
         caps: Vec<cap::Model>,
+        usage: Vec<crate::traffic::CapUsage>,
     ) -> Self {
         let money = |v: Option<i64>| v.map(|u| Money::from_units(u).amount());
         Self {
@@ -212,19 +213,23 @@ impl PartnerAssignment {
             call_payout_override: money(a.call_payout),
             id: ids::id(a.id),
             status: partners::effective_status(&partner, &a).into(),
-            caps: caps.iter().cloned().map(Cap::from).collect(),
+            caps: caps.into_iter().map(Cap::from).collect(),
             added_at: a.created_at,
             partner,
             campaign_row,
             row: a,
-            cap_rows: caps,
+            usage,
         }
     }
 
     /// One assignment with its caps, after a change to it.
     async fn load(s: &partnerdesk_services::Services, partner: Partner, a: Assignment) -> Res<Self> {
         let caps = partners::caps_of(s, &[a.id]).await?.remove(&a.id).unwrap_or_default();
-        Ok(Self::new(a, partner, None, caps))
+        let campaign = partnerdesk_services::campaigns::by_ids(s, &[a.campaign_id]).await?.into_iter().next();
+        let tz = partnerdesk_services::caps::time_zone(campaign.as_ref().map_or("UTC", |c| c.time_zone.as_str()));
+        let mut usage = crate::traffic::usage_by_assignment(s, caps.iter().map(|c| (c.clone(), tz)).collect()).await?;
+        let usage = usage.remove(&a.id).unwrap_or_default();
+        Ok(Self::new(a, partner, campaign, caps, usage))
     }
 
     async fn campaign_model(&self, ctx: &Context<'_>) -> Res<campaign::Model> {
@@ -252,9 +257,45 @@ impl PartnerAssignment {
     }
 
     /// How much of each cap is used in its current window.
-    async fn cap_usage(&self, ctx: &Context<'_>) -> Res<Vec<crate::traffic::CapUsage>> {
-        let tz = self.campaign_model(ctx).await?.time_zone;
-        crate::traffic::cap_usage(services(ctx)?, &self.cap_rows, &tz).await
+    async fn cap_usage(&self) -> Vec<crate::traffic::CapUsage> {
+        self.usage.clone()
+    }
+}
+
+/// Loads the campaigns and caps of a page of partners in three queries.
+pub struct AssignmentsLoader(pub partnerdesk_services::Services);
+
+impl Loader<uuid::Uuid> for AssignmentsLoader {
+    type Value = Vec<(Assignment, campaign::Model, Vec<cap::Model>, Vec<crate::traffic::CapUsage>)>;
+    type Error = crate::error::ApiError;
+
+    async fn load(&self, keys: &[uuid::Uuid]) -> Result<HashMap<uuid::Uuid, Self::Value>, Self::Error> {
+        let by_partner = partners::assignments_of(&self.0, keys).await?;
+        let ids: Vec<uuid::Uuid> = by_partner.values().flatten().map(|(a, _)| a.id).collect();
+        let mut caps = partners::caps_of(&self.0, &ids).await?;
+        let zoned = by_partner
+            .values()
+            .flatten()
+            .flat_map(|(a, c)| {
+                let tz = partnerdesk_services::caps::time_zone(&c.time_zone);
+                caps.get(&a.id).into_iter().flatten().map(move |k| (k.clone(), tz))
+            })
+            .collect();
+        let mut usage = crate::traffic::usage_by_assignment(&self.0, zoned).await?;
+        Ok(by_partner
+            .into_iter()
+            .map(|(p, rows)| {
+                let rows = rows
+                    .into_iter()
+                    .map(|(a, c)| {
+                        let k = caps.remove(&a.id).unwrap_or_default();
+                        let u = usage.remove(&a.id).unwrap_or_default();
+                        (a, c, k, u)
+                    })
+                    .collect();
+                (p, rows)
+            })
+            .collect())
     }
 }
 
@@ -411,13 +452,17 @@ impl Campaign {
         .await?;
         let ids: Vec<_> = page.items.iter().map(|(a, _)| a.id).collect();
         let mut caps = partners::caps_of(s, &ids).await?;
+        let tz = partnerdesk_services::caps::time_zone(&self.time_zone);
+        let zoned = caps.values().flatten().map(|k| (k.clone(), tz)).collect();
+        let mut usage = crate::traffic::usage_by_assignment(s, zoned).await?;
         Ok(connection(
             page,
             after_id.is_some(),
             |(a, _)| a.id,
             |(a, p)| {
                 let c = caps.remove(&a.id).unwrap_or_default();
-                PartnerAssignment::new(a, p, None, c)
+                let u = usage.remove(&a.id).unwrap_or_default();
+                PartnerAssignment::new(a, p, None, c, u)
             },
         ))
     }
@@ -467,11 +512,23 @@ impl PartnerQuery {
         let s = services(ctx)?;
         let portal = invitations::portal(s, &scope).await?;
         let status = portal.partner.status.into();
-        let mut campaigns = Vec::with_capacity(portal.campaigns.len());
-        for (a, c, caps) in portal.campaigns {
-            let cap_usage = crate::traffic::cap_usage(s, &caps, &c.time_zone).await?;
-            campaigns.push((a, c, caps, cap_usage));
-        }
+        let zoned = portal
+            .campaigns
+            .iter()
+            .flat_map(|(_, c, caps)| {
+                let tz = partnerdesk_services::caps::time_zone(&c.time_zone);
+                caps.iter().map(move |k| (k.clone(), tz))
+            })
+            .collect();
+        let mut usage = crate::traffic::usage_by_assignment(s, zoned).await?;
+        let campaigns: Vec<_> = portal
+            .campaigns
+            .into_iter()
+            .map(|(a, c, caps)| {
+                let u = usage.remove(&a.id).unwrap_or_default();
+                (a, c, caps, u)
+            })
+            .collect();
         Ok(PartnerAccount {
             organization_name: portal.organization_name,
             email: portal.partner.email.clone(),

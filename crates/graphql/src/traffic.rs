@@ -21,7 +21,7 @@ pub(crate) fn tracking_url(s: &Services, a: &Assignment) -> Option<String> {
     a.tracking_code.as_ref().map(|c| format!("{}/c/{c}", s.public_url))
 }
 
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct CapUsage {
     pub metric: CapMetric,
     pub window: CapWindow,
@@ -33,21 +33,32 @@ pub struct CapUsage {
     pub resets_at: Option<DateTime<Utc>>,
 }
 
-pub(crate) async fn cap_usage(s: &Services, caps_rows: &[cap::Model], time_zone: &str) -> Res<Vec<CapUsage>> {
-    let tz = caps::time_zone(time_zone);
-    let pairs: Vec<_> = caps_rows.iter().cloned().map(|c| (c, tz)).collect();
-    Ok(caps::usage(s, &pairs)
-        .await?
-        .into_iter()
-        .map(|u| CapUsage {
+impl From<caps::Usage> for CapUsage {
+    fn from(u: caps::Usage) -> Self {
+        CapUsage {
             metric: u.cap.metric.into(),
             window: u.cap.period.into(),
             limit: u.cap.limit_count,
             used: u.used,
             remaining: u.remaining(),
             resets_at: u.resets_at,
-        })
-        .collect())
+        }
+    }
+}
+
+/// The usage of many assignments' caps (each with its campaign's time zone) in one query, by assignment.
+pub(crate) async fn usage_by_assignment(
+    s: &Services,
+    caps: Vec<(cap::Model, chrono_tz::Tz)>,
+) -> Res<std::collections::HashMap<uuid::Uuid, Vec<CapUsage>>> {
+    let mut by: std::collections::HashMap<uuid::Uuid, Vec<CapUsage>> = std::collections::HashMap::new();
+    if caps.is_empty() {
+        return Ok(by);
+    }
+    for u in caps::usage(s, &caps).await? {
+        by.entry(u.cap.assignment_id).or_default().push(u.into());
+    }
+    Ok(by)
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

@@ -12,7 +12,12 @@ use sea_orm::{
 /// Opens a pool. SQLite runs in WAL mode with a busy timeout, so readers never block the one writer.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(10));
+    // Every statement is a TRACE event of target `sqlx::query` (off unless RUST_LOG asks for it): what the
+    // statement-count test counts, and what to turn on when a request does more work than it should.
+    opts.sqlx_logging(true)
+        .sqlx_logging_level(tracing::log::LevelFilter::Trace)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)

@@ -155,7 +155,7 @@ pub async fn portal(s: &Services, scope: &PartnerScope) -> Result<Portal> {
         .one(&s.db)
         .await?
         .ok_or(Error::NotFound("Organization"))?;
-    let assignments = partners::assignments_of(s, partner.id).await?;
+    let assignments = partners::assignments_of(s, &[partner.id]).await?.remove(&partner.id).unwrap_or_default();
     let ids: Vec<Uuid> = assignments.iter().map(|(a, _)| a.id).collect();
     let mut caps = partners::caps_of(s, &ids).await?;
     let campaigns = assignments.into_iter().map(|(a, c)| {

@@ -573,22 +573,32 @@ pub async fn list(
 }
 
 /// The campaigns a partner is on (not removed), with the campaign rows.
-pub async fn assignments_of(s: &Services, partner_id: Uuid) -> Result<Vec<(Assignment, campaign::Model)>> {
+/// The campaigns of many partners (removed ones left out), in two queries: partner id -> (assignment, campaign).
+pub async fn assignments_of(
+    s: &Services,
+    partner_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<(Assignment, campaign::Model)>>> {
     let assignments = campaign_assignment::Entity::find()
-        .filter(campaign_assignment::Column::PartnerId.eq(partner_id))
+        .filter(campaign_assignment::Column::PartnerId.is_in(partner_ids.to_vec()))
         .filter(campaign_assignment::Column::Status.ne(AssignmentStatus::Removed))
         .order_by_asc(campaign_assignment::Column::Id)
         .all(&s.db)
         .await?;
-    let ids: Vec<Uuid> = assignments.iter().map(|a| a.campaign_id).collect();
-    let mut campaigns: HashMap<Uuid, campaign::Model> = campaign::Entity::find()
+    let ids: HashSet<Uuid> = assignments.iter().map(|a| a.campaign_id).collect();
+    let campaigns: HashMap<Uuid, campaign::Model> = campaign::Entity::find()
         .filter(campaign::Column::Id.is_in(ids))
         .all(&s.db)
         .await?
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
-    Ok(assignments.into_iter().filter_map(|a| campaigns.remove(&a.campaign_id).map(|c| (a, c))).collect())
+    let mut by: HashMap<Uuid, Vec<(Assignment, campaign::Model)>> = HashMap::new();
+    for a in assignments {
+        if let Some(c) = campaigns.get(&a.campaign_id) {
+            by.entry(a.partner_id).or_default().push((a, c.clone()));
+        }
+    }
+    Ok(by)
 }
 
 /// Caps of many assignments in one query, in grid order (metric, then window).
