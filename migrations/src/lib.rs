@@ -11,6 +11,7 @@ mod m20261125_000002_campaigns;
 mod m20261125_000003_partners;
 mod m20261125_000004_traffic;
 mod m20261125_000005_stats;
+mod m20261125_000006_reporting_tokens;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_partners::Migration),
             Box::new(m20261125_000004_traffic::Migration),
             Box::new(m20261125_000005_stats::Migration),
+            Box::new(m20261125_000006_reporting_tokens::Migration),
         ]
     }
 }

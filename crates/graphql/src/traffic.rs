@@ -85,6 +85,7 @@ pub struct ApiKey {
     pub prefix: String,
     /// A partner's key sends leads; an owner's decides on them over REST.
     pub for_partner: bool,
+    pub scope: ApiKeyScope,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -97,11 +98,23 @@ impl From<api_key::Model> for ApiKey {
             name: k.name,
             prefix: k.prefix,
             for_partner: k.partner_id.is_some(),
+            scope: k.scope.into(),
             created_at: k.created_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
         }
     }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+#[graphql(remote = "partnerdesk_services::api_keys::Scope")]
+pub enum ApiKeyScope {
+    /// Sends leads (a partner's key, `POST /v1/leads`) or decides on them (an owner's, `POST /v1/leads/{id}/status`).
+    #[default]
+    Leads,
+    /// A personal access token for GraphQL clients and CSV downloads: reads `report`, `metricDefinitions`,
+    /// `statsChanged` and `GET /v1/reports.csv` with its user's rights, and nothing else.
+    Reports,
 }
 
 #[derive(SimpleObject)]
@@ -334,10 +347,16 @@ pub struct TrafficMutation;
 
 #[Object]
 impl TrafficMutation {
-    /// A new API key for the signed-in user: a partner's sends leads, an owner's decides on them over REST.
-    async fn create_api_key(&self, ctx: &Context<'_>, name: String) -> Res<CreatedApiKey> {
+    /// A new API key for the signed-in user: with scope LEADS (the default) a partner's sends leads and an owner's
+    /// decides on them over REST; with scope REPORTS it is a read-only personal access token for reports.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        #[graphql(default)] scope: ApiKeyScope,
+    ) -> Res<CreatedApiKey> {
         let p = authz::signed_in(actor(ctx))?;
-        let (k, key) = api_keys::create(services(ctx)?, &p, &name).await?;
+        let (k, key) = api_keys::create(services(ctx)?, &p, &name, scope.into()).await?;
         Ok(CreatedApiKey { api_key: k.into(), key })
     }
 
@@ -356,6 +375,7 @@ impl TrafficMutation {
             organization_id: scope.organization_id(),
             user_id: scope.user_id(),
             partner_id: Some(partner.id),
+            scope: api_keys::Scope::Leads,
         };
         let sub_ids = input
             .sub_ids

@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use partnerdesk_graphql::{Actor, ClientAddress, REFRESH_COOKIE, RefreshCookie, SessionDeadline};
 use partnerdesk_migrations::{Migrator, MigratorTrait as _};
-use partnerdesk_services::Services;
+use partnerdesk_services::{Error, Services, api_keys, authz};
 use serde_json::json;
 use tracing::Instrument as _;
 
@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>, body_
         .route("/health", web::get().to(health))
         .route("/ready", web::get().to(ready))
         .configure(crate::rest::configure)
+        .configure(crate::reports::configure)
         .service(web::resource("/graphql/ws").route(web::get().to(graphql_ws)))
         .service(
             web::resource("/graphql")
@@ -95,7 +96,7 @@ async fn graphql(
     };
     let request = body
         .into_inner()
-        .data(actor(&req, &state.services))
+        .data(actor(&req, &state.services).await)
         .data(ClientAddress(req.peer_addr().map(|a| a.ip().to_string())))
         .data(cookie);
     let response = state.schema.execute(request).await;
@@ -126,15 +127,12 @@ async fn graphql_ws(
                 Some(value) => match value.strip_prefix("Bearer ") {
                     None => Actor::Rejected("The authorization value must be `Bearer <access token>`."),
                     Some(token) => {
-                        let now = services.clock.now();
-                        match services.tokens.verify_access_until(token.trim(), now) {
-                            Ok((p, until)) => {
-                                let left = (until - now).to_std().unwrap_or_default();
-                                data.insert(SessionDeadline(tokio::time::Instant::now() + left));
-                                Actor::User(p)
-                            }
-                            Err(why) => Actor::Rejected(why),
+                        let (actor, until) = actor_for(&services, token.trim()).await;
+                        if let Some(until) = until {
+                            let left = (until - services.clock.now()).to_std().unwrap_or_default();
+                            data.insert(SessionDeadline(tokio::time::Instant::now() + left));
                         }
+                        actor
                     }
                 },
             };
@@ -155,17 +153,33 @@ async fn graphiql() -> HttpResponse {
     )
 }
 
-/// Who is calling: anonymous, a verified access token, or a token we refuse (and say why).
-fn actor(req: &HttpRequest, s: &Services) -> Actor {
+/// Who is calling: anonymous, a verified access token or reporting token, or a token we refuse (and say why).
+pub async fn actor(req: &HttpRequest, s: &Services) -> Actor {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Actor::Anonymous;
     };
     match value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) {
         None => Actor::Rejected("The Authorization header must be `Bearer <access token>`."),
-        Some(token) => match s.tokens.verify_access(token.trim(), s.clock.now()) {
-            Ok(p) => Actor::User(p),
-            Err(why) => Actor::Rejected(why),
-        },
+        Some(token) => actor_for(s, token.trim()).await.0,
+    }
+}
+
+/// The actor a bearer token stands for, and until when (an access token expires; a reporting token lasts until it
+/// is revoked).
+async fn actor_for(s: &Services, token: &str) -> (Actor, Option<chrono::DateTime<chrono::Utc>>) {
+    if token.starts_with(api_keys::REPORTS_PREFIX) {
+        return match api_keys::authenticate(s, token).await {
+            Ok(holder) => (authz::reporting_actor(&holder), None),
+            Err(Error::Unauthenticated(why)) => (Actor::Rejected(why), None),
+            Err(e) => {
+                tracing::error!(error = %e, "checking a reporting token");
+                (Actor::Rejected("The token could not be checked. Try again."), None)
+            }
+        };
+    }
+    match s.tokens.verify_access_until(token, s.clock.now()) {
+        Ok((p, until)) => (Actor::User(p), Some(until)),
+        Err(why) => (Actor::Rejected(why), None),
     }
 }
 

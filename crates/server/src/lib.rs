@@ -2,6 +2,7 @@
 
 pub mod config;
 mod http;
+mod reports;
 mod rest;
 pub mod simulate;
 mod spa;

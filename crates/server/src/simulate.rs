@@ -30,8 +30,12 @@ const REASONS: [&str; 4] =
     ["Duplicate phone number", "Outside the service area", "Invalid email address", "Asked not to be contacted"];
 
 fn scope_of(session: &accounts::Session) -> anyhow::Result<authz::OwnerScope> {
-    let p =
-        Principal { user_id: session.user.id, organization_id: session.user.organization_id, role: session.user.role };
+    let p = Principal {
+        user_id: session.user.id,
+        organization_id: session.user.organization_id,
+        role: session.user.role,
+        reports_only: false,
+    };
     Ok(authz::owner(&Actor::User(p))?)
 }
 
@@ -126,6 +130,7 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
             organization_id: a.organization_id,
             user_id: owner.user.id,
             partner_id: Some(a.partner_id),
+            scope: partnerdesk_services::api_keys::Scope::Leads,
         };
         if roll < 65 {
             let code = a.tracking_code.clone().unwrap_or_default();

@@ -153,7 +153,7 @@ pub(crate) async fn start_session(
     family_id: Uuid,
 ) -> Result<Session> {
     let now = s.clock.now();
-    let principal = Principal { user_id: u.id, organization_id: u.organization_id, role: u.role };
+    let principal = Principal { user_id: u.id, organization_id: u.organization_id, role: u.role, reports_only: false };
     let (access_token, access_expires_at) = s.tokens.issue_access(&principal, now)?;
     let refresh = tokens::random_token("pdr_");
     let refresh_expires_at = now + tokens::REFRESH_TTL;

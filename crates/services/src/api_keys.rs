@@ -1,5 +1,7 @@
-//! API keys: partners send leads with theirs, owners decide on leads with theirs. Shown once, stored as a hash.
+//! API keys: partners send leads with theirs, owners decide on leads with theirs; reporting tokens (personal access
+//! tokens) read reports for GraphQL clients and CSV downloads. Shown once, stored as a hash.
 
+pub use partnerdesk_storage::entities::api_key::Scope;
 use partnerdesk_storage::entities::api_key::{self, Model as ApiKey};
 use partnerdesk_storage::entities::marketing_partner;
 use sea_orm::sea_query::Expr;
@@ -17,11 +19,15 @@ pub struct KeyHolder {
     pub user_id: Uuid,
     /// Set for a partner's key.
     pub partner_id: Option<Uuid>,
+    pub scope: Scope,
 }
+
+/// Reporting tokens start with this; API keys for leads with `pdk_`.
+pub const REPORTS_PREFIX: &str = "pdr_";
 
 /// Creates a key for the signed-in user (a partner's key sends leads, an owner's decides on them). Returns the
 /// stored record and the key itself, which is never shown again.
-pub async fn create(s: &Services, p: &Principal, name: &str) -> Result<(ApiKey, String)> {
+pub async fn create(s: &Services, p: &Principal, name: &str, scope: Scope) -> Result<(ApiKey, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(Error::validation("name", "Name the key (1 to 120 characters), e.g. the system that will use it."));
@@ -37,7 +43,10 @@ pub async fn create(s: &Services, p: &Principal, name: &str) -> Result<(ApiKey, 
                 .id,
         ),
     };
-    let key = tokens::random_token("pdk_");
+    let key = tokens::random_token(match scope {
+        Scope::Leads => "pdk_",
+        Scope::Reports => REPORTS_PREFIX,
+    });
     let model = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(p.organization_id),
@@ -49,6 +58,7 @@ pub async fn create(s: &Services, p: &Principal, name: &str) -> Result<(ApiKey, 
         created_at: Set(s.clock.now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        scope: Set(scope),
     }
     .insert(&s.db)
     .await?;
@@ -104,5 +114,6 @@ pub async fn authenticate(s: &Services, presented: &str) -> Result<KeyHolder> {
         organization_id: key.organization_id,
         user_id: key.user_id,
         partner_id: key.partner_id,
+        scope: key.scope,
     })
 }

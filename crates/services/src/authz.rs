@@ -1,6 +1,7 @@
 //! Who may do what: the one place that decides. API layers turn the request's credentials into an [`Actor`]
 //! and ask here before calling a use case; the scopes handed back are the only way to reach tenant data.
 
+pub use partnerdesk_storage::entities::api_key::Scope;
 pub use partnerdesk_storage::entities::user::Role;
 use uuid::Uuid;
 
@@ -12,6 +13,8 @@ pub struct Principal {
     pub user_id: Uuid,
     pub organization_id: Uuid,
     pub role: Role,
+    /// A reporting token (personal access token) stands for its user, but only to read reports.
+    pub reports_only: bool,
 }
 
 /// Whoever is making the request.
@@ -55,13 +58,21 @@ impl PartnerScope {
     }
 }
 
-/// Any signed-in user (owner or partner): `me`, and nothing that touches other rows.
-pub fn signed_in(actor: &Actor) -> Result<Principal> {
+fn principal(actor: &Actor) -> Result<Principal> {
     match actor {
         Actor::User(p) => Ok(*p),
         Actor::Rejected(why) => Err(Error::Unauthenticated(why)),
         Actor::Anonymous => Err(Error::Unauthenticated("Sign in first: this needs an access token.")),
     }
+}
+
+/// Any signed-in user (owner or partner): `me`, and nothing that touches other rows. Not a reporting token.
+pub fn signed_in(actor: &Actor) -> Result<Principal> {
+    let p = principal(actor)?;
+    if p.reports_only {
+        return Err(Error::Forbidden);
+    }
+    Ok(p)
 }
 
 /// An organization's owner: campaigns and, later, partners, caps and leads of that organization only.
@@ -89,8 +100,9 @@ pub enum Reader {
     Partner(PartnerScope),
 }
 
+/// Also a reporting token: reports are what it is for.
 pub fn reader(actor: &Actor) -> Result<Reader> {
-    let p = signed_in(actor)?;
+    let p = principal(actor)?;
     Ok(match p.role {
         Role::Owner => Reader::Owner(OwnerScope { organization_id: p.organization_id, user_id: p.user_id }),
         Role::Partner => Reader::Partner(PartnerScope { organization_id: p.organization_id, user_id: p.user_id }),
@@ -99,9 +111,32 @@ pub fn reader(actor: &Actor) -> Result<Reader> {
 
 /// An owner's API key acts as its owner (deciding on leads over REST); a partner's key is not an owner's.
 pub fn owner_key(holder: &crate::api_keys::KeyHolder) -> Result<OwnerScope> {
-    match holder.partner_id {
-        None => Ok(OwnerScope { organization_id: holder.organization_id, user_id: holder.user_id }),
-        Some(_) => Err(Error::Forbidden),
+    match (holder.partner_id, holder.scope) {
+        (None, Scope::Leads) => Ok(OwnerScope { organization_id: holder.organization_id, user_id: holder.user_id }),
+        _ => Err(Error::Forbidden),
+    }
+}
+
+/// A partner's API key sends its leads; a reporting token does not.
+pub fn sender_key(holder: &crate::api_keys::KeyHolder) -> Result<Uuid> {
+    match (holder.partner_id, holder.scope) {
+        (Some(p), Scope::Leads) => Ok(p),
+        _ => Err(Error::Refused { code: "FORBIDDEN", message: "Send leads with a partner's API key.".into() }),
+    }
+}
+
+/// What a reporting token (personal access token) may do, as the actor of a GraphQL request or a CSV download.
+pub fn reporting_actor(holder: &crate::api_keys::KeyHolder) -> Actor {
+    match holder.scope {
+        Scope::Reports => Actor::User(Principal {
+            user_id: holder.user_id,
+            organization_id: holder.organization_id,
+            role: if holder.partner_id.is_some() { Role::Partner } else { Role::Owner },
+            reports_only: true,
+        }),
+        Scope::Leads => {
+            Actor::Rejected("This is an API key for leads: GraphQL takes an access token or a reporting token.")
+        }
     }
 }
 
@@ -111,7 +146,12 @@ mod tests {
 
     #[test]
     fn roles_map_to_scopes() {
-        let owner_p = Principal { user_id: Uuid::now_v7(), organization_id: Uuid::now_v7(), role: Role::Owner };
+        let owner_p = Principal {
+            user_id: Uuid::now_v7(),
+            organization_id: Uuid::now_v7(),
+            role: Role::Owner,
+            reports_only: false,
+        };
         let partner_p = Principal { role: Role::Partner, ..owner_p };
         assert_eq!(owner(&Actor::User(owner_p)).map(|s| s.organization_id()).ok(), Some(owner_p.organization_id));
         assert!(matches!(owner(&Actor::User(partner_p)), Err(Error::Forbidden)));
@@ -120,5 +160,10 @@ mod tests {
         assert!(signed_in(&Actor::User(partner_p)).is_ok());
         assert!(partner(&Actor::User(partner_p)).is_ok());
         assert!(matches!(partner(&Actor::User(owner_p)), Err(Error::Forbidden)));
+        // A reporting token reads reports and nothing else.
+        let token = Actor::User(Principal { reports_only: true, ..owner_p });
+        assert!(matches!(reader(&token), Ok(Reader::Owner(_))));
+        assert!(matches!(signed_in(&token), Err(Error::Forbidden)));
+        assert!(matches!(owner(&token), Err(Error::Forbidden)));
     }
 }

@@ -206,7 +206,7 @@ pub fn receipt(l: &Lead) -> Value {
 
 #[instrument(skip(s, input, idem), fields(partner_id = ?holder.partner_id))]
 pub async fn submit(s: &Services, holder: &KeyHolder, input: NewLead, idem: Option<Idempotency<'_>>) -> Result<Lead> {
-    let partner_id = holder.partner_id.ok_or_else(|| refused("FORBIDDEN", "Send leads with a partner's API key."))?;
+    let partner_id = crate::authz::sender_key(holder)?;
     let v = validate(input)?;
     let not_assigned = || refused("NOT_ASSIGNED", "You are not a partner on this campaign.");
     let metric = match v.kind {

@@ -97,7 +97,7 @@ impl TokenKeys {
             _ => return Err("The access token is invalid. Sign in again."),
         };
         let until = DateTime::from_timestamp(c.exp, 0).unwrap_or(now);
-        Ok((Principal { user_id: c.sub, organization_id: c.org, role }, until))
+        Ok((Principal { user_id: c.sub, organization_id: c.org, role, reports_only: false }, until))
     }
 }
 
@@ -147,7 +147,7 @@ mod tests {
     use super::*;
 
     fn principal() -> Principal {
-        Principal { user_id: Uuid::now_v7(), organization_id: Uuid::now_v7(), role: Role::Owner }
+        Principal { user_id: Uuid::now_v7(), organization_id: Uuid::now_v7(), role: Role::Owner, reports_only: false }
     }
 
     #[test]

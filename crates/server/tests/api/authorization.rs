@@ -13,50 +13,52 @@ enum Who {
     OwnerA,
     OwnerB,
     Partner,
+    /// Owner A's reporting token (a personal access token): reads reports, nothing else.
+    ReportsToken,
 }
 
-const WHO: [Who; 4] = [Who::Anonymous, Who::OwnerA, Who::OwnerB, Who::Partner];
+const WHO: [Who; 5] = [Who::Anonymous, Who::OwnerA, Who::OwnerB, Who::Partner, Who::ReportsToken];
 
 const OK: &str = "OK";
 const UNAUTH: &str = "UNAUTHENTICATED";
 
-/// Operation -> expected outcome for [anonymous, owner A, owner B, partner].
-const MATRIX: &[(&str, [&str; 4])] = &[
-    ("me", [UNAUTH, OK, OK, OK]),
-    ("campaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("campaigns", [UNAUTH, OK, OK, "FORBIDDEN"]),
-    ("signUp", [OK, OK, OK, OK]),
-    ("login", [OK, OK, OK, OK]),
-    ("refreshSession", [OK, OK, OK, OK]),
-    ("logout", [OK, OK, OK, OK]),
-    ("createCampaign", [UNAUTH, OK, OK, "FORBIDDEN"]),
-    ("updateCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("marketingPartners", [UNAUTH, OK, OK, "FORBIDDEN"]),
-    ("marketingPartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("invitationPreview", [OK, OK, OK, OK]),
-    ("myPartnerAccount", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK]),
-    ("addMarketingPartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("updatePartnerCaps", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("resendInvitation", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("revokeInvitation", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("pausePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("resumePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("removePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("acceptInvitation", [OK, OK, OK, OK]),
-    ("apiKeys", [UNAUTH, OK, OK, OK]),
-    ("createApiKey", [UNAUTH, OK, OK, OK]),
-    ("revokeApiKey", [UNAUTH, OK, "NOT_FOUND", "NOT_FOUND"]),
-    ("submitLead", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK]),
-    ("leads", [UNAUTH, OK, OK, "FORBIDDEN"]),
-    ("myLeads", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK]),
-    ("lead", [UNAUTH, OK, "NOT_FOUND", OK]),
-    ("setLeadStatus", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("setPartnerPayouts", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
-    ("report", [UNAUTH, OK, OK, OK]),
-    ("metricDefinitions", [OK, OK, OK, OK]),
-    ("statsChanged", [UNAUTH, OK, OK, OK]),
+/// Operation -> expected outcome for [anonymous, owner A, owner B, partner, owner A's reporting token].
+const MATRIX: &[(&str, [&str; 5])] = &[
+    ("me", [UNAUTH, OK, OK, OK, "FORBIDDEN"]),
+    ("campaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("campaigns", [UNAUTH, OK, OK, "FORBIDDEN", "FORBIDDEN"]),
+    ("signUp", [OK, OK, OK, OK, OK]),
+    ("login", [OK, OK, OK, OK, OK]),
+    ("refreshSession", [OK, OK, OK, OK, OK]),
+    ("logout", [OK, OK, OK, OK, OK]),
+    ("createCampaign", [UNAUTH, OK, OK, "FORBIDDEN", "FORBIDDEN"]),
+    ("updateCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("marketingPartners", [UNAUTH, OK, OK, "FORBIDDEN", "FORBIDDEN"]),
+    ("marketingPartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("invitationPreview", [OK, OK, OK, OK, OK]),
+    ("myPartnerAccount", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK, "FORBIDDEN"]),
+    ("addMarketingPartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("updatePartnerCaps", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("resendInvitation", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("revokeInvitation", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("pausePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("resumePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("removePartner", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("acceptInvitation", [OK, OK, OK, OK, OK]),
+    ("apiKeys", [UNAUTH, OK, OK, OK, "FORBIDDEN"]),
+    ("createApiKey", [UNAUTH, OK, OK, OK, "FORBIDDEN"]),
+    ("revokeApiKey", [UNAUTH, OK, "NOT_FOUND", "NOT_FOUND", "FORBIDDEN"]),
+    ("submitLead", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK, "FORBIDDEN"]),
+    ("leads", [UNAUTH, OK, OK, "FORBIDDEN", "FORBIDDEN"]),
+    ("myLeads", [UNAUTH, "FORBIDDEN", "FORBIDDEN", OK, "FORBIDDEN"]),
+    ("lead", [UNAUTH, OK, "NOT_FOUND", OK, "FORBIDDEN"]),
+    ("setLeadStatus", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("setPartnerPayouts", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
+    ("report", [UNAUTH, OK, OK, OK, OK]),
+    ("metricDefinitions", [OK, OK, OK, OK, OK]),
+    ("statsChanged", [UNAUTH, OK, OK, OK, OK]),
     // Last: an archived campaign takes no new partners.
-    ("archiveCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN"]),
+    ("archiveCampaign", [UNAUTH, OK, "NOT_FOUND", "FORBIDDEN", "FORBIDDEN"]),
 ];
 
 struct World {
@@ -74,6 +76,7 @@ struct World {
     /// A lead A's partner sent, and an API key of owner A.
     lead_id: String,
     owner_key_id: String,
+    reports_token: String,
 }
 
 impl World {
@@ -83,6 +86,7 @@ impl World {
             Who::OwnerA => Some(&self.a.access_token),
             Who::OwnerB => Some(&self.b.access_token),
             Who::Partner => Some(&self.partner.access_token),
+            Who::ReportsToken => Some(&self.reports_token),
         }
     }
 
@@ -241,6 +245,10 @@ async fn every_operation_as_every_role(db: Db) {
     let key =
         app.gql(Some(&a.access_token), "mutation { createApiKey(name: \"A\") { apiKey { id } } }", json!({})).await;
     let owner_key_id = key["data"]["createApiKey"]["apiKey"]["id"].as_str().unwrap().to_owned();
+    let token = app
+        .gql(Some(&a.access_token), "mutation { createApiKey(name: \"BI\", scope: REPORTS) { key } }", json!({}))
+        .await;
+    let reports_token = token["data"]["createApiKey"]["key"].as_str().unwrap_or_else(|| panic!("{token}")).to_owned();
     // A resend is allowed once a minute.
     app.clock.advance(chrono::Duration::minutes(2));
     let world = World {
@@ -256,6 +264,7 @@ async fn every_operation_as_every_role(db: Db) {
         pending_token,
         lead_id,
         owner_key_id,
+        reports_token,
     };
 
     let mut n = 0;
@@ -282,7 +291,7 @@ async fn every_operation_as_every_role(db: Db) {
                 ("report", Who::OwnerB) => {
                     assert_eq!(res["data"]["report"], json!({ "totalCount": 0, "totals": [], "nodes": [] }))
                 }
-                ("report", Who::OwnerA | Who::Partner) => assert_eq!(
+                ("report", Who::OwnerA | Who::Partner | Who::ReportsToken) => assert_eq!(
                     res["data"]["report"],
                     json!({ "totalCount": 1, "totals": [{ "submitted": 2 }], "nodes": [{ "partner": { "email": "partner@example.com" } }] })
                 ),

@@ -355,3 +355,87 @@ async fn reports_group_and_add_up(db: Db) {
 }
 
 on_both_databases!(rollups_match_the_raw_events, reports_group_and_add_up);
+
+/// Reporting tokens (personal access tokens) read reports over GraphQL and CSV, and nothing else; CSV cells are
+/// quoted and formula-safe.
+async fn reporting_tokens_and_csv_exports(db: Db) {
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([])).await;
+    for sub in ["=cmd()", "a,b"] {
+        let body = json!({ "campaignId": s.campaign, "type": "form", "subIds": { "sub1": sub } });
+        assert_eq!(post_lead(&app, &s.key, &body, None).await.0, 201);
+    }
+    let owner = &s.owner.access_token;
+    let created = app
+        .gql(
+            Some(owner),
+            "mutation { createApiKey(name: \"BI\", scope: REPORTS) { key apiKey { id scope } } }",
+            json!({}),
+        )
+        .await;
+    let token = created["data"]["createApiKey"]["key"].as_str().unwrap_or_else(|| panic!("{created}")).to_owned();
+    assert!(token.starts_with("pdr_"));
+    assert_eq!(created["data"]["createApiKey"]["apiKey"]["scope"], "REPORTS");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM api_keys WHERE key_hash = '{token}'")).await, 0);
+
+    let res = app.gql(Some(&token), "{ report { totals { submitted } } }", json!({})).await;
+    assert_eq!(res["data"]["report"]["totals"][0]["submitted"], 2, "{res}");
+    for q in ["{ me { id } }", "{ leads { totalCount } }", "mutation { createApiKey(name: \"x\") { key } }"] {
+        assert_eq!(error_code(&app.gql(Some(&token), q, json!({})).await), Some("FORBIDDEN"), "{q}");
+    }
+    // Neither kind of key does the other's job.
+    let (status, body) = post_lead(&app, &token, &json!({ "campaignId": s.campaign, "type": "form" }), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("FORBIDDEN")));
+    assert_eq!(
+        error_code(&app.gql(Some(&s.key), "{ report { totalCount } }", json!({})).await),
+        Some("UNAUTHENTICATED")
+    );
+
+    let csv = |token: String, query: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .get(format!("{}/v1/reports.csv{query}", app.address))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let ctype = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            (status, ctype, res.text().await.unwrap())
+        }
+    };
+    let (status, ctype, text) = csv(token.clone(), "?groupBy=CAMPAIGN,SUB_ID1&orderBy=SUBMITTED&direction=DESC").await;
+    assert_eq!((status, ctype.as_str()), (200, "text/csv; charset=utf-8"), "{text}");
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "campaign_id,campaign,sub_id1,currency,clicks,clicks_not_counted,forms,calls,submitted,approved,rejected,\
+         converted,approval_rate,conversion_rate,earnings,epc"
+    );
+    assert_eq!(lines.len(), 4, "a header, two rows and the final line break: {text}");
+    let row = |sub: &str| lines.iter().find(|l| l.contains(sub)).copied().unwrap_or_default().to_owned();
+    assert_eq!(row("cmd"), format!("{},Solar,'=cmd(),USD,0,0,1,0,1,0,0,0,,0.000000,0.00,", s.campaign));
+    assert!(row("a,b").contains(",\"a,b\",USD,"), "{text}");
+
+    // A partner's own access token: its own rows; bad requests are JSON errors; no token, no report.
+    let (status, _, text) = csv(s.partner.access_token.clone(), "?groupBy=PARTNER").await;
+    assert_eq!(status, 200);
+    assert!(text.contains("pat@partner.test") && text.lines().count() == 2, "{text}");
+    let (status, ctype, text) = csv(token.clone(), "?groupBy=HOUR").await;
+    assert_eq!((status, ctype.as_str()), (400, "application/json"), "{text}");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["error"]["field"], "groupBy");
+    let res = app.client.get(format!("{}/v1/reports.csv", app.address)).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+
+    // Revoked: refused.
+    let id = created["data"]["createApiKey"]["apiKey"]["id"].clone();
+    app.gql(Some(owner), "mutation($id: ID!) { revokeApiKey(id: $id) { id } }", json!({ "id": id })).await;
+    assert_eq!(
+        error_code(&app.gql(Some(&token), "{ report { totalCount } }", json!({})).await),
+        Some("UNAUTHENTICATED")
+    );
+}
+
+on_both_databases!(reporting_tokens_and_csv_exports);

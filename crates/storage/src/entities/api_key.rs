@@ -1,5 +1,17 @@
 use sea_orm::entity::prelude::*;
 
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Scope {
+    /// Send leads (a partner's key) or decide on them (an owner's).
+    #[sea_orm(string_value = "LEADS")]
+    Leads,
+    /// A personal access token: reads reports (GraphQL and CSV), nothing else.
+    #[sea_orm(string_value = "REPORTS")]
+    Reports,
+}
+
 /// An API key: a partner's (to send leads) when `partner_id` is set, else an owner's (to decide on leads). Shown
 /// once; only its SHA-256 and a visible prefix are kept.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -16,6 +28,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    pub scope: Scope,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
