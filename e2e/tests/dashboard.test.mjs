@@ -3,6 +3,7 @@
 // on B and the partner's approval rate moves; after A restarts, the dashboard reconnects by itself.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { startServer, startBrowser, shot, createPostgresDatabase } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
@@ -123,6 +124,13 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   await ownerPage.getByRole("button", { name: "Per campaign" }).click();
   await ownerPage.getByRole("rowheader", { name: "Solar NY" }).waitFor();
   await shot(ownerPage, "27-single-view");
+  const [download] = await Promise.all([
+    ownerPage.waitForEvent("download"),
+    ownerPage.getByRole("button", { name: "Download CSV" }).click(),
+  ]);
+  const csv = await readFile(await download.path(), "utf8");
+  assert.match(csv, /^campaign_id,campaign,currency,clicks,/);
+  assert.match(csv, /,Solar NY,USD,4,0,3,0,3,1,0,0,1\.000000,0\.000000,14\.10,3\.525\r\n$/);
 
   // Process A restarts: the dashboard reconnects by itself and keeps moving.
   const port = new URL(a.url).port;

@@ -57,10 +57,10 @@ test("leads flow from a partner's API key to the owner's decision and back", asy
   await login(partner, "pat@partner.test");
   await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
   await partner.getByLabel("Tracking link", { exact: true }).waitFor();
-  await partner.getByRole("link", { name: "API keys" }).click();
+  await partner.getByRole("link", { name: "API access" }).click();
   await partner.getByLabel("Key name").fill("Landing page server");
   await partner.getByRole("button", { name: "Create key" }).click();
-  const keyField = partner.getByLabel("New API key");
+  const keyField = partner.getByLabel("New key");
   await keyField.waitFor();
   const key = await keyField.inputValue();
   assert.match(key, /^pdk_/);

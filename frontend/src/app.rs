@@ -29,6 +29,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal/keys") view=|| view! { <PartnerOnly><ApiKeysPage /></PartnerOnly> } />
                 <Route path=path!("/campaigns/:id/leads") view=|| view! { <OwnerOnly><CampaignLeads /></OwnerOnly> } />
                 <Route path=path!("/partners") view=|| view! { <OwnerOnly><PartnersPage /></OwnerOnly> } />
+                <Route path=path!("/api-access") view=|| view! { <OwnerOnly><ApiKeysPage /></OwnerOnly> } />
                 <Route path=path!("/partners/:id") view=|| view! { <OwnerOnly><PartnerView /></OwnerOnly> } />
                 <Route path=path!("/campaigns/:id/partners") view=|| view! { <OwnerOnly><CampaignPartners /></OwnerOnly> } />
                 <Route path=path!("/login") view=Login />
@@ -59,9 +60,9 @@ fn Header() -> impl IntoView {
             <Show when=move || session.user().is_some()>
                 <nav aria-label="Main">
                     {move || if session.user().is_some_and(|u| u.is_owner) {
-                        view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A> }.into_any()
+                        view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A><A href="/api-access">"API access"</A> }.into_any()
                     } else {
-                        view! { <A href="/portal">"Dashboard"</A><A href="/portal/leads">"Leads"</A><A href="/portal/keys">"API keys"</A> }.into_any()
+                        view! { <A href="/portal">"Dashboard"</A><A href="/portal/leads">"Leads"</A><A href="/portal/keys">"API access"</A> }.into_any()
                     }}
                 </nav>
                 <div class="who">

@@ -654,6 +654,20 @@ pub fn PartnerReports(partner_id: String) -> impl IntoView {
         cursors.set(Vec::new());
         after.set(None);
     };
+    let download_error = RwSignal::new(None::<String>);
+    let download = move |_| {
+        let query = format!(
+            "groupBy={}&partnerIds={}&from={}&to={}",
+            by.get_untracked(),
+            partner_id.get_value(),
+            from.get_untracked(),
+            to.get_untracked()
+        );
+        let token = session.token();
+        leptos::task::spawn_local(async move {
+            download_error.set(download_csv(token.as_deref(), &query).await.err());
+        });
+    };
     view! {
         <div class="toolbar" on:change=move |_| reset()>
             <div class="segmented" role="group" aria-label="Report by">
@@ -665,7 +679,11 @@ pub fn PartnerReports(partner_id: String) -> impl IntoView {
             <input id="report-from" type="date" bind:value=from />
             <label for="report-to">"To"</label>
             <input id="report-to" type="date" bind:value=to />
+            <button on:click=download>"Download CSV"</button>
         </div>
+        <Show when=move || download_error.get().is_some()>
+            <div class="banner error" role="alert">{move || download_error.get()}</div>
+        </Show>
         <Transition fallback=|| view! { <Loading what="the report" /> }>
             {move || data.get().map(|res| match res {
                 Err(e) => view! { <div class="banner error" role="alert">{e.message}</div> }.into_any(),
@@ -722,4 +740,33 @@ fn ReportLine(label: String, s: Sums) -> impl IntoView {
             <td class="num">{s.epc_text()}</td>
         </tr>
     }
+}
+
+/// Fetches `GET /v1/reports.csv?{query}` with the access token and hands it to the browser as a file.
+async fn download_csv(token: Option<&str>, query: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let mut req = gloo_net::http::Request::get(&format!("/v1/reports.csv?{query}"));
+    if let Some(t) = token {
+        req = req.header("authorization", &format!("Bearer {t}"));
+    }
+    let res = req.send().await.map_err(|_| "Cannot reach the server.".to_owned())?;
+    if !res.ok() {
+        return Err(format!("The server answered {}.", res.status()));
+    }
+    let bytes = res.binary().await.map_err(|_| "The download failed.".to_owned())?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|_| "The download failed.".to_owned())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "The download failed.".to_owned())?;
+    let a = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        .ok_or("The download failed.")?;
+    a.set_href(&url);
+    a.set_download("partnerdesk-report.csv");
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }

@@ -259,6 +259,7 @@ pub fn Pager(
 pub fn ApiKeysPage() -> impl IntoView {
     let session = use_session();
     let name = RwSignal::new(String::new());
+    let scope = RwSignal::new("LEADS".to_owned());
     let error = RwSignal::new(None::<ApiError>);
     let created = RwSignal::new(None::<String>);
     let revoking = RwSignal::new(None::<(String, String)>);
@@ -270,7 +271,8 @@ pub fn ApiKeysPage() -> impl IntoView {
         ev.prevent_default();
         error.set(None);
         spawn_local(async move {
-            match api::run::<api::CreateApiKey>(session.token().as_deref(), api::create_api_key::Variables { name: name.get_untracked() }).await {
+            let scope = if scope.get_untracked() == "REPORTS" { api::create_api_key::ApiKeyScope::REPORTS } else { api::create_api_key::ApiKeyScope::LEADS };
+            match api::run::<api::CreateApiKey>(session.token().as_deref(), api::create_api_key::Variables { name: name.get_untracked(), scope }).await {
                 Ok(d) => {
                     created.set(Some(d.create_api_key.key));
                     name.set(String::new());
@@ -292,17 +294,31 @@ pub fn ApiKeysPage() -> impl IntoView {
     };
     view! {
         <main class="page narrow" id="main">
-            <h1>"API keys"</h1>
-            <p class="muted">"Send leads with "<code>"POST /v1/leads"</code>" and the header "<code>"Authorization: Bearer <key>"</code>"."</p>
+            <h1>"API access"</h1>
+            <p class="muted">
+                {move || if session.user().is_some_and(|u| u.is_owner) {
+                    view! { "An API key decides on leads with "<code>"POST /v1/leads/{id}/status"</code>"." }.into_any()
+                } else {
+                    view! { "An API key sends leads with "<code>"POST /v1/leads"</code>"." }.into_any()
+                }}
+                " A reporting token reads reports only: the GraphQL "<code>"report"</code>" query and "<code>"GET /v1/reports.csv"</code>", for BI tools and scripts. Send either as "<code>"Authorization: Bearer <key>"</code>"."
+            </p>
             <Show when=move || created.get().is_some()>
                 <div class="banner ok" role="status">
-                    <p><strong>"Copy your new key now: it is shown only this once."</strong></p>
-                    <CopyField label="New API key".to_owned() value=created.get().unwrap_or_default() id="new-key".to_owned() />
+                    <p><strong>"Copy it now: it is shown only this once."</strong></p>
+                    <CopyField label="New key".to_owned() value=created.get().unwrap_or_default() id="new-key".to_owned() />
                 </div>
             </Show>
             <form class="card" on:submit=create novalidate>
                 <ErrorBanner error=error />
                 <Field label="Key name" id="name" value=name error=field_error(error, "name") hint="Where you will use it, e.g. “Landing page server”." />
+                <div class="field">
+                    <label for="scope">"Kind"</label>
+                    <select id="scope" bind:value=scope>
+                        <option value="LEADS">"API key (leads)"</option>
+                        <option value="REPORTS">"Reporting token (read-only)"</option>
+                    </select>
+                </div>
                 <button type="submit" class="primary">"Create key"</button>
             </form>
             <Transition fallback=|| view! { <Loading what="your keys" /> }>
@@ -312,13 +328,14 @@ pub fn ApiKeysPage() -> impl IntoView {
                     Ok(list) => view! {
                         <div class="table-wrap"><table>
                             <caption class="sr-only">"API keys"</caption>
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"></th></tr></thead>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"></th></tr></thead>
                             <tbody>{list.into_iter().map(|k| {
                                 let active = k.revoked_at.is_none();
                                 let target = (k.id.clone(), k.name.clone());
                                 view! {
                                     <tr>
                                         <td>{k.name.clone()}</td>
+                                        <td>{if wire(&k.scope) == "REPORTS" { "Reporting token" } else { "API key" }}</td>
                                         <td><code>{format!("{}…", k.prefix)}</code></td>
                                         <td>{format::date(&k.created_at)}</td>
                                         <td>{k.last_used_at.as_deref().map(format::date_time).unwrap_or_else(|| "Never".into())}</td>
