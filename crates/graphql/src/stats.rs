@@ -120,6 +120,9 @@ pub struct ReportFilter {
     pub from: Option<NaiveDate>,
     /// Last day, inclusive.
     pub to: Option<NaiveDate>,
+    /// Read `from`, `to` and DAY / WEEK / MONTH in this IANA zone instead of each campaign's own. Such a report adds
+    /// up the raw events of the period (at most 366 days, `from` and `to` required) and is slower.
+    pub time_zone: Option<String>,
 }
 
 fn parse_ids(ids: Option<Vec<ID>>, what: &'static str) -> Res<Vec<Uuid>> {
@@ -134,6 +137,7 @@ impl ReportFilter {
             types: self.types.unwrap_or_default().into_iter().map(EventType::key).collect(),
             from: self.from,
             to: self.to,
+            time_zone: self.time_zone.as_deref().map(|z| stats::parse_zone(z, "filter.timeZone")).transpose()?,
         })
     }
 }

@@ -42,7 +42,7 @@ fn date(q: &HashMap<String, String>, key: &str) -> Result<Option<NaiveDate>, Err
 
 /// The query string as a report request: the GraphQL `report` arguments, comma-separated.
 fn parse(q: &HashMap<String, String>) -> Result<stats::Query, Error> {
-    let known = ["groupBy", "campaignIds", "partnerIds", "types", "from", "to", "orderBy", "direction"];
+    let known = ["groupBy", "campaignIds", "partnerIds", "types", "from", "to", "timeZone", "orderBy", "direction"];
     if let Some(k) = q.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(Error::validation(k, format!("Unknown parameter {k:?}. Known: {}.", known.join(", "))));
     }
@@ -108,6 +108,7 @@ fn parse(q: &HashMap<String, String>) -> Result<stats::Query, Error> {
             types,
             from: date(q, "from")?,
             to: date(q, "to")?,
+            time_zone: q.get("timeZone").map(|z| stats::parse_zone(z, "timeZone")).transpose()?,
         },
         group_by,
         order: (field, desc),

@@ -20,6 +20,7 @@ pub mod page;
 pub mod partners;
 mod passwords;
 pub mod stats;
+mod stats_in_zone;
 mod throttle;
 pub mod tokens;
 

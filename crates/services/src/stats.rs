@@ -169,9 +169,11 @@ pub struct Filter {
     pub partner_ids: Vec<Uuid>,
     /// `CLICK`, `FORM`, `CALL`; empty: all.
     pub types: Vec<&'static str>,
-    /// First and last day, inclusive, each in its campaign's time zone.
+    /// First and last day, inclusive, each in its campaign's time zone (or in `time_zone`).
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Read days in this zone instead of each campaign's: the report is then added up from the raw events.
+    pub time_zone: Option<Tz>,
 }
 
 /// Whose numbers a report may show: an organization's, or one partner's within it.
@@ -179,6 +181,13 @@ pub struct Filter {
 pub struct Audience {
     pub organization_id: Uuid,
     pub partner_id: Option<Uuid>,
+}
+
+/// An IANA zone name for `filter.timeZone`.
+pub fn parse_zone(name: &str, field: &str) -> Result<Tz> {
+    name.trim()
+        .parse()
+        .map_err(|_| Error::validation(field, format!("{name:?} is not an IANA time zone such as America/New_York.")))
 }
 
 /// The numbers a reader may see.
@@ -349,6 +358,9 @@ pub async fn report(s: &Services, audience: Audience, q: &Query) -> Result<Repor
         if (to - from).num_days() >= MAX_DAYS {
             return Err(Error::validation("filter.to", "A report covers at most three years."));
         }
+    }
+    if let Some(tz) = filter.time_zone {
+        return crate::stats_in_zone::report(s, audience, q, tz).await;
     }
     let backend = s.db.get_database_backend();
     let mut values: Vec<Value> = vec![audience.organization_id.into()];

@@ -235,6 +235,7 @@ macro_rules! filter_for {
             types: None,
             from: Some($from),
             to: Some($to),
+            time_zone: None,
         }
     };
 }
@@ -642,6 +643,7 @@ pub fn PartnerReports(partner_id: String) -> impl IntoView {
                 types: None,
                 from: Some(from.get()).filter(|d| d.len() == 10),
                 to: Some(to.get()).filter(|d| d.len() == 10),
+                time_zone: None,
             },
             group_by: vec![dim],
             order_by: order.map(|field| report::ReportOrder { field, direction: report::SortDirection::DESC }),

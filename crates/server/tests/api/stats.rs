@@ -439,3 +439,63 @@ async fn reporting_tokens_and_csv_exports(db: Db) {
 }
 
 on_both_databases!(reporting_tokens_and_csv_exports);
+
+/// A report read in a chosen time zone cuts days at that zone's midnight (from the raw events); by default each
+/// campaign's own zone.
+async fn reports_in_a_chosen_time_zone(db: Db) {
+    let app = spawn_app(db).await;
+    // 02:00 UTC is still the day before in New York (the campaign's zone).
+    let now = app.clock.now();
+    let two_am = (now + Duration::days(1)).date_naive().and_hms_opt(2, 0, 0).unwrap().and_utc();
+    app.clock.advance(two_am - now);
+    let s = setup(&app, json!([])).await;
+    for sub in ["a", "a", "b"] {
+        let body = json!({ "campaignId": s.campaign, "type": "form", "subIds": { "sub1": sub } });
+        assert_eq!(post_lead(&app, &s.key, &body, None).await.0, 201);
+    }
+    let utc_day = two_am.date_naive();
+    let ny_day = utc_day - Duration::days(1);
+    let q = "query($f: ReportFilter) { report(filter: $f, groupBy: [DAY, SUB_ID1], orderBy: { field: SUBMITTED, direction: DESC }) {
+        totalCount totals { submitted } nodes { day subId1 submitted } } }";
+    let owner = &s.owner.access_token;
+    let range =
+        |tz: Option<&str>| json!({ "f": { "from": ny_day.to_string(), "to": utc_day.to_string(), "timeZone": tz } });
+    let res = app.gql(Some(owner), q, range(None)).await;
+    assert_eq!(
+        res["data"]["report"]["nodes"],
+        json!([{ "day": ny_day.to_string(), "subId1": "a", "submitted": 2 }, { "day": ny_day.to_string(), "subId1": "b", "submitted": 1 }]),
+        "{res}"
+    );
+    let res = app.gql(Some(owner), q, range(Some("UTC"))).await;
+    assert_eq!(
+        res["data"]["report"]["nodes"],
+        json!([{ "day": utc_day.to_string(), "subId1": "a", "submitted": 2 }, { "day": utc_day.to_string(), "subId1": "b", "submitted": 1 }]),
+        "{res}"
+    );
+    assert_eq!(res["data"]["report"]["totals"], json!([{ "submitted": 3 }]));
+    // The partner's own view in a zone, and the same on CSV.
+    let res = app.gql(Some(&s.partner.access_token), q, range(Some("Asia/Kolkata"))).await;
+    assert_eq!(res["data"]["report"]["totalCount"], 2, "{res}");
+    let csv = app
+        .client
+        .get(format!("{}/v1/reports.csv?groupBy=DAY&from={ny_day}&to={utc_day}&timeZone=UTC", app.address))
+        .bearer_auth(owner)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(&format!("\r\n{utc_day},USD,0,0,3,0,3,")), "{csv}");
+
+    for (vars, field) in [
+        (json!({ "f": { "timeZone": "UTC" } }), "filter.from"),
+        (json!({ "f": { "from": "2026-01-01", "to": "2026-01-02", "timeZone": "Mars/Olympus" } }), "filter.timeZone"),
+        (json!({ "f": { "from": "2025-01-01", "to": "2026-06-01", "timeZone": "UTC" } }), "filter.to"),
+    ] {
+        let res = app.gql(Some(owner), q, vars).await;
+        assert_eq!((error_code(&res), error_field(&res)), (Some("VALIDATION"), Some(field)), "{res}");
+    }
+}
+
+on_both_databases!(reports_in_a_chosen_time_zone);
