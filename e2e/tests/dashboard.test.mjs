@@ -140,5 +140,11 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   await partner.locator(".live.on").waitFor({ timeout: 20000 });
   await post(3);
   await partner.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^4$/ }).waitFor({ timeout: 2000 });
+
+  // The zone that decides "today" for all-campaign totals is the partner's choice, kept across visits.
+  await partner.locator("#period-zone").selectOption("Asia/Kolkata");
+  await partner.getByText(/“today” is .* \(Asia\/Kolkata\)/).waitFor();
+  await partner.reload();
+  await partner.getByText(/“today” is .* \(Asia\/Kolkata\)/).waitFor();
   assert.deepEqual(errors, []);
 });

@@ -208,6 +208,19 @@ fn period(preset: Preset, today: &str, custom: (String, String)) -> Option<((Str
     Some(((from, to), prev))
 }
 
+const ZONE_KEY: &str = "partnerdesk.zone";
+
+/// The zone the viewer chose for "today" on dashboards that span campaigns, kept in this browser.
+fn saved_zone() -> Option<String> {
+    web_sys::window()?.local_storage().ok()??.get_item(ZONE_KEY).ok()?
+}
+
+fn save_zone(zone: &str) {
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.set_item(ZONE_KEY, zone);
+    }
+}
+
 /// Whose numbers a dashboard shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scope {
@@ -263,7 +276,7 @@ pub fn Dashboard(scope: Scope) -> impl IntoView {
     let preset = RwSignal::new(Preset::Last7);
     let custom_from = RwSignal::new(String::new());
     let custom_to = RwSignal::new(String::new());
-    let zone = RwSignal::new(scope.zone.clone().unwrap_or_else(time_zones::browser_zone));
+    let zone = RwSignal::new(scope.zone.clone().or_else(saved_zone).unwrap_or_else(time_zones::browser_zone));
     let chart_metric = RwSignal::new("submitted");
     let live_state = RwSignal::new(live::Status::Connecting);
     let bump = RwSignal::new(0u64);
@@ -360,7 +373,11 @@ pub fn Dashboard(scope: Scope) -> impl IntoView {
                 </Show>
                 {(!fixed_zone).then(|| view! {
                     <label for="period-zone">"Today in"</label>
-                    <select id="period-zone" on:change=move |ev| zone.set(event_target_value(&ev))>
+                    <select id="period-zone" on:change=move |ev| {
+                        let z = event_target_value(&ev);
+                        save_zone(&z);
+                        zone.set(z);
+                    }>
                         {time_zones::all().into_iter().map(|z| {
                             let selected = z == zone.get_untracked();
                             view! { <option value=z.clone() selected=selected>{z.clone()}</option> }
