@@ -44,7 +44,8 @@ start_server 18111
 start_server 18112
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 log "reports: up to $RUNS runs through the API, up to $NAIVE_RUNS of the naive GROUP BY (at most ${BUDGET}s each)"
-"$BENCH" reports --url http://127.0.0.1:18112 --database-url "$DB_URL" --events "$(printf "%'d" "$EVENTS")" \
+label=$(echo "$EVENTS" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta') # 10000000 -> 10,000,000
+"$BENCH" reports --url http://127.0.0.1:18112 --database-url "$DB_URL" --events "$label" \
   --runs "$RUNS" --naive-runs "$NAIVE_RUNS" --budget-seconds "$BUDGET" >"$OUT/table"
 cat "$OUT/table" >&2
 log "live: $LEADS leads to :18111, subscriber on :18112"
