@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use partnerdesk_migrations::{Migrator, MigratorTrait as _};
-use partnerdesk_services::authz::{self, Actor, Principal};
+use partnerdesk_services::authz::{self, Actor};
 use partnerdesk_services::campaigns::{self, NewCampaign};
 use partnerdesk_services::leads::Status;
 use partnerdesk_services::stats::{Delta, Key};
@@ -92,9 +92,11 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
     // The owner and the organization through the app's sign-up; its argon2 hash is reused for every partner.
     let signup =
         accounts::SignUp { email: OWNER.into(), password: PASSWORD.into(), organization_name: "Bench Reports".into() };
-    let owner = accounts::sign_up(&s, signup).await.context("owner sign-up")?.user;
+    let session = accounts::sign_up(&s, signup).await.context("owner sign-up")?;
+    let principal = s.tokens.verify_access(&session.access_token, s.clock.now()).map_err(anyhow::Error::msg)?;
+    let scope = authz::owner(&Actor::User(principal))?;
+    let owner = session.user;
     let org = owner.organization_id;
-    let scope = authz::owner(&Actor::User(Principal { user_id: owner.id, organization_id: org, role: owner.role }))?;
     for i in 0..CAMPAIGNS {
         let zone = ZONES[usize::try_from(i).unwrap_or(0) % ZONES.len()];
         let new = NewCampaign {
