@@ -1,6 +1,12 @@
 //! `partnerdesk-bench seed` writes one organization, one campaign and N registered partners with API keys and caps
 //! straight into a migrated database; `partnerdesk-bench load` posts leads at the servers with C concurrent clients
-//! for D seconds and prints throughput and latency percentiles as JSON.
+//! for D seconds and prints throughput and latency percentiles as JSON. `seed-events`, `reports` and `live` are the
+//! reporting benchmark (`bench/reports.sh`): a year of clicks and leads, report latency against the naive
+//! `GROUP BY`, and the time from a lead on one process to a dashboard's live message on another.
+
+mod live;
+mod measure;
+mod seed_events;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +44,47 @@ enum Command {
         concurrency: usize,
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+    },
+    /// Migrate and seed an empty database for the reporting benchmark: 1 organization, 20 campaigns, 500
+    /// partners, N events over the past year, the `daily_stats` rollup filled from them. Prints timings as JSON.
+    SeedEvents {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: i64,
+        /// Also recompute the rollup in Rust with the app's own stats code and compare (memory grows with N).
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Measure report queries through a running server, and the naive GROUP BY on the database: Markdown rows.
+    Reports {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        database_url: String,
+        /// The event count, as the table's first column shows it.
+        #[arg(long)]
+        events: String,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        #[arg(long, default_value_t = 20)]
+        naive_runs: usize,
+        /// Stop a measurement after this many seconds, once it has 10 runs.
+        #[arg(long, default_value_t = 180)]
+        budget_seconds: u64,
+    },
+    /// Live latency: subscribe on `--subscribe-url`, post leads one at a time to `--ingest-url`. Prints JSON.
+    Live {
+        #[arg(long)]
+        ingest_url: String,
+        #[arg(long)]
+        subscribe_url: String,
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 1000)]
+        leads: usize,
+        #[arg(long, default_value_t = 200)]
+        max_pause_ms: u64,
     },
 }
 
@@ -167,6 +214,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed { database_url, partners } => seed(&database_url, partners).await,
         Command::Load { urls, campaign, keys, concurrency, seconds } => {
             load(urls, campaign, keys, concurrency, seconds).await
+        }
+        Command::SeedEvents { database_url, events, verify } => seed_events::run(&database_url, events, verify).await,
+        Command::Reports { url, database_url, events, runs, naive_runs, budget_seconds } => {
+            let budget = Duration::from_secs(budget_seconds);
+            measure::run(&url, &database_url, &events, (runs, naive_runs), budget).await
+        }
+        Command::Live { ingest_url, subscribe_url, database_url, leads, max_pause_ms } => {
+            live::run(&ingest_url, &subscribe_url, &database_url, leads, max_pause_ms).await
         }
     }
 }
