@@ -1,7 +1,8 @@
 //! Live updates: one graphql-ws (`graphql-transport-ws`) connection to `/graphql/ws` per open dashboard, subscribed to
 //! `statsChanged`. Each message means "figures you may see changed": the dashboard reads them again. The socket
 //! reconnects by itself (after a server restart, a network drop, or when the access token it opened with expires),
-//! backing off from 1 to 10 seconds, and catches up on connect.
+//! backing off from 1 to 10 seconds, and catches up on connect. It pings every 20 seconds, so an idle dashboard is
+//! not taken for a dead one.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -145,10 +146,19 @@ fn connect(conn: Rc<RefCell<Conn>>, session: Session, status: RwSignal<Status>, 
             gloo_timers::callback::Timeout::new(delay, move || connect(conn, session, status, on_change)).forget();
         })
     };
+    // The server closes a connection that says nothing for 60 s: ping every 20 s (graphql-ws `ping`).
+    let keepalive = {
+        let ws = ws.clone();
+        gloo_timers::callback::Interval::new(20_000, move || {
+            if ws.ready_state() == WebSocket::OPEN {
+                let _ = ws.send_with_str(r#"{"type":"ping"}"#);
+            }
+        })
+    };
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     let mut c = conn.borrow_mut();
     c.ws = Some(ws);
-    c.handlers = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+    c.handlers = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close), Box::new(keepalive)];
 }
