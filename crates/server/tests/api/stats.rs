@@ -498,4 +498,39 @@ async fn reports_in_a_chosen_time_zone(db: Db) {
     }
 }
 
-on_both_databases!(reports_in_a_chosen_time_zone);
+on_both_databases!(reports_in_a_chosen_time_zone, the_rollup_migration_fills_in_existing_traffic);
+
+/// Upgrading a database that already holds traffic: the migration that creates the rollups fills them from the
+/// events recorded before, exactly as the running application would have.
+async fn the_rollup_migration_fills_in_existing_traffic(db: Db) {
+    use partnerdesk_migrations::{Migrator, MigratorTrait as _};
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([{ "metric": "CLICK", "window": "DAILY", "limit": 1 }])).await;
+    let portal =
+        app.gql(Some(&s.partner.access_token), "{ myPartnerAccount { campaigns { trackingUrl } } }", json!({})).await;
+    let link = portal["data"]["myPartnerAccount"]["campaigns"][0]["trackingUrl"].as_str().unwrap().to_owned();
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for sub in ["a", "a"] {
+        no_redirect.get(format!("{link}?sub1={sub}")).send().await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for sub in ["x", "y", "x"] {
+        let body = json!({ "campaignId": s.campaign, "type": "form", "subIds": { "sub2": sub } });
+        ids.push(post_lead(&app, &s.key, &body, None).await.1["id"].as_str().unwrap().to_owned());
+    }
+    let res = app
+        .gql(
+            Some(&s.owner.access_token),
+            "mutation($ids: [ID!]!) { setLeadStatus(ids: $ids, status: APPROVED) { id } }",
+            json!({ "ids": [ids[0], ids[1]] }),
+        )
+        .await;
+    assert!(res["errors"].is_null(), "{res}");
+    let before = stored(&app).await;
+    assert_eq!(before.len(), 3, "clicks (one counted, one not) and leads by sub2: {before:?}");
+
+    // Back to before the rollups existed, and up again.
+    Migrator::down(&app.db, Some(2)).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(stored(&app).await, before);
+}
