@@ -3,19 +3,19 @@
 use std::collections::HashMap;
 
 use async_graphql::connection::Connection;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use partnerdesk_domain::Money;
 use partnerdesk_services::partners::{self, Assignment, CapInput, EffectiveStatus, Partner};
-use partnerdesk_services::{Error, authz, invitations, outbox};
+use partnerdesk_services::{authz, invitations, outbox};
 use partnerdesk_storage::entities::{campaign, cap, email_outbox, marketing_partner};
 
 use crate::error::Res;
 use crate::ids;
 use crate::mutation::deliver;
 use crate::query::actor;
-use crate::types::{AuthPayload, Campaign, TotalCount, connection, services};
+use crate::types::{AuthPayload, Campaign, TotalCount, connection, load_one, services};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "partnerdesk_storage::entities::cap::Metric")]
@@ -149,10 +149,7 @@ impl From<Partner> for MarketingPartner {
 impl MarketingPartner {
     /// The campaigns this partner is on, with its caps on each.
     async fn campaigns(&self, ctx: &Context<'_>) -> Res<Vec<PartnerAssignment>> {
-        let loader = ctx
-            .data::<DataLoader<AssignmentsLoader>>()
-            .map_err(|_| Error::Unexpected(anyhow::anyhow!("AssignmentsLoader missing from schema data")))?;
-        let rows = loader.load_one(self.row.id).await?.unwrap_or_default();
+        let rows = load_one::<AssignmentsLoader>(ctx, self.row.id).await?.unwrap_or_default();
         Ok(rows
             .into_iter()
             .map(|(a, c, caps, usage)| PartnerAssignment::new(a, self.row.clone(), Some(c), caps, usage))

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,7 +22,7 @@ use crate::error::Res;
 use crate::ids;
 use crate::query::actor;
 use crate::traffic::{LeadPartner, PartnerLoader};
-use crate::types::services;
+use crate::types::{load_one, services};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum EventType {
@@ -212,18 +212,12 @@ pub struct ReportRow {
 impl ReportRow {
     async fn campaign(&self, ctx: &Context<'_>) -> Res<Option<ReportCampaign>> {
         let Some(id) = self.campaign_id else { return Ok(None) };
-        let loader = ctx
-            .data::<DataLoader<CampaignLoader>>()
-            .map_err(|_| Error::Unexpected(anyhow::anyhow!("CampaignLoader missing from schema data")))?;
-        Ok(loader.load_one(id).await?)
+        load_one::<CampaignLoader>(ctx, id).await
     }
 
     async fn partner(&self, ctx: &Context<'_>) -> Res<Option<LeadPartner>> {
         let Some(id) = self.partner_id else { return Ok(None) };
-        let loader = ctx
-            .data::<DataLoader<PartnerLoader>>()
-            .map_err(|_| Error::Unexpected(anyhow::anyhow!("PartnerLoader missing from schema data")))?;
-        Ok(loader.load_one(id).await?.map(|p| LeadPartner { id: ids::id(p.id), email: p.email, name: p.name }))
+        Ok(load_one::<PartnerLoader>(ctx, id).await?.map(LeadPartner::from))
     }
 }
 

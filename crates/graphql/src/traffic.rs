@@ -14,8 +14,8 @@ use crate::error::Res;
 use crate::ids;
 use crate::partners::{CapMetric, CapWindow};
 use crate::query::actor;
-use crate::types::services;
 use crate::types::{TotalCount, connection};
+use crate::types::{load_one, services};
 
 pub(crate) fn tracking_url(s: &Services, a: &Assignment) -> Option<String> {
     a.tracking_code.as_ref().map(|c| format!("{}/c/{c}", s.public_url))
@@ -224,14 +224,17 @@ pub struct LeadPartner {
     pub name: Option<String>,
 }
 
+impl From<partnerdesk_services::partners::Partner> for LeadPartner {
+    fn from(p: partnerdesk_services::partners::Partner) -> Self {
+        LeadPartner { id: ids::id(p.id), email: p.email, name: p.name }
+    }
+}
+
 #[ComplexObject]
 impl Lead {
     async fn partner(&self, ctx: &Context<'_>) -> Res<LeadPartner> {
-        let loader = ctx
-            .data::<async_graphql::dataloader::DataLoader<PartnerLoader>>()
-            .map_err(|_| Error::Unexpected(anyhow::anyhow!("PartnerLoader missing from schema data")))?;
-        let p = loader.load_one(self.partner_uuid).await?.ok_or(Error::NotFound("Marketing partner"))?;
-        Ok(LeadPartner { id: ids::id(p.id), email: p.email, name: p.name })
+        let p = load_one::<PartnerLoader>(ctx, self.partner_uuid).await?.ok_or(Error::NotFound("Marketing partner"))?;
+        Ok(p.into())
     }
 
     /// Every status change, oldest first (the first is its receipt).

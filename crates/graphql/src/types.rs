@@ -14,6 +14,17 @@ pub(crate) fn services<'a>(ctx: &Context<'a>) -> Res<&'a Services> {
     ctx.data::<Services>().map_err(|_| Error::Unexpected(anyhow::anyhow!("Services missing from schema data")).into())
 }
 
+/// One value through the schema's batching loader `L` (see `build_schema`): the keys of a whole page go in one query.
+pub(crate) async fn load_one<L>(ctx: &Context<'_>, key: uuid::Uuid) -> Res<Option<L::Value>>
+where
+    L: async_graphql::dataloader::Loader<uuid::Uuid, Error = crate::error::ApiError>,
+{
+    let loader = ctx
+        .data::<async_graphql::dataloader::DataLoader<L>>()
+        .map_err(|_| Error::Unexpected(anyhow::anyhow!("{} missing from schema data", std::any::type_name::<L>())))?;
+    loader.load_one(key).await
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "partnerdesk_services::authz::Role")]
 pub enum Role {
