@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use partnerdesk_domain::metrics::Totals;
 use partnerdesk_domain::windows::local_day;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement, Value};
@@ -112,7 +113,7 @@ async fn backfill(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
         .replace("{status}", "e.status")
         .replace("{counted}", "TRUE")
         .replace("{table}", "leads");
-    let mut sums: BTreeMap<Key, [i64; 6]> = BTreeMap::new();
+    let mut sums: BTreeMap<Key, Totals> = BTreeMap::new();
     for sql in [clicks, leads] {
         for r in db.query_all_raw(Statement::from_string(backend, sql)).await? {
             let at: DateTime<Utc> = r.try_get_by_index(3)?;
@@ -125,26 +126,21 @@ async fn backfill(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
             let status: String = r.try_get_by_index(11)?;
             let payout: i64 = r.try_get_by_index(12)?;
             let counted: bool = r.try_get_by_index(13)?;
+            let event = match kind.as_str() {
+                "CLICK" => Totals::of_click(counted, payout),
+                k => Totals::of_lead(k == "CALL", &status, payout),
+            };
             let day = local_day(tz.parse().unwrap_or(Tz::UTC), at);
-            let key = (r.try_get_by_index(0)?, r.try_get_by_index(1)?, r.try_get_by_index(2)?, day, kind.clone(), subs);
-            let v = sums.entry(key).or_default();
-            let approved = matches!(status.as_str(), "APPROVED" | "CONVERTED");
-            if kind == "CLICK" {
-                v[if counted { 0 } else { 1 }] += 1;
-                v[5] += if counted { payout } else { 0 };
-            } else {
-                v[0] += 1;
-                v[2] += i64::from(approved);
-                v[3] += i64::from(status == "REJECTED");
-                v[4] += i64::from(status == "CONVERTED");
-                v[5] += if approved { payout } else { 0 };
-            }
+            let key = (r.try_get_by_index(0)?, r.try_get_by_index(1)?, r.try_get_by_index(2)?, day, kind, subs);
+            sums.entry(key).or_default().add(&event);
         }
     }
-    for ((org, campaign, partner, day, kind, subs), v) in sums {
+    for ((org, campaign, partner, day, kind, subs), t) in sums {
         let mut values: Vec<Value> = vec![org.into(), campaign.into(), partner.into(), day.into(), kind.into()];
         values.extend(subs.map(Value::from));
-        values.extend(v.map(Value::from));
+        let counted = t.clicks + t.forms + t.calls;
+        values
+            .extend([counted, t.clicks_not_counted, t.approved, t.rejected, t.converted, t.earnings].map(Value::from));
         db.execute_raw(Statement::from_sql_and_values(
             backend,
             "INSERT INTO daily_stats (organization_id, campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, \

@@ -23,6 +23,30 @@ fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
 }
 
 impl Totals {
+    /// What one click adds: counted, it earns its payout; not counted, it earns nothing.
+    pub fn of_click(counted: bool, payout: i64) -> Totals {
+        if counted {
+            Totals { clicks: 1, earnings: payout, ..Totals::default() }
+        } else {
+            Totals { clicks_not_counted: 1, ..Totals::default() }
+        }
+    }
+
+    /// What one lead adds as it stands now (`status` RECEIVED, APPROVED, REJECTED or CONVERTED): a converted lead was
+    /// approved first, and an approved one earns its payout.
+    pub fn of_lead(call: bool, status: &str, payout: i64) -> Totals {
+        let approved = matches!(status, "APPROVED" | "CONVERTED");
+        Totals {
+            forms: i64::from(!call),
+            calls: i64::from(call),
+            approved: i64::from(approved),
+            rejected: i64::from(status == "REJECTED"),
+            converted: i64::from(status == "CONVERTED"),
+            earnings: if approved { payout } else { 0 },
+            ..Totals::default()
+        }
+    }
+
     /// Leads submitted: forms and calls, whatever became of them.
     pub fn submitted(&self) -> i64 {
         self.forms + self.calls
@@ -131,6 +155,20 @@ mod tests {
     fn rates_with_nothing_to_divide_by_are_unknown() {
         let t = Totals::default();
         assert_eq!((t.approval_rate(), t.conversion_rate(), t.epc()), (None, None, None));
+    }
+
+    #[test]
+    fn what_one_event_adds() {
+        assert_eq!(Totals::of_click(true, 3_500), Totals { clicks: 1, earnings: 3_500, ..Totals::default() });
+        assert_eq!(Totals::of_click(false, 3_500), Totals { clicks_not_counted: 1, ..Totals::default() });
+        let converted = Totals::of_lead(true, "CONVERTED", 400_000);
+        assert_eq!(
+            converted,
+            Totals { calls: 1, approved: 1, converted: 1, earnings: 400_000, ..Totals::default() },
+            "a converted lead was approved, and earns"
+        );
+        assert_eq!(Totals::of_lead(false, "REJECTED", 125_000), Totals { forms: 1, rejected: 1, ..Totals::default() });
+        assert_eq!(Totals::of_lead(false, "RECEIVED", 125_000), Totals { forms: 1, ..Totals::default() });
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use partnerdesk_domain::metrics::Totals;
 use partnerdesk_domain::windows::start_of_day;
 use partnerdesk_storage::entities::{campaign, click, lead};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use sea_orm::{ActiveEnum as _, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::leads::{Kind, Status};
@@ -125,32 +125,17 @@ pub async fn report(s: &Services, audience: Audience, q: &Query, tz: Tz) -> Resu
     };
     let mut groups: BTreeMap<GroupKey, Totals> = BTreeMap::new();
     for c in &clicks {
-        let t = groups.entry(key(&c.e, "CLICK")).or_default();
-        if c.counted {
-            t.clicks += 1;
-            t.earnings += c.e.payout;
-        } else {
-            t.clicks_not_counted += 1;
-        }
+        groups.entry(key(&c.e, "CLICK")).or_default().add(&Totals::of_click(c.counted, c.e.payout));
     }
     for l in &leads {
         let kind = match l.kind {
             Kind::Form => "FORM",
             Kind::Call => "CALL",
         };
-        if !wants(kind) {
-            continue;
+        if wants(kind) {
+            let lead = Totals::of_lead(l.kind == Kind::Call, &l.status.to_value(), l.e.payout);
+            groups.entry(key(&l.e, kind)).or_default().add(&lead);
         }
-        let t = groups.entry(key(&l.e, kind)).or_default();
-        match l.kind {
-            Kind::Form => t.forms += 1,
-            Kind::Call => t.calls += 1,
-        }
-        let approved = matches!(l.status, Status::Approved | Status::Converted);
-        t.approved += i64::from(approved);
-        t.rejected += i64::from(l.status == Status::Rejected);
-        t.converted += i64::from(l.status == Status::Converted);
-        t.earnings += if approved { l.e.payout } else { 0 };
     }
 
     let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
