@@ -620,14 +620,7 @@ fn BreakdownTable(
             <tbody>{move || rows().into_iter().map(|l| view! {
                 <tr data-key=l.key.clone()>
                     <td>{match l.link.clone() { Some(href) => view! { <A href=href>{l.label.clone()}</A> }.into_any(), None => l.label.clone().into_any() }}</td>
-                    <td class="num">{l.sums.clicks}</td>
-                    <td class="num">{l.sums.submitted}</td>
-                    <td class="num">{l.sums.approved}</td>
-                    <td class="num">{l.sums.rejected}</td>
-                    <td class="num">{percent(l.sums.approval_rate())}</td>
-                    <td class="num">{percent(l.sums.conversion_rate())}</td>
-                    <td class="num">{l.sums.earnings_text()}</td>
-                    <td class="num">{l.sums.epc_text()}</td>
+                    <MetricCells s=l.sums.clone() />
                 </tr>
             }).collect_view()}</tbody>
         </table></div>
@@ -749,15 +742,23 @@ fn ReportLine(label: String, s: Sums) -> impl IntoView {
     view! {
         <tr>
             <th scope="row">{label}</th>
-            <td class="num">{s.clicks}</td>
-            <td class="num">{s.submitted}</td>
-            <td class="num">{s.approved}</td>
-            <td class="num">{s.rejected}</td>
-            <td class="num">{percent(s.approval_rate())}</td>
-            <td class="num">{percent(s.conversion_rate())}</td>
-            <td class="num">{s.earnings_text()}</td>
-            <td class="num">{s.epc_text()}</td>
+            <MetricCells s=s />
         </tr>
+    }
+}
+
+/// The metric cells of a breakdown or report row, in the tables' column order.
+#[component]
+fn MetricCells(s: Sums) -> impl IntoView {
+    view! {
+        <td class="num">{s.clicks}</td>
+        <td class="num">{s.submitted}</td>
+        <td class="num">{s.approved}</td>
+        <td class="num">{s.rejected}</td>
+        <td class="num">{percent(s.approval_rate())}</td>
+        <td class="num">{percent(s.conversion_rate())}</td>
+        <td class="num">{s.earnings_text()}</td>
+        <td class="num">{s.epc_text()}</td>
     }
 }
 
