@@ -33,19 +33,22 @@ start_server() { # port
 
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
-row() { # label urls keys
-  local json; json=$("$LOAD" load --urls "$2" --campaign "$CAMPAIGN" --keys "$3" --concurrency $CONCURRENCY --seconds "$SECONDS_PER_RUN")
+row() { # label urls keys [concurrency]
+  local json; json=$("$LOAD" load --urls "$2" --campaign "$CAMPAIGN" --keys "$3" --concurrency "${4:-$CONCURRENCY}" --seconds "$SECONDS_PER_RUN")
   local rss=""; for p in "${pids[@]}"; do rss="$rss$(rss_mb "$p") MB "; done
   echo "$1|$json|$rss" >>"$OUT/results"
   echo "$1: $json, server RSS: $rss" >&2
 }
 
-floor() { # label p-expression
-  local tps
-  tps=$(pgbench -n -M prepared -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -D p="$2" -f "$ROOT/bench/ingest.sql" "$DB_URL" 2>/dev/null \
+floor() { # label script: tps, and p50 / p99 of the transactions' latency from pgbench's per-transaction log
+  rm -f "$OUT"/pgb.*
+  local tps pct
+  tps=$(cd "$OUT" && pgbench -n -M prepared -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -l --log-prefix=pgb -f "$2" "$DB_URL" 2>/dev/null \
         | awk '/^tps/ {print int($3)}' | head -1)
-  echo "$1|$tps" >>"$OUT/floor"
-  echo "floor $1: $tps tps" >&2
+  pct=$(cat "$OUT"/pgb.* | awk '{print $3 / 1000}' | sort -n \
+        | awk '{a[NR] = $1} END {printf "%.1f|%.1f", a[int(NR * 0.5)], a[int(NR * 0.99)]}')
+  echo "$1|$tps|$pct" >>"$OUT/floor"
+  echo "floor $1: $tps tps, p50|p99 ms $pct" >&2
 }
 
 log "resetting pd_bench and seeding 500 partners"
@@ -56,15 +59,17 @@ row "1 process, hot" "http://127.0.0.1:18101" 1
 start_server 18102
 row "2 processes, spread" "http://127.0.0.1:18101,http://127.0.0.1:18102" 500
 row "2 processes, hot" "http://127.0.0.1:18101,http://127.0.0.1:18102" 1
+# Latency at a lighter load (fewer clients in flight), for the p99 discussion in bench/README.md.
+row "2 processes, spread, 16 clients" "http://127.0.0.1:18101,http://127.0.0.1:18102" 500 16
 for p in "${pids[@]}"; do kill "$p"; done
 pids=()
 
 log "floor: pgbench with the ingest transaction"
 # pgbench has no per-client random in -D; spread draws :p inside the script instead.
 sed 's/^BEGIN;/\\set p random(0, 499)\nBEGIN;/' "$ROOT/bench/ingest.sql" >"$OUT/spread.sql"
-tps=$(pgbench -n -M prepared -c $CONCURRENCY -j 2 -T "$SECONDS_PER_RUN" -f "$OUT/spread.sql" "$DB_URL" 2>/dev/null | awk '/^tps/ {print int($3)}' | head -1)
-echo "spread|$tps" >>"$OUT/floor"; echo "floor spread: $tps tps" >&2
-floor hot 0
+sed 's/^BEGIN;/\\set p 0\nBEGIN;/' "$ROOT/bench/ingest.sql" >"$OUT/hot.sql"
+floor spread "$OUT/spread.sql"
+floor hot "$OUT/hot.sql"
 
 spread_floor=$(awk -F'|' '$1=="spread" {print $2}' "$OUT/floor")
 hot_floor=$(awk -F'|' '$1=="hot" {print $2}' "$OUT/floor")
@@ -72,11 +77,15 @@ echo
 echo "| run | leads/s | p50 ms | p99 ms | errors | server RSS | floor (pgbench tps) | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
 while IFS='|' read -r label json rss; do
-  floor=$spread_floor; [[ "$label" == *hot* ]] && floor=$hot_floor
+  floor=$spread_floor; [[ "$label" == *hot* ]] && floor=$hot_floor; [[ "$label" == *clients* ]] && floor="—"
   lps=$(echo "$json" | sed 's/.*"leads_per_s":\([0-9.]*\).*/\1/')
   p50=$(echo "$json" | sed 's/.*"p50_ms":\([0-9.]*\).*/\1/')
   p99=$(echo "$json" | sed 's/.*"p99_ms":\([0-9.]*\).*/\1/')
   err=$(echo "$json" | sed 's/.*"errors":\([0-9]*\).*/\1/')
-  ratio=$(awk -v a="$lps" -v b="$floor" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "—" }')
+  ratio=$(awk -v a="$lps" -v b="$floor" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "—" }')
   echo "| $label | ${lps%.*} | $p50 | $p99 | $err | $rss | $floor | $ratio |"
 done <"$OUT/results"
+echo
+echo "| floor (pgbench, $CONCURRENCY clients) | tps | p50 ms | p99 ms |"
+echo "|---|---|---|---|"
+while IFS='|' read -r label tps p50 p99; do echo "| $label | $tps | $p50 | $p99 |"; done <"$OUT/floor"

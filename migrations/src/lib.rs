@@ -12,6 +12,7 @@ mod m20261125_000003_partners;
 mod m20261125_000004_traffic;
 mod m20261125_000005_stats;
 mod m20261125_000006_reporting_tokens;
+mod m20261125_000007_campaign_stats;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_traffic::Migration),
             Box::new(m20261125_000005_stats::Migration),
             Box::new(m20261125_000006_reporting_tokens::Migration),
+            Box::new(m20261125_000007_campaign_stats::Migration),
         ]
     }
 }

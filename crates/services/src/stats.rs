@@ -1,6 +1,8 @@
 //! Statistics: counters per campaign, partner, day (in the campaign's time zone), event type and sub-ids, kept in
-//! `daily_stats` and changed in the same transaction as the event or status change that moves them, so a report
-//! never disagrees with the leads list. Reports add these rows up; they never scan the raw events.
+//! `daily_stats`, and the same per campaign and day only in `campaign_stats` (for reports without partners, sub-ids
+//! or types, which would otherwise add up about as many rows as there are events). Both change in the same
+//! transaction as the event or status change that moves them, so a report never disagrees with the leads list.
+//! Reports add these rows up; they never scan the raw events (except in a chosen time zone: `stats_in_zone`).
 
 use std::collections::BTreeMap;
 
@@ -96,40 +98,88 @@ impl Delta {
     }
 }
 
-/// Adds `d` to the row of `key`, creating it at zero. Call inside the event's transaction.
-pub async fn add(conn: &impl ConnectionTrait, key: &Key, d: Delta) -> Result<()> {
-    let mut values: Vec<Value> = vec![
-        key.organization_id.into(),
-        key.campaign_id.into(),
-        key.partner_id.into(),
-        key.day.clone().into(),
-        key.kind.into(),
-    ];
-    values.extend(key.subs.clone().map(Value::from));
-    values.extend([d.counted, d.not_counted, d.approved, d.rejected, d.converted, d.earnings].map(Value::from));
-    conn.execute_raw(Statement::from_sql_and_values(
-        conn.get_database_backend(),
-        "INSERT INTO daily_stats AS s (organization_id, campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, \
-         sub5, counted, not_counted, approved, rejected, converted, earnings) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-         ON CONFLICT (campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, sub5) DO UPDATE SET \
-         counted = s.counted + excluded.counted, not_counted = s.not_counted + excluded.not_counted, \
-         approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
-         converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
-        values,
-    ))
-    .await?;
-    Ok(())
+/// How many rows of `campaign_stats` share one campaign and day. More rows let more events of one campaign commit
+/// at once (each holds its row's lock until commit); fewer make an organization's report add up fewer rows. Reads add
+/// every row of a day up, so this can change without a migration.
+pub const SHARDS: u128 = 4;
+
+impl Delta {
+    /// The same change as `campaign_stats` counts it: clicks, forms and calls apart.
+    fn totals(self, kind: &str) -> Totals {
+        let of = |k: &str| if kind == k { self.counted } else { 0 };
+        Totals {
+            clicks: of("CLICK"),
+            clicks_not_counted: self.not_counted,
+            forms: of("FORM"),
+            calls: of("CALL"),
+            approved: self.approved,
+            rejected: self.rejected,
+            converted: self.converted,
+            earnings: self.earnings,
+        }
+    }
 }
 
-/// Adds several changes, one statement per row, in key order (so concurrent transactions lock rows in one order).
+/// Adds `d` to the row of `key` (and to its campaign's day in `campaign_stats`), creating them at zero. Call inside
+/// the event's transaction.
+pub async fn add(conn: &impl ConnectionTrait, key: &Key, d: Delta) -> Result<()> {
+    add_all(conn, [(key.clone(), d)]).await
+}
+
+/// Adds several changes in one order for every transaction (the `daily_stats` rows by key, then the
+/// `campaign_stats` rows by key), so concurrent transactions never wait for each other in a circle.
 pub async fn add_all(conn: &impl ConnectionTrait, changes: impl IntoIterator<Item = (Key, Delta)>) -> Result<()> {
     let mut rows: BTreeMap<Key, Delta> = BTreeMap::new();
+    let mut coarse: BTreeMap<(Uuid, String, i16), (Uuid, Totals)> = BTreeMap::new();
     for (k, d) in changes {
+        let shard = (k.partner_id.as_u128() % SHARDS) as i16;
+        let row = coarse.entry((k.campaign_id, k.day.clone(), shard)).or_insert((k.organization_id, Totals::default()));
+        row.1.add(&d.totals(k.kind));
         rows.entry(k).or_default().add(d);
     }
+    let backend = conn.get_database_backend();
     for (k, d) in &rows {
-        add(conn, k, *d).await?;
+        let mut values: Vec<Value> = vec![
+            k.organization_id.into(),
+            k.campaign_id.into(),
+            k.partner_id.into(),
+            k.day.clone().into(),
+            k.kind.into(),
+        ];
+        values.extend(k.subs.clone().map(Value::from));
+        values.extend([d.counted, d.not_counted, d.approved, d.rejected, d.converted, d.earnings].map(Value::from));
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO daily_stats AS s (organization_id, campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, \
+             sub5, counted, not_counted, approved, rejected, converted, earnings) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             ON CONFLICT (campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, sub5) DO UPDATE SET \
+             counted = s.counted + excluded.counted, not_counted = s.not_counted + excluded.not_counted, \
+             approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
+             converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
+            values,
+        ))
+        .await?;
+    }
+    for ((campaign, day, shard), (org, t)) in coarse {
+        let mut values: Vec<Value> = vec![org.into(), campaign.into(), day.into(), shard.into()];
+        values.extend(
+            [t.clicks, t.clicks_not_counted, t.forms, t.calls, t.approved, t.rejected, t.converted, t.earnings]
+                .map(Value::from),
+        );
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO campaign_stats AS s (organization_id, campaign_id, day, shard, clicks, clicks_not_counted, \
+             forms, calls, approved, rejected, converted, earnings) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (campaign_id, day, shard) DO UPDATE SET clicks = s.clicks + excluded.clicks, \
+             clicks_not_counted = s.clicks_not_counted + excluded.clicks_not_counted, \
+             forms = s.forms + excluded.forms, calls = s.calls + excluded.calls, \
+             approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
+             converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
+            values,
+        ))
+        .await?;
     }
     Ok(())
 }
@@ -272,12 +322,20 @@ fn column(d: Dimension) -> String {
     }
 }
 
+/// The figures from `daily_stats`.
 const SUMS: &str = "CAST(SUM(CASE WHEN s.kind = 'CLICK' THEN s.counted ELSE 0 END) AS BIGINT) AS clicks, \
     CAST(SUM(s.not_counted) AS BIGINT) AS clicks_not_counted, \
     CAST(SUM(CASE WHEN s.kind = 'FORM' THEN s.counted ELSE 0 END) AS BIGINT) AS forms, \
     CAST(SUM(CASE WHEN s.kind = 'CALL' THEN s.counted ELSE 0 END) AS BIGINT) AS calls, \
     CAST(SUM(s.approved) AS BIGINT) AS approved, CAST(SUM(s.rejected) AS BIGINT) AS rejected, \
     CAST(SUM(s.converted) AS BIGINT) AS converted, CAST(SUM(s.earnings) AS BIGINT) AS earnings";
+
+/// The same from `campaign_stats`.
+const COARSE_SUMS: &str = "CAST(SUM(s.clicks) AS BIGINT) AS clicks, \
+    CAST(SUM(s.clicks_not_counted) AS BIGINT) AS clicks_not_counted, CAST(SUM(s.forms) AS BIGINT) AS forms, \
+    CAST(SUM(s.calls) AS BIGINT) AS calls, CAST(SUM(s.approved) AS BIGINT) AS approved, \
+    CAST(SUM(s.rejected) AS BIGINT) AS rejected, CAST(SUM(s.converted) AS BIGINT) AS converted, \
+    CAST(SUM(s.earnings) AS BIGINT) AS earnings";
 
 fn order_expr(o: OrderField) -> Option<&'static str> {
     Some(match o {
@@ -389,6 +447,12 @@ pub async fn report(s: &Services, audience: Audience, q: &Query) -> Result<Repor
         sql_where += &format!(" AND s.day <= {}", param(&mut values, to.format("%Y-%m-%d").to_string().into()));
     }
 
+    // Without partners, sub-ids and types in the filter or the grouping, the coarse rollup has every figure needed.
+    let coarse = audience.partner_id.is_none()
+        && filter.partner_ids.is_empty()
+        && filter.types.is_empty()
+        && group_by.iter().all(|d| !matches!(d, Dimension::Partner | Dimension::SubId(_) | Dimension::Type));
+    let (table, sums) = if coarse { ("campaign_stats", COARSE_SUMS) } else { ("daily_stats", SUMS) };
     let grouped = |dims: &[Dimension]| -> (String, Vec<String>) {
         let all = [
             Dimension::Day,
@@ -417,7 +481,7 @@ pub async fn report(s: &Services, audience: Audience, q: &Query) -> Result<Repor
         keys.push("c.currency".into());
         (
             format!(
-                "SELECT {}, c.currency, {SUMS} FROM daily_stats s JOIN campaigns c ON c.id = s.campaign_id \
+                "SELECT {}, c.currency, {sums} FROM {table} s JOIN campaigns c ON c.id = s.campaign_id \
                  WHERE {sql_where} GROUP BY {}",
                 select.join(", "),
                 keys.join(", ")

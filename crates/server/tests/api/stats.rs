@@ -53,6 +53,48 @@ async fn stored(app: &TestApp) -> BTreeMap<Key, [i64; 6]> {
         .collect()
 }
 
+/// campaign_stats with its shards added up: (campaign, day) -> [clicks, clicks not counted, forms, calls, approved,
+/// rejected, converted, earnings].
+async fn stored_per_campaign(app: &TestApp) -> BTreeMap<(String, String), [i64; 8]> {
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT campaign_id, day, clicks, clicks_not_counted, forms, calls, approved, rejected, converted, \
+             earnings FROM campaign_stats",
+        ))
+        .await
+        .unwrap();
+    let mut sums: BTreeMap<(String, String), [i64; 8]> = BTreeMap::new();
+    for r in rows {
+        let key = (r.try_get_by_index::<uuid::Uuid>(0).unwrap().to_string(), r.try_get_by_index(1).unwrap());
+        let sum = sums.entry(key).or_default();
+        for (i, n) in sum.iter_mut().enumerate() {
+            *n += r.try_get_by_index::<i64>(2 + i).unwrap();
+        }
+    }
+    sums.retain(|_, v| v.iter().any(|n| *n != 0));
+    sums
+}
+
+/// The daily_stats rows added up per campaign and day, clicks, forms and calls apart: what campaign_stats must hold.
+fn per_campaign(fine: &BTreeMap<Key, [i64; 6]>) -> BTreeMap<(String, String), [i64; 8]> {
+    let mut sums: BTreeMap<(String, String), [i64; 8]> = BTreeMap::new();
+    for ((campaign, _, day, kind, _), [counted, not_counted, approved, rejected, converted, earnings]) in fine {
+        let sum = sums.entry((campaign.clone(), day.clone())).or_default();
+        let slot = match kind.as_str() {
+            "CLICK" => 0,
+            "FORM" => 2,
+            _ => 3,
+        };
+        sum[slot] += counted;
+        for (i, n) in [(1, not_counted), (4, approved), (5, rejected), (6, converted), (7, earnings)] {
+            sum[i] += n;
+        }
+    }
+    sums
+}
+
 /// The same figures recomputed from the raw clicks and leads, with days in each campaign's time zone.
 async fn recomputed(app: &TestApp) -> BTreeMap<Key, [i64; 6]> {
     let backend = app.db.get_database_backend();
@@ -209,6 +251,7 @@ async fn rollups_match_the_raw_events(db: Db) {
     let want = recomputed(&app).await;
     assert!(!want.is_empty());
     assert_eq!(stored(&app).await, want, "seed {seed}");
+    assert_eq!(stored_per_campaign(&app).await, per_campaign(&want), "seed {seed}");
 
     // The report agrees with the leads list.
     let token = owner_token(&app, &s).await;
@@ -529,8 +572,11 @@ async fn the_rollup_migration_fills_in_existing_traffic(db: Db) {
     let before = stored(&app).await;
     assert_eq!(before.len(), 3, "clicks (one counted, one not) and leads by sub2: {before:?}");
 
+    assert_eq!(stored_per_campaign(&app).await, per_campaign(&before));
+
     // Back to before the rollups existed, and up again.
-    Migrator::down(&app.db, Some(2)).await.unwrap();
+    Migrator::down(&app.db, Some(3)).await.unwrap();
     Migrator::up(&app.db, None).await.unwrap();
     assert_eq!(stored(&app).await, before);
+    assert_eq!(stored_per_campaign(&app).await, per_campaign(&before));
 }
