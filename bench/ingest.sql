@@ -1,6 +1,6 @@
 -- The transaction the ingest path runs for one form lead with caps on (global, daily, monthly): three counter
 -- upserts that check the limit, the lead, its first history row, the lead's day in daily_stats and its campaign's day
--- in campaign_stats (one of 4 shards, from the partner). pgbench runs it as the floor under POST /v1/leads.
+-- in campaign_stats (one of 32 shards, from the partner). pgbench runs it as the floor under POST /v1/leads.
 -- Run it with `pgbench -M prepared` (as the server, it prepares statements). :p picks the partner (random over 500 for "spread", 0 for "hot").
 BEGIN;
 INSERT INTO cap_counters (assignment_id, metric, period, window_key, used)
@@ -31,7 +31,7 @@ INSERT INTO daily_stats AS s (organization_id, campaign_id, partner_id, day, kin
   converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings;
 INSERT INTO campaign_stats AS s (organization_id, campaign_id, day, shard,
                                  clicks, clicks_not_counted, forms, calls, approved, rejected, converted, earnings)
-  SELECT organization_id, campaign_id, to_char(now() AT TIME ZONE 'America/New_York', 'YYYY-MM-DD'), :p % 4,
+  SELECT organization_id, campaign_id, to_char(now() AT TIME ZONE 'America/New_York', 'YYYY-MM-DD'), :p % 32,
          0, 0, 1, 0, 0, 0, 0, 0
   FROM campaign_assignments WHERE tracking_code = 'bench' || :p
   ON CONFLICT (campaign_id, day, shard) DO UPDATE SET clicks = s.clicks + excluded.clicks,

@@ -238,14 +238,17 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
     .context("filling daily_stats")?;
     let rollup_s = t.elapsed().as_secs_f64();
     eprintln!("daily_stats: {rollup_rows} rows ({rollup_s:.1} s)");
-    // The coarse rollup per campaign, day and type, spread over the app's number of shards (which partner lands in
-    // which shard only matters for the row count, and reads add the shards up).
+    // The coarse rollup per campaign and day, as the app leaves it: finished days folded into shard 0 (`stats::fold`),
+    // the last days spread over the app's number of shards (which partner lands in which shard only matters for the
+    // row count; reads add the shards up).
     let t = Instant::now();
     let coarse_rows = bulk(
         &db,
         "INSERT INTO campaign_stats (organization_id, campaign_id, day, shard, clicks, clicks_not_counted, forms, \
                                      calls, approved, rejected, converted, earnings) \
-         SELECT organization_id, campaign_id, day, abs(hashtext(partner_id::text)) % $2, \
+         SELECT organization_id, campaign_id, day, \
+                CASE WHEN day < to_char(now() - interval '2 days', 'YYYY-MM-DD') THEN 0 \
+                     ELSE abs(hashtext(partner_id::text)) % $2 END, \
                 SUM(CASE WHEN kind = 'CLICK' THEN counted ELSE 0 END), SUM(not_counted), \
                 SUM(CASE WHEN kind = 'FORM' THEN counted ELSE 0 END), SUM(CASE WHEN kind = 'CALL' THEN counted ELSE 0 END), \
                 SUM(approved), SUM(rejected), SUM(converted), SUM(earnings) \

@@ -3,9 +3,10 @@
 //! campaign and organization reports). `daily_stats` has about as many rows as events at volume; this table has at
 //! most campaigns x days x shards.
 //!
-//! Each (campaign, day) is spread over a few rows (`shard`, picked from the partner id by the application) so
-//! that concurrent events of one campaign do not all wait for one row lock; reads add the shards up, so which shard
-//! holds what does not matter.
+//! While a day takes events, each (campaign, day) is spread over several rows (`shard`, picked from the partner id
+//! by the application) so that concurrent events of one campaign do not all wait for one row lock; once the day is
+//! over the application folds them into shard 0. Reads add the shards up, so which shard holds what does not
+//! matter.
 
 use sea_orm_migration::prelude::*;
 
@@ -57,6 +58,16 @@ impl MigrationTrait for Migration {
                 .name("campaign_stats_organization_day_idx")
                 .table(CampaignStats::Table)
                 .col(CampaignStats::OrganizationId)
+                .col(CampaignStats::Day)
+                .to_owned(),
+        )
+        .await?;
+        // Finished days whose shards are still to be folded into shard 0 (`stats::fold`).
+        m.create_index(
+            Index::create()
+                .name("campaign_stats_shard_day_idx")
+                .table(CampaignStats::Table)
+                .col(CampaignStats::Shard)
                 .col(CampaignStats::Day)
                 .to_owned(),
         )

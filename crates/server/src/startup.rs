@@ -30,7 +30,7 @@ pub struct AppState {
     pub secure_cookies: bool,
 }
 
-/// Hourly chores: forget idempotency keys older than 48 hours.
+/// Hourly chores: forget idempotency keys older than 48 hours; fold the statistics of finished days (`stats::fold`).
 async fn housekeeping(s: Services) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -39,6 +39,11 @@ async fn housekeeping(s: Services) {
             Ok(n) if n > 0 => tracing::info!(forgotten = n, "old idempotency keys removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "housekeeping"),
+        }
+        match partnerdesk_services::stats::fold(&s.db, s.clock.now()).await {
+            Ok(n) if n > 0 => tracing::info!(campaign_days = n, "statistics of finished days folded"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "folding statistics"),
         }
     }
 }

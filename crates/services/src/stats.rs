@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use partnerdesk_domain::metrics::Totals;
 use partnerdesk_domain::windows::local_day;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
 use uuid::Uuid;
 
 use crate::authz::Reader;
@@ -98,10 +98,12 @@ impl Delta {
     }
 }
 
-/// How many rows of `campaign_stats` share one campaign and day. More rows let more events of one campaign commit
-/// at once (each holds its row's lock until commit); fewer make an organization's report add up fewer rows. Reads add
-/// every row of a day up, so this can change without a migration.
-pub const SHARDS: u128 = 4;
+/// How many rows of `campaign_stats` share one campaign and day while the day takes events. Each event's transaction
+/// holds its row's lock until commit, so one campaign's concurrent events queue on these rows: 32 cost the ingest
+/// benchmark's one-campaign floor about a tenth of its throughput, 4 a third (bench/README.md). Once a day is over,
+/// `fold` moves its shards into shard 0, so a year's report adds up one row per campaign and day. Reads add every
+/// row of a day up, so this can change without a migration.
+pub const SHARDS: u128 = 32;
 
 impl Delta {
     /// The same change as `campaign_stats` counts it: clicks, forms and calls apart.
@@ -162,26 +164,121 @@ pub async fn add_all(conn: &impl ConnectionTrait, changes: impl IntoIterator<Ite
         .await?;
     }
     for ((campaign, day, shard), (org, t)) in coarse {
-        let mut values: Vec<Value> = vec![org.into(), campaign.into(), day.into(), shard.into()];
-        values.extend(
-            [t.clicks, t.clicks_not_counted, t.forms, t.calls, t.approved, t.rejected, t.converted, t.earnings]
-                .map(Value::from),
-        );
-        conn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO campaign_stats AS s (organization_id, campaign_id, day, shard, clicks, clicks_not_counted, \
-             forms, calls, approved, rejected, converted, earnings) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (campaign_id, day, shard) DO UPDATE SET clicks = s.clicks + excluded.clicks, \
-             clicks_not_counted = s.clicks_not_counted + excluded.clicks_not_counted, \
-             forms = s.forms + excluded.forms, calls = s.calls + excluded.calls, \
-             approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
-             converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
-            values,
-        ))
-        .await?;
+        add_to_campaign_day(conn, org, campaign, &day, shard, &t).await?;
     }
     Ok(())
+}
+
+async fn add_to_campaign_day(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    campaign: Uuid,
+    day: &str,
+    shard: i16,
+    t: &Totals,
+) -> Result<()> {
+    let mut values: Vec<Value> = vec![org.into(), campaign.into(), day.into(), shard.into()];
+    values.extend(
+        [t.clicks, t.clicks_not_counted, t.forms, t.calls, t.approved, t.rejected, t.converted, t.earnings]
+            .map(Value::from),
+    );
+    conn.execute_raw(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "INSERT INTO campaign_stats AS s (organization_id, campaign_id, day, shard, clicks, clicks_not_counted, \
+         forms, calls, approved, rejected, converted, earnings) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (campaign_id, day, shard) DO UPDATE SET clicks = s.clicks + excluded.clicks, \
+         clicks_not_counted = s.clicks_not_counted + excluded.clicks_not_counted, \
+         forms = s.forms + excluded.forms, calls = s.calls + excluded.calls, \
+         approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
+         converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+#[derive(FromQueryResult)]
+struct CampaignDay {
+    organization_id: Uuid,
+    campaign_id: Uuid,
+    day: String,
+}
+
+#[derive(FromQueryResult)]
+struct Shard {
+    clicks: i64,
+    clicks_not_counted: i64,
+    forms: i64,
+    calls: i64,
+    approved: i64,
+    rejected: i64,
+    converted: i64,
+    earnings: i64,
+}
+
+/// Moves the shards of every campaign day before the day before yesterday (UTC; no time zone's day is still open
+/// by then) into shard 0, one campaign day per transaction. Exact while events and decisions keep arriving: the
+/// transaction locks shard 0 first and then takes each shard out in shard order, the order in which every event's
+/// transaction locks a day's rows, and adds what it took out to shard 0. A late decision on an old lead lands in its
+/// partner's shard again and is folded on the next run. Returns how many campaign days were folded.
+pub async fn fold(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
+    let cutoff = (now - chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
+    let backend = db.get_database_backend();
+    let mut folded = 0;
+    loop {
+        let days = CampaignDay::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            "SELECT organization_id, campaign_id, day FROM campaign_stats WHERE shard > 0 AND day < $1 \
+             GROUP BY organization_id, campaign_id, day LIMIT 200",
+            [cutoff.clone().into()],
+        ))
+        .all(db)
+        .await?;
+        if days.is_empty() {
+            return Ok(folded);
+        }
+        for d in days {
+            let txn = crate::db::begin_write(db).await?;
+            add_to_campaign_day(&txn, d.organization_id, d.campaign_id, &d.day, 0, &Totals::default()).await?;
+            let shards: Vec<i16> = txn
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    "SELECT shard FROM campaign_stats WHERE campaign_id = $1 AND day = $2 AND shard > 0 ORDER BY shard",
+                    [d.campaign_id.into(), d.day.clone().into()],
+                ))
+                .await?
+                .iter()
+                .map(|r| r.try_get_by_index(0))
+                .collect::<std::result::Result<_, _>>()?;
+            let mut sum = Totals::default();
+            for shard in shards {
+                let taken = Shard::find_by_statement(Statement::from_sql_and_values(
+                    backend,
+                    "DELETE FROM campaign_stats WHERE campaign_id = $1 AND day = $2 AND shard = $3 RETURNING clicks, \
+                     clicks_not_counted, forms, calls, approved, rejected, converted, earnings",
+                    [d.campaign_id.into(), d.day.clone().into(), shard.into()],
+                ))
+                .one(&txn)
+                .await?;
+                if let Some(t) = taken {
+                    sum.add(&Totals {
+                        clicks: t.clicks,
+                        clicks_not_counted: t.clicks_not_counted,
+                        forms: t.forms,
+                        calls: t.calls,
+                        approved: t.approved,
+                        rejected: t.rejected,
+                        converted: t.converted,
+                        earnings: t.earnings,
+                    });
+                }
+            }
+            add_to_campaign_day(&txn, d.organization_id, d.campaign_id, &d.day, 0, &sum).await?;
+            txn.commit().await?;
+            folded += 1;
+        }
+    }
 }
 
 /// A way to cut a report.

@@ -196,7 +196,11 @@ async fn rollups_match_the_raw_events(db: Db) {
     let mut paused = false;
     for step in 0..120 {
         match rng.below(10) {
-            0 => app.clock.advance(Duration::minutes(i64::try_from(rng.below(12 * 60)).unwrap())),
+            0 => {
+                app.clock.advance(Duration::minutes(i64::try_from(rng.below(12 * 60)).unwrap()));
+                // What the hourly housekeeping does: fold the shards of finished days.
+                partnerdesk_services::stats::fold(&app.db, app.clock.now()).await.unwrap();
+            }
             1..=3 => {
                 let link = &links[usize::try_from(rng.below(2)).unwrap()];
                 let sub = subs[usize::try_from(rng.below(3)).unwrap()];
@@ -251,6 +255,23 @@ async fn rollups_match_the_raw_events(db: Db) {
     let want = recomputed(&app).await;
     assert!(!want.is_empty());
     assert_eq!(stored(&app).await, want, "seed {seed}");
+    assert_eq!(stored_per_campaign(&app).await, per_campaign(&want), "seed {seed}");
+
+    // Two days on, every day recorded is folded into one row per campaign and day, and the figures are unchanged.
+    app.clock.advance(Duration::days(3));
+    let folded = partnerdesk_services::stats::fold(&app.db, app.clock.now()).await.unwrap();
+    let shards = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) FROM campaign_stats WHERE shard > 0",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(shards, 0, "seed {seed}: {folded} campaign days folded");
     assert_eq!(stored_per_campaign(&app).await, per_campaign(&want), "seed {seed}");
 
     // The report agrees with the leads list.
