@@ -99,8 +99,8 @@ impl Delta {
 }
 
 /// How many rows of `campaign_stats` share one campaign and day while the day takes events. Each event's transaction
-/// holds its row's lock until commit, so one campaign's concurrent events queue on these rows: 32 cost the ingest
-/// benchmark's one-campaign floor about a tenth of its throughput, 4 a third (bench/README.md). Once a day is over,
+/// holds its row's lock until commit, so one campaign's concurrent events queue on these rows: with 32 the ingest
+/// benchmark's one-campaign floor loses 13 % of its throughput, with 4 a third (bench/README.md). Once a day is over,
 /// `fold` moves its shards into shard 0, so a year's report adds up one row per campaign and day. Reads add every
 /// row of a day up, so this can change without a migration.
 pub const SHARDS: u128 = 32;

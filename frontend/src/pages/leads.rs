@@ -9,9 +9,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, ApiError, LeadData};
 use crate::components::{ErrorBanner, Field, Loading, Modal, field_error};
-use crate::format::{self, lead_status_label};
+use crate::format::lead_status_label;
 use crate::pages::partners::CampaignTabs;
-use crate::pages::portal::{LeadFilters, Pager};
+use crate::pages::portal::{LeadFilters, LeadTable, Pager};
 use crate::session::use_session;
 
 #[component]
@@ -94,46 +94,14 @@ pub fn CampaignLeads() -> impl IntoView {
                         <div class="empty"><h2>"No leads here"</h2><p>"Leads your marketing partners send to this campaign appear here as they arrive."</p></div>
                     }.into_any(),
                     Ok(conn) => {
-                        let rows: Vec<LeadData> = conn.nodes.into_iter().map(LeadData::from).collect();
-                        let all: Vec<String> = rows.iter().map(|l| l.id.clone()).collect();
+                        let rows: Vec<(LeadData, [String; 3])> = conn.nodes.into_iter().map(LeadData::from).map(|l| {
+                            let cells = [l.partner_email.clone(), l.sub1.clone().unwrap_or_else(|| "—".into()), l.payout.clone()];
+                            (l, cells)
+                        }).collect();
                         let has_next = conn.page_info.has_next_page;
                         let end = conn.page_info.end_cursor.clone();
                         view! {
-                            <div class="table-wrap"><table>
-                                <caption class="sr-only">"Leads"</caption>
-                                <thead><tr>
-                                    <th scope="col"><input type="checkbox" aria-label="Select all on this page"
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            selected.set(if on { all.iter().cloned().collect() } else { BTreeSet::new() });
-                                        } /></th>
-                                    <th scope="col">"Received"</th><th scope="col">"Partner"</th><th scope="col">"Type"</th>
-                                    <th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">"Sub1"</th>
-                                    <th scope="col" class="num">"Payout"</th>
-                                </tr></thead>
-                                <tbody>{rows.into_iter().map(|l| {
-                                    let lead_id = l.id.clone();
-                                    let lead_id2 = l.id.clone();
-                                    view! {
-                                        <tr>
-                                            <td><input type="checkbox" aria-label=format!("Select lead from {}", l.partner_email)
-                                                prop:checked=move || selected.with(|s| s.contains(&lead_id))
-                                                on:change=move |ev| {
-                                                    let on = event_target_checked(&ev);
-                                                    let id = lead_id2.clone();
-                                                    selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
-                                                } /></td>
-                                            <td>{format::date_time(&l.created_at)}</td>
-                                            <td>{l.partner_email.clone()}</td>
-                                            <td>{if l.kind == "CALL" { "Call" } else { "Form" }}</td>
-                                            <td><span class=format!("badge {}", l.status.to_lowercase())>{lead_status_label(&l.status)}</span></td>
-                                            <td>{l.reason.unwrap_or_else(|| "—".into())}</td>
-                                            <td>{l.sub1.unwrap_or_else(|| "—".into())}</td>
-                                            <td class="num">{l.payout}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}</tbody>
-                            </table></div>
+                            <LeadTable heads=["Partner", "Sub1", "Payout"] rows=rows selected=selected />
                             <Pager total=conn.total_count has_next=has_next end=end after=after cursors=cursors noun="lead" />
                         }.into_any()
                     }

@@ -1,5 +1,7 @@
 //! The partner portal: its campaigns (payouts, tracking links, cap usage), its leads, its API keys.
 
+use std::collections::BTreeSet;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -123,32 +125,16 @@ pub fn PartnerLeads() -> impl IntoView {
                     }.into_any(),
                     Ok(conn) => {
                         let names = campaigns.get().unwrap_or_default();
-                        let rows: Vec<LeadData> = conn.nodes.into_iter().map(LeadData::from).collect();
+                        let rows: Vec<(LeadData, [String; 3])> = conn.nodes.into_iter().map(LeadData::from).map(|l| {
+                            let name = names.iter().find(|(id, _)| *id == l.campaign_id).map(|(_, n)| n.clone()).unwrap_or_default();
+                            let own_id = l.external_id.clone().unwrap_or_else(|| "—".into());
+                            let earned = l.earned.clone();
+                            (l, [name, own_id, earned])
+                        }).collect();
                         let has_next = conn.page_info.has_next_page;
                         let end = conn.page_info.end_cursor.clone();
                         view! {
-                            <div class="table-wrap"><table>
-                                <caption class="sr-only">"Leads"</caption>
-                                <thead><tr>
-                                    <th scope="col">"Received"</th><th scope="col">"Campaign"</th><th scope="col">"Type"</th>
-                                    <th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">"Your ID"</th>
-                                    <th scope="col" class="num">"Earned"</th>
-                                </tr></thead>
-                                <tbody>{rows.into_iter().map(|l| {
-                                    let name = names.iter().find(|(id, _)| *id == l.campaign_id).map(|(_, n)| n.clone()).unwrap_or_default();
-                                    view! {
-                                        <tr>
-                                            <td>{format::date_time(&l.created_at)}</td>
-                                            <td>{name}</td>
-                                            <td>{if l.kind == "CALL" { "Call" } else { "Form" }}</td>
-                                            <td><span class=format!("badge {}", l.status.to_lowercase())>{lead_status_label(&l.status)}</span></td>
-                                            <td>{l.reason.unwrap_or_else(|| "—".into())}</td>
-                                            <td>{l.external_id.unwrap_or_else(|| "—".into())}</td>
-                                            <td class="num">{l.earned}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}</tbody>
-                            </table></div>
+                            <LeadTable heads=["Campaign", "Your ID", "Earned"] rows=rows />
                             <Pager total=conn.total_count has_next=has_next end=end after=after cursors=cursors noun="lead" />
                         }.into_any()
                     }
@@ -255,6 +241,63 @@ pub fn Pager(
 }
 
 /// The partner's API keys: create (shown once), see prefixes and last use, revoke.
+/// One page of leads: when, the three columns that differ between the owner's list and the partner's (`heads`, and
+/// their values beside each lead), type, status and the rejection reason. With `selected`, a checkbox per lead and
+/// one for the whole page.
+#[component]
+pub fn LeadTable(
+    heads: [&'static str; 3],
+    rows: Vec<(LeadData, [String; 3])>,
+    #[prop(optional)] selected: Option<RwSignal<BTreeSet<String>>>,
+) -> impl IntoView {
+    let all: Vec<String> = rows.iter().map(|(l, _)| l.id.clone()).collect();
+    let [who, id, amount] = heads;
+    view! {
+        <div class="table-wrap"><table>
+            <caption class="sr-only">"Leads"</caption>
+            <thead><tr>
+                {selected.map(|selected| view! {
+                    <th scope="col"><input type="checkbox" aria-label="Select all on this page"
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            selected.set(if on { all.iter().cloned().collect() } else { BTreeSet::new() });
+                        } /></th>
+                })}
+                <th scope="col">"Received"</th><th scope="col">{who}</th><th scope="col">"Type"</th>
+                <th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">{id}</th>
+                <th scope="col" class="num">{amount}</th>
+            </tr></thead>
+            <tbody>{rows.into_iter().map(|(l, [who, id, amount])| {
+                let box_label = format!("Select lead from {}", l.partner_email);
+                let lead_id = l.id.clone();
+                view! {
+                    <tr>
+                        {selected.map(|selected| {
+                            let checked = lead_id.clone();
+                            view! {
+                                <td><input type="checkbox" aria-label=box_label
+                                    prop:checked=move || selected.with(|s| s.contains(&checked))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        let id = lead_id.clone();
+                                        selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
+                                    } /></td>
+                            }
+                        })}
+                        <td>{format::date_time(&l.created_at)}</td>
+                        <td>{who}</td>
+                        <td>{if l.kind == "CALL" { "Call" } else { "Form" }}</td>
+                        <td><span class=format!("badge {}", l.status.to_lowercase())>{lead_status_label(&l.status)}</span></td>
+                        <td>{l.reason.unwrap_or_else(|| "—".into())}</td>
+                        <td>{id}</td>
+                        <td class="num">{amount}</td>
+                    </tr>
+                }
+            }).collect_view()}</tbody>
+        </table></div>
+    }
+}
+
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let session = use_session();
