@@ -60,7 +60,10 @@ pub fn build_schema(services: Services) -> AppSchema {
     let spawn = |f| tokio::spawn(tracing::Instrument::in_current_span(f));
     let partners = DataLoader::new(traffic::PartnerLoader(services.clone()), spawn);
     let campaigns = DataLoader::new(stats::CampaignLoader(services.clone()), spawn);
-    let assignments = DataLoader::new(partners::AssignmentsLoader(services.clone()), spawn);
+    // A page lists up to 100 partners, whose resolvers ask for their campaigns one after the other; the default 1 ms
+    // wait before a batch goes out split such pages in two on a busy machine (tests/statements.rs, under load).
+    let assignments = DataLoader::new(partners::AssignmentsLoader(services.clone()), spawn)
+        .delay(std::time::Duration::from_millis(5));
     builder().data(services).data(partners).data(campaigns).data(assignments).finish()
 }
 

@@ -278,15 +278,7 @@ pub fn EditCampaign() -> impl IntoView {
     let confirming = RwSignal::new(false);
     let loaded = RwSignal::new(None::<Row>);
 
-    let campaign = LocalResource::new(move || {
-        let id = id();
-        let token = session.token();
-        async move {
-            api::run::<api::Campaign>(token.as_deref(), api::campaign::Variables { id })
-                .await
-                .map(|d| Row::from(d.campaign))
-        }
-    });
+    let campaign = campaign_resource(id);
     Effect::new(move |_| {
         if let Some(Ok(c)) = campaign.get() {
             f.fill(&c);
@@ -446,17 +438,22 @@ fn CampaignFields(f: Form, error: RwSignal<Option<ApiError>>, editing: bool) -> 
     }
 }
 
-/// A campaign's Overview: its figures, live, with a sortable table per partner.
-#[component]
-pub fn CampaignOverview() -> impl IntoView {
+/// The campaign whose id the route holds, loaded again when the id changes.
+fn campaign_resource(id: impl Fn() -> String + Send + Sync + 'static) -> LocalResource<Result<Row, ApiError>> {
     let session = use_session();
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let campaign = LocalResource::new(move || {
+    LocalResource::new(move || {
         let id = id();
         let token = session.token();
         async move { api::run::<api::Campaign>(token.as_deref(), api::campaign::Variables { id }).await.map(|d| Row::from(d.campaign)) }
-    });
+    })
+}
+
+/// A campaign's Overview: its figures, live, with a sortable table per partner.
+#[component]
+pub fn CampaignOverview() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let campaign = campaign_resource(id);
     view! {
         <main class="page" id="main">
             <Transition fallback=|| view! { <Loading what="the campaign" /> }>
