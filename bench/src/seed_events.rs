@@ -305,15 +305,7 @@ async fn verify_rollup(db: &DatabaseConnection, org: Uuid) -> anyhow::Result<()>
         .map(|r| Ok((r.try_get_by_index::<Uuid>(0)?, r.try_get_by_index::<String>(1)?.parse().unwrap_or(Tz::UTC))))
         .collect::<anyhow::Result<_>>()?;
     let mut want: BTreeMap<Key, Delta> = BTreeMap::new();
-    let mut add = |key: Key, d: Delta| {
-        let v = want.entry(key).or_default();
-        v.counted += d.counted;
-        v.not_counted += d.not_counted;
-        v.approved += d.approved;
-        v.rejected += d.rejected;
-        v.converted += d.converted;
-        v.earnings += d.earnings;
-    };
+    let mut add = |key: Key, d: Delta| want.entry(key).or_default().add(d);
     let events = "SELECT campaign_id, partner_id, created_at, sub1, sub2, sub3, sub4, sub5, {cols} FROM {table} \
                   WHERE organization_id = $1";
     let subs = |r: &sea_orm::QueryResult| -> anyhow::Result<[Option<String>; 5]> {

@@ -88,7 +88,7 @@ impl Delta {
         }
     }
 
-    fn add(&mut self, o: Delta) {
+    pub fn add(&mut self, o: Delta) {
         self.counted += o.counted;
         self.not_counted += o.not_counted;
         self.approved += o.approved;
@@ -205,8 +205,9 @@ struct CampaignDay {
     day: String,
 }
 
+/// The eight figures of a report row or of a `campaign_stats` row, as columns named like `Totals`' fields.
 #[derive(FromQueryResult)]
-struct Shard {
+struct Figures {
     clicks: i64,
     clicks_not_counted: i64,
     forms: i64,
@@ -215,6 +216,21 @@ struct Shard {
     rejected: i64,
     converted: i64,
     earnings: i64,
+}
+
+impl From<Figures> for Totals {
+    fn from(f: Figures) -> Self {
+        Totals {
+            clicks: f.clicks,
+            clicks_not_counted: f.clicks_not_counted,
+            forms: f.forms,
+            calls: f.calls,
+            approved: f.approved,
+            rejected: f.rejected,
+            converted: f.converted,
+            earnings: f.earnings,
+        }
+    }
 }
 
 /// Moves the shards of every campaign day before the day before yesterday (UTC; no time zone's day is still open
@@ -253,7 +269,7 @@ pub async fn fold(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
                 .collect::<std::result::Result<_, _>>()?;
             let mut sum = Totals::default();
             for shard in shards {
-                let taken = Shard::find_by_statement(Statement::from_sql_and_values(
+                let taken = Figures::find_by_statement(Statement::from_sql_and_values(
                     backend,
                     "DELETE FROM campaign_stats WHERE campaign_id = $1 AND day = $2 AND shard = $3 RETURNING clicks, \
                      clicks_not_counted, forms, calls, approved, rejected, converted, earnings",
@@ -262,16 +278,7 @@ pub async fn fold(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
                 .one(&txn)
                 .await?;
                 if let Some(t) = taken {
-                    sum.add(&Totals {
-                        clicks: t.clicks,
-                        clicks_not_counted: t.clicks_not_counted,
-                        forms: t.forms,
-                        calls: t.calls,
-                        approved: t.approved,
-                        rejected: t.rejected,
-                        converted: t.converted,
-                        earnings: t.earnings,
-                    });
+                    sum.add(&t.into());
                 }
             }
             add_to_campaign_day(&txn, d.organization_id, d.campaign_id, &d.day, 0, &sum).await?;
@@ -461,14 +468,8 @@ struct Sums {
     g_sub4: Option<String>,
     g_sub5: Option<String>,
     currency: String,
-    clicks: i64,
-    clicks_not_counted: i64,
-    forms: i64,
-    calls: i64,
-    approved: i64,
-    rejected: i64,
-    converted: i64,
-    earnings: i64,
+    #[sea_orm(nested)]
+    figures: Figures,
 }
 
 impl From<Sums> for Row {
@@ -481,16 +482,7 @@ impl From<Sums> for Row {
             kind: s.g_kind,
             subs: [sub(s.g_sub1), sub(s.g_sub2), sub(s.g_sub3), sub(s.g_sub4), sub(s.g_sub5)],
             currency: s.currency,
-            totals: Totals {
-                clicks: s.clicks,
-                clicks_not_counted: s.clicks_not_counted,
-                forms: s.forms,
-                calls: s.calls,
-                approved: s.approved,
-                rejected: s.rejected,
-                converted: s.converted,
-                earnings: s.earnings,
-            },
+            totals: s.figures.into(),
         }
     }
 }
