@@ -106,8 +106,13 @@ async fn seed(url: &str, partners: usize) -> anyhow::Result<()> {
     ))
     .await?;
     db.execute_raw(exec(
-        "INSERT INTO users (id, organization_id, email, password_hash, role, created_at, updated_at) VALUES ($1, $2, 'bench-owner@bench.test', 'x', 'OWNER', $3, $3)",
-        vec![owner.into(), org.into(), now.into()],
+        "INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ($1, 'bench-owner@bench.test', 'x', $2, $2)",
+        vec![owner.into(), now.into()],
+    ))
+    .await?;
+    db.execute_raw(exec(
+        "INSERT INTO organization_members (organization_id, user_id, role, created_at) VALUES ($1, $2, 'OWNER', $3)",
+        vec![org.into(), owner.into(), now.into()],
     ))
     .await?;
     db.execute_raw(exec(
@@ -120,8 +125,8 @@ async fn seed(url: &str, partners: usize) -> anyhow::Result<()> {
         let (partner, user, assignment) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
         let email = format!("p{i}@bench.test");
         db.execute_raw(exec(
-            "INSERT INTO users (id, organization_id, email, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, 'x', 'PARTNER', $4, $4)",
-            vec![user.into(), org.into(), email.clone().into(), now.into()],
+            "INSERT INTO users (id, email, password_hash, name, created_at, updated_at) VALUES ($1, $2, 'x', 'Bench', $3, $3)",
+            vec![user.into(), email.clone().into(), now.into()],
         ))
         .await?;
         db.execute_raw(exec(
@@ -145,8 +150,8 @@ async fn seed(url: &str, partners: usize) -> anyhow::Result<()> {
             .await?;
         }
         db.execute_raw(exec(
-            "INSERT INTO api_keys (id, organization_id, partner_id, user_id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, 'bench', 'pdk_bench', $5, $6)",
-            vec![uuid::Uuid::now_v7().into(), org.into(), partner.into(), user.into(), hex::encode(Sha256::digest(key(i).as_bytes())).into(), now.into()],
+            "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) VALUES ($1, $2, 'bench', 'pdk_bench', $3, $4)",
+            vec![uuid::Uuid::now_v7().into(), user.into(), hex::encode(Sha256::digest(key(i).as_bytes())).into(), now.into()],
         ))
         .await?;
     }

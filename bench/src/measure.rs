@@ -247,7 +247,11 @@ pub async fn run(
             Ok::<Uuid, anyhow::Error>(row.try_get_by_index(0)?)
         }
     };
-    let org = one("SELECT organization_id FROM users WHERE email = $1", vec![OWNER.into()]).await?;
+    let org = one(
+        "SELECT m.organization_id FROM organization_members m JOIN users u ON u.id = m.user_id WHERE u.email = $1",
+        vec![OWNER.into()],
+    )
+    .await?;
     let partner = one("SELECT id FROM marketing_partners WHERE email = $1", vec![partner_email(0).into()]).await?;
     let campaign =
         one("SELECT id FROM campaigns WHERE organization_id = $1 ORDER BY name LIMIT 1", vec![org.into()]).await?;

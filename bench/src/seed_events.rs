@@ -93,10 +93,10 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
     let signup =
         accounts::SignUp { email: OWNER.into(), password: PASSWORD.into(), organization_name: "Bench Reports".into() };
     let session = accounts::sign_up(&s, signup).await.context("owner sign-up")?;
-    let principal = s.tokens.verify_access(&session.access_token, s.clock.now()).map_err(anyhow::Error::msg)?;
+    let principal = authz::principal(&s, session.user.id, false, None).await?.context("the owner's account")?;
     let scope = authz::owner(&Actor::User(principal))?;
     let owner = session.user;
-    let org = owner.organization_id;
+    let org = scope.organization_id();
     for i in 0..CAMPAIGNS {
         let zone = ZONES[usize::try_from(i).unwrap_or(0) % ZONES.len()];
         let new = NewCampaign {
@@ -115,20 +115,21 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
     let now = Utc::now();
     db.execute_raw(stmt(
         &format!(
-            "INSERT INTO users (id, organization_id, email, password_hash, role, created_at, updated_at) \
-             SELECT {}, $1, 'partner' || lpad(i::text, 3, '0') || '@bench-reports.test', $2, 'PARTNER', $3, $3 \
-             FROM generate_series(0, $4 - 1) i ORDER BY i",
-            uuid7("$3::timestamptz")
+            "INSERT INTO users (id, email, password_hash, name, created_at, updated_at) \
+             SELECT {}, 'partner' || lpad(i::text, 3, '0') || '@bench-reports.test', $1, \
+                    'Partner partner' || lpad(i::text, 3, '0'), $2, $2 \
+             FROM generate_series(0, $3 - 1) i ORDER BY i",
+            uuid7("$2::timestamptz")
         ),
-        vec![org.into(), hash.into(), now.into(), PARTNERS.into()],
+        vec![hash.into(), now.into(), PARTNERS.into()],
     ))
     .await?;
     db.execute_raw(stmt(
         &format!(
             "INSERT INTO marketing_partners (id, organization_id, email, name, user_id, status, registered_at, \
              created_at, updated_at) \
-             SELECT {}, u.organization_id, u.email, 'Partner ' || split_part(u.email, '@', 1), u.id, 'ACTIVE', $2, $2, $2 \
-             FROM users u WHERE u.organization_id = $1 AND u.role = 'PARTNER' ORDER BY u.email",
+             SELECT {}, $1, u.email, u.name, u.id, 'ACTIVE', $2, $2, $2 \
+             FROM users u WHERE u.email LIKE '%@bench-reports.test' ORDER BY u.email",
             uuid7("$2::timestamptz")
         ),
         vec![org.into(), now.into()],

@@ -13,6 +13,7 @@ mod m20261125_000004_traffic;
 mod m20261125_000005_stats;
 mod m20261125_000006_reporting_tokens;
 mod m20261125_000007_campaign_stats;
+mod m20261203_000008_accounts;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_stats::Migration),
             Box::new(m20261125_000006_reporting_tokens::Migration),
             Box::new(m20261125_000007_campaign_stats::Migration),
+            Box::new(m20261203_000008_accounts::Migration),
         ]
     }
 }

@@ -379,13 +379,15 @@ pub struct AddMarketingPartnerPayload {
     pub existing_partner: bool,
 }
 
+/// A new email registers with a name and a password. An email that already has an account accepts signed in as
+/// that account (`Authorization: Bearer`); the name is then optional (the account's name when omitted).
 #[derive(InputObject)]
 pub struct AcceptInvitationInput {
     pub token: String,
     /// Your name or your company's.
-    pub name: String,
-    /// At least 10 characters.
-    pub password: String,
+    pub name: Option<String>,
+    /// At least 10 characters; for a new account only.
+    pub password: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -394,6 +396,8 @@ pub struct InvitationPreview {
     pub email: String,
     pub campaigns: Vec<String>,
     pub expires_at: DateTime<Utc>,
+    /// The invited email already has a Partnerdesk account: log in as it to accept, instead of registering.
+    pub account_exists: bool,
 }
 
 /// A campaign as the partner sees it: its payouts, its caps in the campaign's time zone, its status.
@@ -411,14 +415,29 @@ pub struct AssignedCampaign {
     pub form_payout: rust_decimal::Decimal,
     pub call_payout: rust_decimal::Decimal,
     pub caps: Vec<Cap>,
+    /// Whose campaign it is.
+    pub advertiser: crate::types::Organization,
 }
 
+/// The account's partner record with one advertiser.
+#[derive(SimpleObject)]
+pub struct PartnerMembership {
+    /// Your partner id with this advertiser (`partnerId` of its leads and report rows).
+    pub partner_id: ID,
+    pub organization: crate::types::Organization,
+    /// The name this advertiser sees.
+    pub name: Option<String>,
+    /// PAUSED when this advertiser paused your traffic on all its campaigns.
+    pub status: PartnerStatus,
+}
+
+/// The partner portal: every advertiser the account works with, and all their campaigns.
 #[derive(SimpleObject)]
 pub struct PartnerAccount {
-    pub organization_name: String,
     pub email: String,
     pub name: Option<String>,
-    pub status: PartnerStatus,
+    /// Oldest first.
+    pub advertisers: Vec<PartnerMembership>,
     pub campaigns: Vec<AssignedCampaign>,
 }
 
@@ -500,53 +519,62 @@ impl PartnerQuery {
             email: p.email,
             campaigns: p.campaigns,
             expires_at: p.expires_at,
+            account_exists: p.account_exists,
         })
     }
 
-    /// The signed-in partner's account and its campaigns with payouts and caps.
+    /// The signed-in partner's advertisers and all their campaigns, with payouts and caps.
     async fn my_partner_account(&self, ctx: &Context<'_>) -> Res<PartnerAccount> {
         let scope = authz::partner(actor(ctx))?;
         let s = services(ctx)?;
+        let user = partnerdesk_services::accounts::user(s, authz::signed_in(actor(ctx))?).await?;
         let portal = invitations::portal(s, &scope).await?;
-        let status = portal.partner.status.into();
         let zoned = portal
             .campaigns
             .iter()
-            .flat_map(|(_, c, caps)| {
-                let tz = partnerdesk_services::caps::time_zone(&c.time_zone);
-                caps.iter().map(move |k| (k.clone(), tz))
+            .flat_map(|pc| {
+                let tz = partnerdesk_services::caps::time_zone(&pc.campaign.time_zone);
+                pc.caps.iter().map(move |k| (k.clone(), tz))
             })
             .collect();
         let mut usage = crate::traffic::usage_by_assignment(s, zoned).await?;
-        let campaigns: Vec<_> = portal
+        let orgs: HashMap<uuid::Uuid, crate::types::Organization> =
+            portal.memberships.iter().map(|(_, o)| (o.id, o.clone().into())).collect();
+        let campaigns = portal
             .campaigns
             .into_iter()
-            .map(|(a, c, caps)| {
-                let u = usage.remove(&a.id).unwrap_or_default();
-                (a, c, caps, u)
-            })
-            .collect();
-        Ok(PartnerAccount {
-            organization_name: portal.organization_name,
-            email: portal.partner.email.clone(),
-            name: portal.partner.name.clone(),
-            status,
-            campaigns: campaigns
-                .into_iter()
-                .map(|(a, c, caps, cap_usage)| AssignedCampaign {
+            .filter_map(|pc| {
+                let (a, c) = (pc.assignment, pc.campaign);
+                Some(AssignedCampaign {
                     tracking_url: crate::traffic::tracking_url(s, &a),
-                    cap_usage,
+                    cap_usage: usage.remove(&a.id).unwrap_or_default(),
                     id: ids::id(c.id),
+                    status: partners::effective_status(&pc.partner, &a).into(),
+                    advertiser: orgs.get(&c.organization_id)?.clone(),
                     name: c.name,
-                    status: partners::effective_status(&portal.partner, &a).into(),
                     time_zone: c.time_zone,
                     currency: c.currency,
                     click_payout: Money::from_units(a.click_payout.unwrap_or(c.click_payout)).amount(),
                     form_payout: Money::from_units(a.form_payout.unwrap_or(c.form_payout)).amount(),
                     call_payout: Money::from_units(a.call_payout.unwrap_or(c.call_payout)).amount(),
-                    caps: caps.into_iter().map(Cap::from).collect(),
+                    caps: pc.caps.into_iter().map(Cap::from).collect(),
+                })
+            })
+            .collect();
+        Ok(PartnerAccount {
+            email: user.email,
+            name: user.name,
+            advertisers: portal
+                .memberships
+                .into_iter()
+                .map(|(p, o)| PartnerMembership {
+                    partner_id: ids::id(p.id),
+                    organization: o.into(),
+                    name: p.name,
+                    status: p.status.into(),
                 })
                 .collect(),
+            campaigns,
         })
     }
 }
@@ -654,9 +682,16 @@ impl PartnerMutation {
         Ok(true)
     }
 
-    /// Registers the invited partner with the link's token, and signs it in.
+    /// Accepts an invitation with the link's token and signs in: a new email registers (name, password); an email
+    /// that already has an account must be signed in as it, and gains this advertiser. Only the invited email's
+    /// account can accept (another signed-in account gets `FORBIDDEN`, naming the invited address).
     async fn accept_invitation(&self, ctx: &Context<'_>, input: AcceptInvitationInput) -> Res<AuthPayload> {
-        let session = invitations::accept(services(ctx)?, &input.token, &input.name, &input.password).await?;
+        let acceptance = invitations::Acceptance {
+            token: &input.token,
+            name: input.name.as_deref(),
+            password: input.password.as_deref(),
+        };
+        let session = invitations::accept(services(ctx)?, actor(ctx), acceptance).await?;
         Ok(deliver(ctx, session))
     }
 }

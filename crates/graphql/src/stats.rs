@@ -22,7 +22,7 @@ use crate::error::Res;
 use crate::ids;
 use crate::query::actor;
 use crate::traffic::{LeadPartner, PartnerLoader};
-use crate::types::{load_one, services};
+use crate::types::{Role, load_one, services};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum EventType {
@@ -112,6 +112,8 @@ pub struct ReportOrder {
 
 #[derive(InputObject, Default)]
 pub struct ReportFilter {
+    /// Advertisers: a partner that works with several sees only these organizations' traffic.
+    pub organization_ids: Option<Vec<ID>>,
     pub campaign_ids: Option<Vec<ID>>,
     /// Owners only; a partner always sees its own traffic alone.
     pub partner_ids: Option<Vec<ID>>,
@@ -132,6 +134,7 @@ fn parse_ids(ids: Option<Vec<ID>>, what: &'static str) -> Res<Vec<Uuid>> {
 impl ReportFilter {
     pub(crate) fn into_filter(self) -> Res<stats::Filter> {
         Ok(stats::Filter {
+            organization_ids: parse_ids(self.organization_ids, "Organization")?,
             campaign_ids: parse_ids(self.campaign_ids, "Campaign")?,
             partner_ids: parse_ids(self.partner_ids, "Marketing partner")?,
             types: self.types.unwrap_or_default().into_iter().map(EventType::key).collect(),
@@ -286,15 +289,15 @@ fn parse_offset_cursor(c: &str) -> Res<u64> {
 /// The arguments of `report`, also taken by the `statsChanged` subscription's report.
 pub(crate) async fn run_report(
     ctx: &Context<'_>,
+    role: Option<Role>,
     filter: ReportFilter,
     group_by: Vec<ReportDimension>,
     order_by: Option<ReportOrder>,
     first: Option<i32>,
     after: Option<String>,
 ) -> Res<ReportConnection> {
-    let reader = authz::reader(actor(ctx))?;
+    let audience = authz::reader(actor(ctx), role.map(Into::into))?;
     let s = services(ctx)?;
-    let audience = stats::audience(s, &reader).await?;
     let offset = after.as_deref().map(parse_offset_cursor).transpose()?.map_or(0, |n| n + 1);
     let first = u64::try_from(first.unwrap_or(100)).unwrap_or(0);
     let order = order_by.map_or((OrderField::Group, false), |o| (o.field.into(), o.direction == SortDirection::Desc));
@@ -306,7 +309,7 @@ pub(crate) async fn run_report(
         totals: look.field("totals").exists(),
     };
     let query = stats::Query { filter: filter.into_filter()?, group_by: dims, order, first, offset, parts };
-    let report = stats::report(s, audience, &query).await?;
+    let report = stats::report(s, &audience, &query).await?;
     let mut conn = Connection::with_additional_fields(
         offset > 0,
         report.has_next_page,
@@ -341,13 +344,20 @@ impl StatsQuery {
     async fn report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            name = "as",
+            desc = "Whose figures, for an account that owns an organization and also partners with others: OWNER \
+                    (the organization's traffic, the default for an owner) or PARTNER (its own traffic with every \
+                    advertiser, the default otherwise)."
+        )]
+        role: Option<Role>,
         filter: Option<ReportFilter>,
         #[graphql(desc = "Grouped by nothing: one row per currency.")] group_by: Option<Vec<ReportDimension>>,
         #[graphql(desc = "By the grouping, ascending, when omitted.")] order_by: Option<ReportOrder>,
         #[graphql(default = 100, desc = "Page size, 1 to 1000.")] first: Option<i32>,
         after: Option<String>,
     ) -> Res<ReportConnection> {
-        run_report(ctx, filter.unwrap_or_default(), group_by.unwrap_or_default(), order_by, first, after).await
+        run_report(ctx, role, filter.unwrap_or_default(), group_by.unwrap_or_default(), order_by, first, after).await
     }
 
     /// What every metric means. Needs no sign-in.
@@ -372,6 +382,9 @@ pub struct SessionDeadline(pub tokio::time::Instant);
 #[graphql(complex)]
 pub struct StatsChange {
     pub at: DateTime<Utc>,
+    /// The side the subscription was opened for.
+    #[graphql(skip)]
+    pub role: Option<Role>,
 }
 
 #[ComplexObject]
@@ -386,7 +399,8 @@ impl StatsChange {
         #[graphql(default = 100)] first: Option<i32>,
         after: Option<String>,
     ) -> Res<ReportConnection> {
-        run_report(ctx, filter.unwrap_or_default(), group_by.unwrap_or_default(), order_by, first, after).await
+        let (role, filter, group_by) = (self.role, filter.unwrap_or_default(), group_by.unwrap_or_default());
+        run_report(ctx, role, filter, group_by, order_by, first, after).await
     }
 }
 
@@ -401,26 +415,27 @@ impl SubscriptionRoot {
     async fn stats_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "as", desc = "Whose figures, as for `report`.")] role: Option<Role>,
     ) -> Result<impl Stream<Item = StatsChange> + use<>, crate::error::ApiError> {
-        let reader = authz::reader(actor(ctx))?;
+        let audience = authz::reader(actor(ctx), role.map(Into::into))?;
         let s = services(ctx)?;
-        let audience = stats::audience(s, &reader).await?;
         let rx = s.live.subscribe();
         let clock = s.clock.clone();
         let deadline = ctx.data_opt::<SessionDeadline>().map(|d| d.0);
         let changes = futures_util::stream::unfold((rx, true), move |(mut rx, first)| {
             let clock = clock.clone();
+            let audience = audience.clone();
             async move {
                 if !first {
                     loop {
                         match rx.recv().await {
-                            Ok(c) if !c.concerns(audience.organization_id, audience.partner_id) => continue,
+                            Ok(c) if !c.concerns(&audience) => continue,
                             Ok(_) | Err(RecvError::Lagged(_)) => break,
                             Err(RecvError::Closed) => return None,
                         }
                     }
                 }
-                Some((StatsChange { at: clock.now() }, (rx, false)))
+                Some((StatsChange { at: clock.now(), role }, (rx, false)))
             }
         });
         let end = async move {

@@ -4,7 +4,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use partnerdesk_domain::Money;
-use partnerdesk_services::api_keys::{self, KeyHolder};
+use partnerdesk_services::api_keys;
 use partnerdesk_services::leads::{self, LeadFilter, NewLead};
 use partnerdesk_services::partners::Assignment;
 use partnerdesk_services::{Error, Services, authz, caps};
@@ -77,18 +77,31 @@ pub enum LeadStatus {
     Converted,
 }
 
+/// A key of your account. It acts with your memberships: it sends leads to the campaigns of every advertiser you
+/// are a partner of, and decides on the leads of the organization you own.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ApiKey {
     pub id: ID,
     pub name: String,
     /// The first characters of the key, to recognise it.
     pub prefix: String,
-    /// A partner's key sends leads; an owner's decides on them over REST.
-    pub for_partner: bool,
     pub scope: ApiKeyScope,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub organization_id: Option<uuid::Uuid>,
+}
+
+#[ComplexObject]
+impl ApiKey {
+    /// The one organization this key works for; null: every organization of your account.
+    async fn organization(&self, ctx: &Context<'_>) -> Res<Option<crate::types::Organization>> {
+        let Some(id) = self.organization_id else { return Ok(None) };
+        let found = partnerdesk_services::accounts::organizations(services(ctx)?, &[id]).await?;
+        Ok(found.into_iter().next().map(Into::into))
+    }
 }
 
 impl From<api_key::Model> for ApiKey {
@@ -97,11 +110,11 @@ impl From<api_key::Model> for ApiKey {
             id: ids::id(k.id),
             name: k.name,
             prefix: k.prefix,
-            for_partner: k.partner_id.is_some(),
             scope: k.scope.into(),
             created_at: k.created_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
+            organization_id: k.organization_id,
         }
     }
 }
@@ -109,7 +122,7 @@ impl From<api_key::Model> for ApiKey {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 #[graphql(remote = "partnerdesk_services::api_keys::Scope")]
 pub enum ApiKeyScope {
-    /// Sends leads (a partner's key, `POST /v1/leads`) or decides on them (an owner's, `POST /v1/leads/{id}/status`).
+    /// Sends leads as a partner (`POST /v1/leads`) and decides on them as an owner (`POST /v1/leads/{id}/status`).
     #[default]
     Leads,
     /// A personal access token for GraphQL clients and CSV downloads: reads `report`, `metricDefinitions`,
@@ -243,7 +256,9 @@ impl Lead {
             return Ok(h.iter().cloned().map(LeadEvent::from).collect());
         }
         let id = ids::parse(&self.id, "Lead")?;
-        let (_, h) = leads::get(services(ctx)?, self.organization_id, Some(self.partner_uuid), id).await?;
+        // The lead itself was read with the caller's rights; its history is read by its own partner record.
+        let own = authz::Membership { organization_id: self.organization_id, partner_id: self.partner_uuid };
+        let (_, h) = leads::get(services(ctx)?, &authz::Audience::Partner(vec![own]), id).await?;
         Ok(h.into_iter().map(LeadEvent::from).collect())
     }
 }
@@ -267,6 +282,8 @@ pub struct SubmitLeadInput {
 
 #[derive(InputObject, Default)]
 pub struct LeadFilterInput {
+    /// One advertiser's leads, for a partner that works with several.
+    pub organization_id: Option<ID>,
     pub campaign_id: Option<ID>,
     pub partner_id: Option<ID>,
     pub status: Option<LeadStatus>,
@@ -280,6 +297,7 @@ pub struct LeadFilterInput {
 
 fn filter(f: LeadFilterInput) -> Res<LeadFilter> {
     Ok(LeadFilter {
+        organization_id: f.organization_id.as_ref().map(|o| ids::parse(o, "Organization")).transpose()?,
         campaign_id: f.campaign_id.as_ref().map(|c| ids::parse(c, "Campaign")).transpose()?,
         partner_id: f.partner_id.as_ref().map(|p| ids::parse(p, "Marketing partner")).transpose()?,
         status: f.status.map(Into::into),
@@ -294,10 +312,10 @@ pub struct TrafficQuery;
 
 #[Object]
 impl TrafficQuery {
-    /// Your API keys (owner or partner), newest first.
+    /// Your account's API keys and reporting tokens, newest first.
     async fn api_keys(&self, ctx: &Context<'_>) -> Res<Vec<ApiKey>> {
         let p = authz::signed_in(actor(ctx))?;
-        Ok(api_keys::list(services(ctx)?, &p).await?.into_iter().map(ApiKey::from).collect())
+        Ok(api_keys::list(services(ctx)?, p).await?.into_iter().map(ApiKey::from).collect())
     }
 
     /// Your organization's leads, newest first.
@@ -310,11 +328,12 @@ impl TrafficQuery {
     ) -> Res<Connection<String, Lead, TotalCount>> {
         let scope = authz::owner(actor(ctx))?;
         let (first, after_id) = ids::page_args(first, after.as_deref())?;
-        let page = leads::for_owner(services(ctx)?, &scope, self::filter(filter)?, first, after_id).await?;
+        let audience = authz::Audience::Organization(scope.organization_id());
+        let page = leads::list(services(ctx)?, &audience, self::filter(filter)?, first, after_id).await?;
         Ok(connection(page, after_id.is_some(), |l| l.id, Lead::from))
     }
 
-    /// The signed-in partner's own leads, newest first.
+    /// The signed-in partner's own leads with every advertiser (or `filter.organizationId`'s), newest first.
     async fn my_leads(
         &self,
         ctx: &Context<'_>,
@@ -324,7 +343,8 @@ impl TrafficQuery {
     ) -> Res<Connection<String, Lead, TotalCount>> {
         let scope = authz::partner(actor(ctx))?;
         let (first, after_id) = ids::page_args(first, after.as_deref())?;
-        let page = leads::for_partner(services(ctx)?, &scope, self::filter(filter)?, first, after_id).await?;
+        let audience = authz::Audience::Partner(scope.memberships().to_vec());
+        let page = leads::list(services(ctx)?, &audience, self::filter(filter)?, first, after_id).await?;
         Ok(connection(page, after_id.is_some(), |l| l.id, Lead::from))
     }
 
@@ -332,16 +352,17 @@ impl TrafficQuery {
     async fn lead(&self, ctx: &Context<'_>, id: ID) -> Res<Lead> {
         let s = services(ctx)?;
         let id = ids::parse(&id, "Lead")?;
-        let (l, h) = match authz::owner(actor(ctx)) {
-            Ok(scope) => leads::get(s, scope.organization_id(), None, id).await?,
-            Err(Error::Forbidden) => {
-                let scope = authz::partner(actor(ctx))?;
-                let partner = leads::partner_of(s, &scope).await?;
-                leads::get(s, scope.organization_id(), Some(partner.id), id).await?
+        // An account that owns an organization and partners with others sees both kinds of lead.
+        for audience in authz::audiences(actor(ctx))? {
+            match leads::get(s, &audience, id).await {
+                Err(Error::NotFound(_)) => continue,
+                found => {
+                    let (l, h) = found?;
+                    return Ok(Lead { history: Some(h), ..Lead::from(l) });
+                }
             }
-            Err(e) => return Err(e.into()),
-        };
-        Ok(Lead { history: Some(h), ..Lead::from(l) })
+        }
+        Err(Error::NotFound("Lead").into())
     }
 }
 
@@ -350,36 +371,32 @@ pub struct TrafficMutation;
 
 #[Object]
 impl TrafficMutation {
-    /// A new API key for the signed-in user: with scope LEADS (the default) a partner's sends leads and an owner's
-    /// decides on them over REST; with scope REPORTS it is a read-only personal access token for reports.
+    /// A new key for the signed-in account: with scope LEADS (the default) it sends leads to every advertiser the
+    /// account partners with and decides on the leads of the organization it owns, over REST; with scope REPORTS it
+    /// is a read-only personal access token for reports. `organizationId` limits it to one of the account's
+    /// organizations.
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
         name: String,
         #[graphql(default)] scope: ApiKeyScope,
+        organization_id: Option<ID>,
     ) -> Res<CreatedApiKey> {
         let p = authz::signed_in(actor(ctx))?;
-        let (k, key) = api_keys::create(services(ctx)?, &p, &name, scope.into()).await?;
+        let org = organization_id.as_ref().map(|o| ids::parse(o, "Organization")).transpose()?;
+        let (k, key) = api_keys::create(services(ctx)?, p, &name, scope.into(), org).await?;
         Ok(CreatedApiKey { api_key: k.into(), key })
     }
 
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Res<ApiKey> {
         let p = authz::signed_in(actor(ctx))?;
-        Ok(api_keys::revoke(services(ctx)?, &p, ids::parse(&id, "API key")?).await?.into())
+        Ok(api_keys::revoke(services(ctx)?, p, ids::parse(&id, "API key")?).await?.into())
     }
 
     /// Sends a lead as the signed-in partner, like `POST /v1/leads`.
     async fn submit_lead(&self, ctx: &Context<'_>, input: SubmitLeadInput) -> Res<Lead> {
-        let scope = authz::partner(actor(ctx))?;
+        let sender = authz::sender(actor(ctx))?;
         let s = services(ctx)?;
-        let partner = leads::partner_of(s, &scope).await?;
-        let holder = KeyHolder {
-            key_id: uuid::Uuid::nil(),
-            organization_id: scope.organization_id(),
-            user_id: scope.user_id(),
-            partner_id: Some(partner.id),
-            scope: api_keys::Scope::Leads,
-        };
         let sub_ids = input
             .sub_ids
             .map(|m| {
@@ -402,7 +419,7 @@ impl TrafficMutation {
             caller_number: input.caller_number,
             duration_seconds: input.duration_seconds,
         };
-        Ok(leads::submit(s, &holder, new, None).await?.into())
+        Ok(leads::submit(s, &sender, new, None).await?.into())
     }
 
     /// Approves, rejects (with a reason the partner sees) or converts up to 500 leads, all or none.

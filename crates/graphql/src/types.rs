@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use partnerdesk_domain::Money;
 use partnerdesk_services::accounts::{self, Session};
 use partnerdesk_services::campaigns::{self, Campaign as CampaignRow};
-use partnerdesk_services::{Error, Services};
+use partnerdesk_services::{Error, Services, authz};
 use partnerdesk_storage::entities::{organization, user};
 use rust_decimal::Decimal;
 
@@ -25,6 +25,7 @@ where
     loader.load_one(key).await
 }
 
+/// A side of the product: an organization's owner, or a marketing partner.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "partnerdesk_services::authz::Role")]
 pub enum Role {
@@ -40,7 +41,7 @@ pub enum CampaignStatus {
     Archived,
 }
 
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct Organization {
     pub id: ID,
     pub name: String,
@@ -53,33 +54,45 @@ impl From<organization::Model> for Organization {
     }
 }
 
+/// An account: one login, whatever it owns or partners with.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct User {
     pub id: ID,
     pub email: String,
-    pub role: Role,
+    /// The name it registered with as a partner (null for an owner that never gave one).
+    pub name: Option<String>,
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
-    pub organization_id: uuid::Uuid,
+    pub user_id: uuid::Uuid,
+}
+
+impl User {
+    async fn memberships(&self, ctx: &Context<'_>) -> Res<authz::Principal> {
+        authz::principal(services(ctx)?, self.user_id, false, None)
+            .await?
+            .ok_or_else(|| Error::Unauthenticated("This account no longer exists.").into())
+    }
 }
 
 #[ComplexObject]
 impl User {
-    async fn organization(&self, ctx: &Context<'_>) -> Res<Organization> {
-        Ok(accounts::organization(services(ctx)?, self.organization_id).await?.into())
+    /// The organization this account owns; null for an account that is only a marketing partner.
+    async fn organization(&self, ctx: &Context<'_>) -> Res<Option<Organization>> {
+        let Some(org) = self.memberships(ctx).await?.owner_of else { return Ok(None) };
+        Ok(accounts::organizations(services(ctx)?, &[org]).await?.into_iter().next().map(Organization::from))
+    }
+
+    /// The organizations (advertisers) this account is a registered marketing partner of, oldest first.
+    async fn advertisers(&self, ctx: &Context<'_>) -> Res<Vec<Organization>> {
+        let ids: Vec<uuid::Uuid> = self.memberships(ctx).await?.partner_of.iter().map(|m| m.organization_id).collect();
+        Ok(accounts::organizations(services(ctx)?, &ids).await?.into_iter().map(Organization::from).collect())
     }
 }
 
 impl From<user::Model> for User {
     fn from(m: user::Model) -> Self {
-        Self {
-            id: ids::id(m.id),
-            email: m.email,
-            role: m.role.into(),
-            created_at: m.created_at,
-            organization_id: m.organization_id,
-        }
+        Self { id: ids::id(m.id), email: m.email, name: m.name, created_at: m.created_at, user_id: m.id }
     }
 }
 

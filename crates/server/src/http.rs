@@ -165,22 +165,34 @@ pub async fn actor(req: &HttpRequest, s: &Services) -> Actor {
 }
 
 /// The actor a bearer token stands for, and until when (an access token expires; a reporting token lasts until it
-/// is revoked).
+/// is revoked). The account's memberships are read here, for this request.
 async fn actor_for(s: &Services, token: &str) -> (Actor, Option<chrono::DateTime<chrono::Utc>>) {
-    if token.starts_with(api_keys::REPORTS_PREFIX) {
-        return match api_keys::authenticate(s, token).await {
-            Ok(holder) => (authz::reporting_actor(&holder), None),
-            Err(Error::Unauthenticated(why)) => (Actor::Rejected(why), None),
-            Err(e) => {
-                tracing::error!(error = %e, "checking a reporting token");
-                (Actor::Rejected("The token could not be checked. Try again."), None)
+    let (user_id, limit, until, reports_only) = if token.starts_with(api_keys::REPORTS_PREFIX) {
+        match api_keys::authenticate(s, token).await {
+            Ok(holder) if holder.scope == authz::Scope::Reports => (holder.user_id, holder.organization_id, None, true),
+            Ok(_) => {
+                let why = "This is an API key for leads: GraphQL takes an access token or a reporting token.";
+                return (Actor::Rejected(why), None);
             }
-        };
+            Err(Error::Unauthenticated(why)) => return (Actor::Rejected(why), None),
+            Err(e) => return checking_failed(e),
+        }
+    } else {
+        match s.tokens.verify_access_until(token, s.clock.now()) {
+            Ok((user_id, until)) => (user_id, None, Some(until), false),
+            Err(why) => return (Actor::Rejected(why), None),
+        }
+    };
+    match authz::principal(s, user_id, reports_only, limit).await {
+        Ok(Some(p)) => (Actor::User(p), until),
+        Ok(None) => (Actor::Rejected("This account no longer exists."), None),
+        Err(e) => checking_failed(e),
     }
-    match s.tokens.verify_access_until(token, s.clock.now()) {
-        Ok((p, until)) => (Actor::User(p), Some(until)),
-        Err(why) => (Actor::Rejected(why), None),
-    }
+}
+
+fn checking_failed(e: Error) -> (Actor, Option<chrono::DateTime<chrono::Utc>>) {
+    tracing::error!(error = %e, "checking a token");
+    (Actor::Rejected("The token could not be checked. Try again."), None)
 }
 
 pub async fn not_found(req: HttpRequest) -> HttpResponse {

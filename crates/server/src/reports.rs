@@ -42,7 +42,19 @@ fn date(q: &HashMap<String, String>, key: &str) -> Result<Option<NaiveDate>, Err
 
 /// The query string as a report request: the GraphQL `report` arguments, comma-separated.
 fn parse(q: &HashMap<String, String>) -> Result<stats::Query, Error> {
-    let known = ["groupBy", "campaignIds", "partnerIds", "types", "from", "to", "timeZone", "orderBy", "direction"];
+    let known = [
+        "as",
+        "groupBy",
+        "organizationIds",
+        "campaignIds",
+        "partnerIds",
+        "types",
+        "from",
+        "to",
+        "timeZone",
+        "orderBy",
+        "direction",
+    ];
     if let Some(k) = q.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(Error::validation(k, format!("Unknown parameter {k:?}. Known: {}.", known.join(", "))));
     }
@@ -103,6 +115,7 @@ fn parse(q: &HashMap<String, String>) -> Result<stats::Query, Error> {
     };
     Ok(stats::Query {
         filter: stats::Filter {
+            organization_ids: ids(q, "organizationIds", "Organization")?,
             campaign_ids: ids(q, "campaignIds", "Campaign")?,
             partner_ids: ids(q, "partnerIds", "Marketing partner")?,
             types,
@@ -221,29 +234,32 @@ async fn page_lines(s: &Services, group_by: &[Dimension], rows: Vec<stats::Row>)
 async fn csv(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let s = state.services.clone();
     let actor = crate::http::actor(&req, &s).await;
-    let audience: Audience = match authz::reader(&actor) {
-        Ok(reader) => match stats::audience(&s, &reader).await {
-            Ok(a) => a,
-            Err(e) => return error(e),
-        },
-        Err(e) => return error(e),
-    };
     let params = match web::Query::<HashMap<String, String>>::from_query(req.query_string()) {
         Ok(q) => q.into_inner(),
         Err(_) => return error(Error::validation("query", "The query string could not be read.")),
+    };
+    let role = match params.get("as").map(String::as_str) {
+        None => None,
+        Some("OWNER") => Some(authz::Role::Owner),
+        Some("PARTNER") => Some(authz::Role::Partner),
+        Some(_) => return error(Error::validation("as", "as is OWNER or PARTNER.")),
+    };
+    let audience: Audience = match authz::reader(&actor, role) {
+        Ok(a) => a,
+        Err(e) => return error(e),
     };
     let query = match parse(&params) {
         Ok(q) => q,
         Err(e) => return error(e),
     };
     // The first page is read before answering, so that a bad request is a JSON error and not a broken download.
-    let first = match stats::report(&s, audience, &query).await {
+    let first = match stats::report(&s, &audience, &query).await {
         Ok(r) => r,
         Err(e) => return error(e),
     };
     let head = line(header_row(&query.group_by).into_iter().map(str::to_owned));
-    let state = (Some((head, first)), query, s);
-    let body = futures_util::stream::unfold(state, move |(pending, mut query, s)| async move {
+    let state = (Some((head, first)), query, s, audience);
+    let body = futures_util::stream::unfold(state, move |(pending, mut query, s, audience)| async move {
         let (mut text, report) = match pending {
             Some(p) => p,
             None => return None,
@@ -251,21 +267,29 @@ async fn csv(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         let more = report.has_next_page;
         match page_lines(&s, &query.group_by, report.rows).await {
             Ok(lines) => text.push_str(&lines),
-            Err(e) => return Some((Err(actix_web::error::ErrorInternalServerError(e.to_string())), (None, query, s))),
+            Err(e) => {
+                return Some((
+                    Err(actix_web::error::ErrorInternalServerError(e.to_string())),
+                    (None, query, s, audience),
+                ));
+            }
         }
         let next = if more {
             query.offset += PAGE;
-            match stats::report(&s, audience, &query).await {
+            match stats::report(&s, &audience, &query).await {
                 Ok(r) => Some((String::new(), r)),
                 Err(e) => {
                     tracing::error!(error = %e, "CSV report page");
-                    return Some((Err(actix_web::error::ErrorInternalServerError(e.to_string())), (None, query, s)));
+                    return Some((
+                        Err(actix_web::error::ErrorInternalServerError(e.to_string())),
+                        (None, query, s, audience),
+                    ));
                 }
             }
         } else {
             None
         };
-        Some((Ok::<_, actix_web::Error>(web::Bytes::from(text)), (next, query, s)))
+        Some((Ok::<_, actix_web::Error>(web::Bytes::from(text)), (next, query, s, audience)))
     });
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))

@@ -118,8 +118,16 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
         Ok(i) => i,
         Err(e) => return error(e),
     };
-    let idem = idem_key.as_deref().map(|key| Idempotency { key, request_hash: request_hash.clone() });
-    match leads::submit(&state.services, &holder, input, idem).await {
+    let sender = match authz::sender_key(&holder) {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
+    let idem = idem_key.as_deref().map(|key| Idempotency {
+        api_key_id: holder.key_id,
+        key,
+        request_hash: request_hash.clone(),
+    });
+    match leads::submit(&state.services, &sender, input, idem).await {
         Ok(lead) => HttpResponse::Created().json(leads::receipt(&lead)),
         Err(Error::Refused { code: "IDEMPOTENCY_RACE", .. }) => {
             match replay_or_conflict(&state, &holder, idem_key.as_deref().unwrap_or_default(), &request_hash).await {
@@ -156,7 +164,7 @@ async fn replay_or_conflict(
     ))
 }
 
-/// `POST /v1/leads/{id}/status` with an owner's API key: `{"status": "APPROVED" | "REJECTED" | "CONVERTED", "reason"}`.
+/// `POST /v1/leads/{id}/status` with an API key of the account that owns the lead's organization: `{"status": "APPROVED" | "REJECTED" | "CONVERTED", "reason"}`.
 async fn set_status(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -5,13 +5,12 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use partnerdesk_services::api_keys::KeyHolder;
-use partnerdesk_services::authz::{self, Actor, Principal};
+use partnerdesk_services::authz::{self, Actor};
 use partnerdesk_services::campaigns::{self, NewCampaign};
 use partnerdesk_services::leads::{self, LeadFilter, NewLead, Status};
 use partnerdesk_services::partners::{self, CapInput, Metric, Period};
 use partnerdesk_services::{Clock, Error, Services, accounts, clicks, invitations};
-use partnerdesk_storage::entities::{campaign_assignment, invitation};
+use partnerdesk_storage::entities::{campaign_assignment, invitation, marketing_partner};
 use partnerdesk_storage::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use rand::RngExt as _;
 use rust_decimal::Decimal;
@@ -29,13 +28,8 @@ const CAMPAIGNS: [(&str, &str, &str, &str); 3] = [
 const REASONS: [&str; 4] =
     ["Duplicate phone number", "Outside the service area", "Invalid email address", "Asked not to be contacted"];
 
-fn scope_of(session: &accounts::Session) -> anyhow::Result<authz::OwnerScope> {
-    let p = Principal {
-        user_id: session.user.id,
-        organization_id: session.user.organization_id,
-        role: session.user.role,
-        reports_only: false,
-    };
+async fn scope_of(s: &Services, session: &accounts::Session) -> anyhow::Result<authz::OwnerScope> {
+    let p = authz::principal(s, session.user.id, false, None).await?.context("the demo owner's account")?;
     Ok(authz::owner(&Actor::User(p))?)
 }
 
@@ -52,7 +46,7 @@ async fn owner_session(s: &Services) -> anyhow::Result<accounts::Session> {
 pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
     let s = crate::startup::connect(config, Clock::system(), "http://127.0.0.1:8080").await?;
     let owner = owner_session(&s).await.context("demo owner")?;
-    let scope = scope_of(&owner)?;
+    let scope = scope_of(&s, &owner).await?;
 
     // Campaigns and partners, created on the first run only.
     let mut campaign_ids = Vec::new();
@@ -96,7 +90,9 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
                 .await?
                 .context("invitation")?;
             let token = s.tokens.invitation_token(inv.id, inv.token_version);
-            invitations::accept(&s, &token, &format!("Demo Partner {i}"), PASSWORD).await?;
+            let name = format!("Demo Partner {i}");
+            let acceptance = invitations::Acceptance { token: &token, name: Some(&name), password: Some(PASSWORD) };
+            invitations::accept(&s, &Actor::Anonymous, acceptance).await?;
         }
     }
 
@@ -106,6 +102,14 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
         .all(&s.db)
         .await?;
     anyhow::ensure!(!assignments.is_empty(), "the demo account has no active partners");
+    // Each partner sends with its own account.
+    let accounts: std::collections::HashMap<uuid::Uuid, uuid::Uuid> = marketing_partner::Entity::find()
+        .filter(marketing_partner::Column::OrganizationId.eq(scope.organization_id()))
+        .all(&s.db)
+        .await?
+        .into_iter()
+        .filter_map(|p| Some((p.id, p.user_id?)))
+        .collect();
     println!(
         "Sending demo traffic for {seconds} s. Log in at {} as {OWNER} (owner) or demo-partner1@partnerdesk.test (partner), password {PASSWORD}.",
         s.public_url
@@ -125,13 +129,8 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
                 REASONS[rng.random_range(0..REASONS.len())],
             )
         };
-        let holder = KeyHolder {
-            key_id: uuid::Uuid::nil(),
-            organization_id: a.organization_id,
-            user_id: owner.user.id,
-            partner_id: Some(a.partner_id),
-            scope: partnerdesk_services::api_keys::Scope::Leads,
-        };
+        let Some(user_id) = accounts.get(&a.partner_id).copied() else { continue };
+        let sender = authz::Sender { user_id, organization_id: None };
         if roll < 65 {
             let code = a.tracking_code.clone().unwrap_or_default();
             let sub = Some(["newsletter", "search", "social"][usize::try_from(tick % 3).unwrap_or(0)].to_owned());
@@ -159,7 +158,7 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
                 caller_number: call.then(|| "+12125550123".into()),
                 duration_seconds: call.then_some(95),
             };
-            match leads::submit(&s, &holder, lead, None).await {
+            match leads::submit(&s, &sender, lead, None).await {
                 Ok(_) => leads_sent += 1,
                 Err(Error::CapReached { .. }) => capped += 1,
                 Err(e) => tracing::warn!(error = %e, "demo lead refused"),
@@ -178,10 +177,10 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
 
 /// The owner approves most received leads, rejects some with a reason, converts some approved ones.
 async fn decide(s: &Services, scope: &authz::OwnerScope, reason: &str) -> anyhow::Result<()> {
-    let received =
-        leads::for_owner(s, scope, LeadFilter { status: Some(Status::Received), ..Default::default() }, 100, None)
-            .await?
-            .items;
+    let org = authz::Audience::Organization(scope.organization_id());
+    let received = leads::list(s, &org, LeadFilter { status: Some(Status::Received), ..Default::default() }, 100, None)
+        .await?
+        .items;
     let (reject, approve): (Vec<_>, Vec<_>) = received.iter().map(|l| l.id).partition(|id| id.as_u128() % 5 == 0);
     if !approve.is_empty() {
         leads::set_status(s, scope, &approve, Status::Approved, None).await?;
@@ -189,10 +188,9 @@ async fn decide(s: &Services, scope: &authz::OwnerScope, reason: &str) -> anyhow
     if !reject.is_empty() {
         leads::set_status(s, scope, &reject, Status::Rejected, Some(reason)).await?;
     }
-    let approved =
-        leads::for_owner(s, scope, LeadFilter { status: Some(Status::Approved), ..Default::default() }, 100, None)
-            .await?
-            .items;
+    let approved = leads::list(s, &org, LeadFilter { status: Some(Status::Approved), ..Default::default() }, 100, None)
+        .await?
+        .items;
     let convert: Vec<_> = approved.iter().map(|l| l.id).filter(|id| id.as_u128() % 3 == 0).collect();
     if !convert.is_empty() {
         leads::set_status(s, scope, &convert, Status::Converted, None).await?;

@@ -2,13 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use partnerdesk_domain::{Email, OrganizationName, Password};
-use partnerdesk_storage::entities::{organization, refresh_token, user};
+use partnerdesk_storage::entities::organization_member::{self, MemberRole};
+use partnerdesk_storage::entities::{marketing_partner, organization, refresh_token, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tracing::instrument;
 use uuid::Uuid;
 
-use crate::authz::{Principal, Role};
+use crate::authz::Principal;
 use crate::error::FieldExt;
 use crate::{Error, Result, Services, db, passwords, throttle, tokens};
 
@@ -44,18 +45,17 @@ pub async fn sign_up(s: &Services, input: SignUp) -> Result<Session> {
         organization::ActiveModel { id: Set(Uuid::now_v7()), name: Set(org_name.into_inner()), created_at: Set(now) }
             .insert(&txn)
             .await?;
-    let new_user = user::ActiveModel {
-        id: Set(Uuid::now_v7()),
+    let new_user = create_user(&txn, &email, hash, None, now)
+        .await
+        .map_err(|e| if db::is_unique_violation(&e, "users_email_key") { email_taken() } else { e.into() })?;
+    organization_member::ActiveModel {
         organization_id: Set(org.id),
-        email: Set(email.as_str().to_owned()),
-        password_hash: Set(hash),
-        role: Set(Role::Owner),
+        user_id: Set(new_user.id),
+        role: Set(MemberRole::Owner),
         created_at: Set(now),
-        updated_at: Set(now),
     }
     .insert(&txn)
-    .await
-    .map_err(|e| if db::is_unique_violation(&e, "users_email_key") { email_taken() } else { e.into() })?;
+    .await?;
     let session = start_session(s, &txn, new_user, Uuid::now_v7()).await?;
     txn.commit().await?;
     tracing::info!(user_id = %session.user.id, organization_id = %org.id, "owner signed up");
@@ -146,6 +146,31 @@ async fn revoke_family(s: &Services, family_id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// A new account: a login with no membership yet (the caller adds one in the same transaction).
+pub(crate) async fn create_user(
+    conn: &impl ConnectionTrait,
+    email: &Email,
+    password_hash: String,
+    name: Option<String>,
+    now: DateTime<Utc>,
+) -> std::result::Result<user::Model, sea_orm::DbErr> {
+    user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        name: Set(name),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+}
+
+/// The account with this email, if there is one.
+pub async fn find_by_email(conn: &impl ConnectionTrait, email: &Email) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(conn).await?)
+}
+
 pub(crate) async fn start_session(
     s: &Services,
     conn: &impl ConnectionTrait,
@@ -153,8 +178,7 @@ pub(crate) async fn start_session(
     family_id: Uuid,
 ) -> Result<Session> {
     let now = s.clock.now();
-    let principal = Principal { user_id: u.id, organization_id: u.organization_id, role: u.role, reports_only: false };
-    let (access_token, access_expires_at) = s.tokens.issue_access(&principal, now)?;
+    let (access_token, access_expires_at) = s.tokens.issue_access(u.id, now)?;
     let refresh = tokens::random_token("pdr_");
     let refresh_expires_at = now + tokens::REFRESH_TTL;
     refresh_token::ActiveModel {
@@ -179,6 +203,20 @@ pub async fn user(s: &Services, p: &Principal) -> Result<user::Model> {
         .ok_or(Error::Unauthenticated("This account no longer exists."))
 }
 
-pub async fn organization(s: &Services, id: Uuid) -> Result<organization::Model> {
-    organization::Entity::find_by_id(id).one(&s.db).await?.ok_or(Error::NotFound("Organization"))
+/// The organizations of these ids, in the order asked for (ids come from the caller's own memberships).
+pub async fn organizations(s: &Services, ids: &[Uuid]) -> Result<Vec<organization::Model>> {
+    let mut found =
+        organization::Entity::find().filter(organization::Column::Id.is_in(ids.to_vec())).all(&s.db).await?;
+    found.sort_by_key(|o| ids.iter().position(|id| *id == o.id));
+    Ok(found)
+}
+
+/// The account's partner records, oldest first (the organizations it works with).
+pub async fn partner_records(s: &Services, p: &Principal) -> Result<Vec<marketing_partner::Model>> {
+    let ids: Vec<Uuid> = p.partner_of.iter().map(|m| m.partner_id).collect();
+    Ok(marketing_partner::Entity::find()
+        .filter(marketing_partner::Column::Id.is_in(ids))
+        .order_by_asc(marketing_partner::Column::Id)
+        .all(&s.db)
+        .await?)
 }

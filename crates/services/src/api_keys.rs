@@ -3,55 +3,55 @@
 
 pub use partnerdesk_storage::entities::api_key::Scope;
 use partnerdesk_storage::entities::api_key::{self, Model as ApiKey};
-use partnerdesk_storage::entities::marketing_partner;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement};
 use uuid::Uuid;
 
-use crate::authz::{Principal, Role};
+use crate::authz::Principal;
 use crate::{Error, Result, Services, tokens};
 
-/// Who an API key stands for.
+/// Who an API key stands for: its account, the organization the account owns (if any), and the key's limit.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyHolder {
     pub key_id: Uuid,
-    pub organization_id: Uuid,
     pub user_id: Uuid,
-    /// Set for a partner's key.
-    pub partner_id: Option<Uuid>,
+    /// The key works for this organization only; `None`: for every organization of the account.
+    pub organization_id: Option<Uuid>,
+    /// The organization the key's account owns.
+    pub owner_of: Option<Uuid>,
     pub scope: Scope,
 }
 
 /// Reporting tokens start with this; API keys for leads with `pdk_`.
 pub const REPORTS_PREFIX: &str = "pdr_";
 
-/// Creates a key for the signed-in user (a partner's key sends leads, an owner's decides on them). Returns the
-/// stored record and the key itself, which is never shown again.
-pub async fn create(s: &Services, p: &Principal, name: &str, scope: Scope) -> Result<(ApiKey, String)> {
+/// Creates a key for the signed-in account, optionally limited to one of its organizations. Returns the stored
+/// record and the key itself, which is never shown again.
+pub async fn create(
+    s: &Services,
+    p: &Principal,
+    name: &str,
+    scope: Scope,
+    organization_id: Option<Uuid>,
+) -> Result<(ApiKey, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(Error::validation("name", "Name the key (1 to 120 characters), e.g. the system that will use it."));
     }
-    let partner_id = match p.role {
-        Role::Owner => None,
-        Role::Partner => Some(
-            marketing_partner::Entity::find()
-                .filter(marketing_partner::Column::UserId.eq(p.user_id))
-                .one(&s.db)
-                .await?
-                .ok_or(Error::NotFound("Marketing partner"))?
-                .id,
-        ),
-    };
+    if let Some(org) = organization_id {
+        let member = p.owner_of == Some(org) || p.partner_of.iter().any(|m| m.organization_id == org);
+        if !member {
+            return Err(Error::NotFound("Organization"));
+        }
+    }
     let key = tokens::random_token(match scope {
         Scope::Leads => "pdk_",
         Scope::Reports => REPORTS_PREFIX,
     });
     let model = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
-        organization_id: Set(p.organization_id),
-        partner_id: Set(partner_id),
         user_id: Set(p.user_id),
+        organization_id: Set(organization_id),
         name: Set(name.to_owned()),
         prefix: Set(key.chars().take(12).collect()),
         key_hash: Set(tokens::hash(&key)),
@@ -87,33 +87,48 @@ pub async fn revoke(s: &Services, p: &Principal, id: Uuid) -> Result<ApiKey> {
     Ok(m.update(&s.db).await?)
 }
 
-/// The holder of a presented key; `UNAUTHENTICATED` for an unknown or revoked one. Records the last use (at most
-/// once a minute, to keep the hot path to one read).
+/// The holder of a presented key; `UNAUTHENTICATED` for an unknown or revoked one. One read (the key and its
+/// account's owned organization); the last use is recorded at most once a minute.
 pub async fn authenticate(s: &Services, presented: &str) -> Result<KeyHolder> {
-    let unknown = || {
-        Error::Unauthenticated("This API key is not valid. Send `Authorization: Bearer <API key>` with an active key.")
-    };
-    let key = api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(tokens::hash(presented.trim())))
-        .one(&s.db)
-        .await?
-        .ok_or_else(unknown)?;
-    if key.revoked_at.is_some() {
+    #[derive(FromQueryResult)]
+    struct Row {
+        key_id: Uuid,
+        user_id: Uuid,
+        organization_id: Option<Uuid>,
+        owner_of: Option<Uuid>,
+        scope: Scope,
+        revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+        last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    }
+    let row = Row::find_by_statement(Statement::from_sql_and_values(
+        s.db.get_database_backend(),
+        "SELECT k.id AS key_id, k.user_id, k.organization_id, m.organization_id AS owner_of, k.scope, k.revoked_at, \
+                k.last_used_at \
+         FROM api_keys k LEFT JOIN organization_members m ON m.user_id = k.user_id \
+         WHERE k.key_hash = $1",
+        [tokens::hash(presented.trim()).into()],
+    ))
+    .one(&s.db)
+    .await?
+    .ok_or(Error::Unauthenticated(
+        "This API key is not valid. Send `Authorization: Bearer <API key>` with an active key.",
+    ))?;
+    if row.revoked_at.is_some() {
         return Err(Error::Unauthenticated("This API key was revoked."));
     }
     let now = s.clock.now();
-    if key.last_used_at.is_none_or(|t| t < now - chrono::Duration::minutes(1)) {
+    if row.last_used_at.is_none_or(|t| t < now - chrono::Duration::minutes(1)) {
         api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-            .filter(api_key::Column::Id.eq(key.id))
+            .filter(api_key::Column::Id.eq(row.key_id))
             .exec(&s.db)
             .await?;
     }
     Ok(KeyHolder {
-        key_id: key.id,
-        organization_id: key.organization_id,
-        user_id: key.user_id,
-        partner_id: key.partner_id,
-        scope: key.scope,
+        key_id: row.key_id,
+        user_id: row.user_id,
+        organization_id: row.organization_id,
+        owner_of: row.owner_of,
+        scope: row.scope,
     })
 }

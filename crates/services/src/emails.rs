@@ -31,24 +31,46 @@ fn list(campaigns: &[String]) -> (String, String) {
     (text, format!("<ul>{html}</ul>"))
 }
 
-/// "Acme Leads (ann@acme.com) invites you to send traffic to: ..." with the registration link and its expiry.
-pub fn invitation(organization: &str, inviter: &str, campaigns: &[String], expires_at: DateTime<Utc>) -> Rendered {
+/// "Acme Leads (ann@acme.com) invites you to send traffic to: ..." with the link and its expiry. `has_account`: the
+/// email already has a Partnerdesk account (a partner of another advertiser, or an owner), which logs in to accept
+/// instead of registering.
+pub fn invitation(
+    organization: &str,
+    inviter: &str,
+    campaigns: &[String],
+    expires_at: DateTime<Utc>,
+    has_account: bool,
+) -> Rendered {
     let expires = expires_at.format("%B %-d, %Y at %H:%M UTC").to_string();
     let (text_list, html_list) = list(campaigns);
     let subject = format!("{organization} invites you to Partnerdesk");
+    let (text_ask, html_ask, button) = if has_account {
+        (
+            "You already have a Partnerdesk account with this email. Log in to accept: this advertiser's campaigns \
+             join the others in your partner portal, with the same login and API keys",
+            "You already have a Partnerdesk account with this email. <strong>Log in to accept</strong>: this \
+             advertiser's campaigns join the others in your partner portal, with the same login and API keys.",
+            "Log in to accept",
+        )
+    } else {
+        (
+            "Register here to see your campaigns, payouts and caps, and to follow your traffic live",
+            "Register to see your campaigns, payouts and caps, and to follow your traffic live.",
+            "Register and accept",
+        )
+    };
     let text = format!(
         "{organization} ({inviter}) invites you to join Partnerdesk as a marketing partner for:\n\n{text_list}\n\n\
-         Register here to see your campaigns, payouts and caps, and to follow your traffic live:\n\n\
-         {INVITATION_URL}\n\nThe link works once and expires on {expires}.\n\
+         {text_ask}:\n\n{INVITATION_URL}\n\nThe link works once and expires on {expires}.\n\
          If you did not expect this invitation, ignore this email.\n"
     );
     let html = layout(
         &subject,
         &format!(
             "<p><strong>{org}</strong> ({inviter}) invites you to join Partnerdesk as a marketing partner for:</p>\
-             {html_list}<p>Register to see your campaigns, payouts and caps, and to follow your traffic live.</p>\
+             {html_list}<p>{html_ask}</p>\
              <p><a href=\"{INVITATION_URL}\" style=\"display:inline-block;background:#2453d4;color:#fff;\
-             padding:10px 18px;border-radius:8px;text-decoration:none;font-weight:600\">Accept the invitation</a></p>\
+             padding:10px 18px;border-radius:8px;text-decoration:none;font-weight:600\">{button}</a></p>\
              <p style=\"color:#5b6576;font-size:14px\">Or open this link: {INVITATION_URL}<br>It works once and \
              expires on {expires}. If you did not expect this invitation, ignore this email.</p>",
             org = escape(organization),
@@ -86,12 +108,17 @@ mod tests {
     fn invitation_names_inviter_campaigns_link_and_expiry() {
         let at =
             DateTime::parse_from_rfc3339("2026-12-02T15:04:00Z").map(|d| d.with_timezone(&Utc)).unwrap_or_default();
-        let r = invitation("Acme <Leads>", "ann@acme.com", &["Solar NY".into(), "Roofing".into()], at);
+        let r = invitation("Acme <Leads>", "ann@acme.com", &["Solar NY".into(), "Roofing".into()], at, false);
         assert_eq!(r.subject, "Acme <Leads> invites you to Partnerdesk");
         for part in ["ann@acme.com", "  - Solar NY", "  - Roofing", INVITATION_URL, "December 2, 2026 at 15:04 UTC"] {
             assert!(r.text.contains(part), "{part}");
         }
         assert!(r.html.contains("Acme &lt;Leads&gt;") && !r.html.contains("<Leads>"));
         assert!(r.html.contains("<li>Solar NY</li>"));
+        assert!(r.text.contains("Register here") && !r.text.contains("Log in to accept"));
+        // An email that already has an account logs in instead of registering.
+        let known = invitation("Acme", "ann@acme.com", &["Solar NY".into()], at, true);
+        assert!(known.text.contains("Log in to accept") && !known.text.contains("Register"));
+        assert!(known.html.contains(">Log in to accept</a>"));
     }
 }

@@ -5,7 +5,7 @@ use partnerdesk_storage::entities::campaign_assignment::Status as AssignmentStat
 use partnerdesk_storage::entities::cap::{self, Metric};
 pub use partnerdesk_storage::entities::lead::{Kind, Model as Lead, Status};
 use partnerdesk_storage::entities::lead_history::{self, Model as LeadEvent};
-use partnerdesk_storage::entities::marketing_partner::{self, Status as PartnerStatus};
+use partnerdesk_storage::entities::marketing_partner::Status as PartnerStatus;
 use partnerdesk_storage::entities::{campaign, click, idempotency_key, lead};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, PaginatorTrait,
@@ -16,7 +16,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::api_keys::KeyHolder;
-use crate::authz::{OwnerScope, PartnerScope};
+use crate::authz::{Audience, OwnerScope, Sender};
 use crate::page::{self, Page};
 use crate::{Error, Result, Services, caps, db, partners, stats};
 
@@ -195,6 +195,8 @@ fn refused(code: &'static str, message: &str) -> Error {
 /// stored and counted, or nothing happens and the answer is `CAP_REACHED`.
 /// An `Idempotency-Key` and the hash of the request body it came with.
 pub struct Idempotency<'a> {
+    /// The API key the request came with: keys are per API key.
+    pub api_key_id: Uuid,
     pub key: &'a str,
     pub request_hash: String,
 }
@@ -204,32 +206,41 @@ pub fn receipt(l: &Lead) -> Value {
     serde_json::json!({ "id": l.id.to_string(), "status": "RECEIVED" })
 }
 
-#[instrument(skip(s, input, idem), fields(partner_id = ?holder.partner_id))]
-pub async fn submit(s: &Services, holder: &KeyHolder, input: NewLead, idem: Option<Idempotency<'_>>) -> Result<Lead> {
-    let partner_id = crate::authz::sender_key(holder)?;
+/// The sender's partner record is the one in the campaign's organization: one account sends to every advertiser
+/// it works with.
+#[instrument(skip(s, input, idem), fields(user_id = %sender.user_id))]
+pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<Idempotency<'_>>) -> Result<Lead> {
     let v = validate(input)?;
     let not_assigned = || refused("NOT_ASSIGNED", "You are not a partner on this campaign.");
     let metric = match v.kind {
         Kind::Form => Metric::Form,
         Kind::Call => Metric::Call,
     };
-    // One read for the assignment, its campaign, the partner and the metric's caps (one row per cap).
+    // One read for the sender's assignment, its campaign, the partner record and the metric's caps (one row per
+    // cap). A key limited to one organization ($4) finds nothing in another.
     let rows = Target::find_by_statement(Statement::from_sql_and_values(
         s.db.get_database_backend(),
         "SELECT a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
                 a.call_payout AS call_override, c.id AS campaign_id, c.organization_id, c.status AS campaign_status, \
-                c.time_zone, c.form_payout, c.call_payout, p.status AS partner_status, \
+                c.time_zone, c.form_payout, c.call_payout, p.id AS partner_id, p.status AS partner_status, \
                 k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
          FROM campaign_assignments a \
          JOIN campaigns c ON c.id = a.campaign_id \
          JOIN marketing_partners p ON p.id = a.partner_id \
          LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3 \
-         WHERE a.partner_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED'",
-        [partner_id.into(), v.campaign_id.into(), partners::metric_name(metric).into()],
+         WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
+           AND ($4 IS NULL OR c.organization_id = $4)",
+        [
+            sender.user_id.into(),
+            v.campaign_id.into(),
+            partners::metric_name(metric).into(),
+            sender.organization_id.into(),
+        ],
     ))
     .all(&s.db)
     .await?;
     let t = rows.first().ok_or_else(not_assigned)?;
+    let partner_id = t.partner_id;
     if t.partner_status == PartnerStatus::Paused || t.assignment_status == AssignmentStatus::Paused {
         return Err(refused("PARTNER_PAUSED", "The campaign owner paused your traffic on this campaign."));
     }
@@ -297,7 +308,7 @@ pub async fn submit(s: &Services, holder: &KeyHolder, input: NewLead, idem: Opti
     if let Some(idem) = idem {
         // Written with the lead: of two concurrent requests with one key, the second fails here and replays the first.
         idempotency_key::ActiveModel {
-            api_key_id: Set(holder.key_id),
+            api_key_id: Set(idem.api_key_id),
             idempotency_key: Set(idem.key.to_owned()),
             request_hash: Set(idem.request_hash),
             response_status: Set(201),
@@ -373,6 +384,7 @@ struct Target {
     time_zone: String,
     form_payout: i64,
     call_payout: i64,
+    partner_id: Uuid,
     partner_status: PartnerStatus,
     cap_id: Option<Uuid>,
     cap_period: Option<cap::Period>,
@@ -458,6 +470,8 @@ pub async fn set_status(
 
 #[derive(Debug, Default, Clone)]
 pub struct LeadFilter {
+    /// An advertiser, for a partner that works with several.
+    pub organization_id: Option<Uuid>,
     pub campaign_id: Option<Uuid>,
     pub partner_id: Option<Uuid>,
     pub status: Option<Status>,
@@ -466,15 +480,28 @@ pub struct LeadFilter {
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-async fn list(
+/// The rows of `audience`: one organization's leads, or the partner records' own.
+fn of(audience: &Audience) -> sea_orm::Select<lead::Entity> {
+    match audience {
+        Audience::Organization(o) => lead::Entity::find().filter(lead::Column::OrganizationId.eq(*o)),
+        Audience::Partner(ms) => {
+            lead::Entity::find().filter(lead::Column::PartnerId.is_in(ms.iter().map(|m| m.partner_id)))
+        }
+    }
+}
+
+/// The leads `audience` may see, newest first: an owner's organization's, or a partner's own in every organization
+/// it works with.
+pub async fn list(
     s: &Services,
-    organization_id: Uuid,
+    audience: &Audience,
     f: LeadFilter,
     first: u64,
     after: Option<Uuid>,
 ) -> Result<Page<Lead>> {
     page::check_first(first, "leads")?;
-    let mut q = lead::Entity::find().filter(lead::Column::OrganizationId.eq(organization_id));
+    let audience = audience.clone().within(f.organization_id.as_slice());
+    let mut q = of(&audience);
     if let Some(c) = f.campaign_id {
         q = q.filter(lead::Column::CampaignId.eq(c));
     }
@@ -501,50 +528,9 @@ async fn list(
     Ok(Page::from_rows(items, first, total_count))
 }
 
-/// The organization's leads, newest first.
-pub async fn for_owner(
-    s: &Services,
-    scope: &OwnerScope,
-    f: LeadFilter,
-    first: u64,
-    after: Option<Uuid>,
-) -> Result<Page<Lead>> {
-    list(s, scope.organization_id(), f, first, after).await
-}
-
-/// The partner's own leads only, newest first.
-pub async fn for_partner(
-    s: &Services,
-    scope: &PartnerScope,
-    mut f: LeadFilter,
-    first: u64,
-    after: Option<Uuid>,
-) -> Result<Page<Lead>> {
-    let partner = partner_of(s, scope).await?;
-    f.partner_id = Some(partner.id);
-    list(s, scope.organization_id(), f, first, after).await
-}
-
-pub async fn partner_of(s: &Services, scope: &PartnerScope) -> Result<marketing_partner::Model> {
-    marketing_partner::Entity::find()
-        .filter(marketing_partner::Column::UserId.eq(scope.user_id()))
-        .one(&s.db)
-        .await?
-        .ok_or(Error::NotFound("Marketing partner"))
-}
-
-/// One lead with its history: the owner's organization's, or the partner's own.
-pub async fn get(
-    s: &Services,
-    organization_id: Uuid,
-    partner_id: Option<Uuid>,
-    id: Uuid,
-) -> Result<(Lead, Vec<LeadEvent>)> {
-    let mut q = lead::Entity::find_by_id(id).filter(lead::Column::OrganizationId.eq(organization_id));
-    if let Some(p) = partner_id {
-        q = q.filter(lead::Column::PartnerId.eq(p));
-    }
-    let l = q.one(&s.db).await?.ok_or(Error::NotFound("Lead"))?;
+/// One lead with its history, if `audience` may see it.
+pub async fn get(s: &Services, audience: &Audience, id: Uuid) -> Result<(Lead, Vec<LeadEvent>)> {
+    let l = of(audience).filter(lead::Column::Id.eq(id)).one(&s.db).await?.ok_or(Error::NotFound("Lead"))?;
     let history = lead_history::Entity::find()
         .filter(lead_history::Column::LeadId.eq(l.id))
         .order_by_asc(lead_history::Column::Id)

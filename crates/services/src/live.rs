@@ -32,17 +32,17 @@ pub enum Change {
 }
 
 impl Change {
-    /// Whether a reader of `organization_id` (limited to `partner_id`, for a partner) should read again.
-    pub fn concerns(&self, organization_id: Uuid, partner_id: Option<Uuid>) -> bool {
+    /// Whether a reader of `audience` (an organization, or a partner's records in several) should read again.
+    pub fn concerns(&self, audience: &crate::authz::Audience) -> bool {
+        use crate::authz::Audience;
         match self {
             Change::Everything => true,
-            Change::Organization { id, partners } => {
-                *id == organization_id
-                    && match partner_id {
-                        None => true,
-                        Some(p) => partners.is_empty() || partners.contains(&p),
-                    }
-            }
+            Change::Organization { id, partners } => match audience {
+                Audience::Organization(o) => id == o,
+                Audience::Partner(ms) => ms
+                    .iter()
+                    .any(|m| m.organization_id == *id && (partners.is_empty() || partners.contains(&m.partner_id))),
+            },
         }
     }
 
@@ -169,18 +169,26 @@ async fn listen(s: Services) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authz::{Audience, Membership};
 
     #[test]
     fn payloads_round_trip_and_concern_the_right_readers() {
-        let (org, p, q) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let (org, other, p, q) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let partner = |o: Uuid, id: Uuid| Audience::Partner(vec![Membership { organization_id: o, partner_id: id }]);
         let change = Change::parse(&Change::payload(org, &HashSet::from([p]))).unwrap_or(Change::Everything);
         assert_eq!(change, Change::Organization { id: org, partners: vec![p] });
-        assert!(change.concerns(org, None) && change.concerns(org, Some(p)));
-        assert!(!change.concerns(org, Some(q)), "another partner's dashboard stays quiet");
-        assert!(!change.concerns(Uuid::now_v7(), None), "another organization's too");
+        assert!(change.concerns(&Audience::Organization(org)) && change.concerns(&partner(org, p)));
+        assert!(!change.concerns(&partner(org, q)), "another partner's dashboard stays quiet");
+        assert!(!change.concerns(&Audience::Organization(other)), "another organization's too");
+        // A partner of two organizations hears about either.
+        let both = Audience::Partner(vec![
+            Membership { organization_id: other, partner_id: q },
+            Membership { organization_id: org, partner_id: p },
+        ]);
+        assert!(change.concerns(&both));
         let many: HashSet<Uuid> = (0..=MAX_PARTNERS).map(|_| Uuid::now_v7()).collect();
         assert!(Change::payload(org, &many).len() < 8000);
-        assert!(Change::parse(&Change::payload(org, &many)).is_some_and(|c| c.concerns(org, Some(q))));
+        assert!(Change::parse(&Change::payload(org, &many)).is_some_and(|c| c.concerns(&partner(org, q))));
         assert_eq!(Change::parse("not-a-uuid"), None);
     }
 }

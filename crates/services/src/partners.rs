@@ -121,6 +121,13 @@ pub async fn add(s: &Services, scope: &OwnerScope, campaign_id: Uuid, email: &st
     let email = Email::parse(email).field("email")?;
     validate_caps(caps)?;
     let campaign = campaigns::get(s, scope, campaign_id).await?;
+    let own = user::Entity::find_by_id(scope.user_id()).one(&s.db).await?;
+    if own.is_some_and(|u| u.email == email.as_str()) {
+        return Err(Error::validation(
+            "email",
+            "This is your own email: invite the partner's. (To send traffic yourself, ask another advertiser to invite you.)",
+        ));
+    }
     if campaign.status == CampaignStatus::Archived {
         return Err(Error::Conflict {
             field: None,
@@ -280,7 +287,9 @@ async fn send_invitation(
         .ok_or(Error::NotFound("Organization"))?;
     let inviter = user::Entity::find_by_id(scope.user_id()).one(txn).await?.map(|u| u.email).unwrap_or_default();
     let names = campaign_names(txn, partner.id).await?;
-    let mail = emails::invitation(&org.name, &inviter, &names, inv.expires_at);
+    let has_account =
+        user::Entity::find().filter(user::Column::Email.eq(partner.email.as_str())).one(txn).await?.is_some();
+    let mail = emails::invitation(&org.name, &inviter, &names, inv.expires_at, has_account);
     outbox::enqueue(
         txn,
         s,

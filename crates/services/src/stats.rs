@@ -13,7 +13,7 @@ use partnerdesk_domain::windows::local_day;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
 use uuid::Uuid;
 
-use crate::authz::Reader;
+pub use crate::authz::Audience;
 use crate::leads::{Kind, Lead, Status};
 use crate::{Error, Result, Services};
 
@@ -319,6 +319,8 @@ pub enum OrderField {
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// Advertisers, for a partner that works with several: only their traffic.
+    pub organization_ids: Vec<Uuid>,
     pub campaign_ids: Vec<Uuid>,
     pub partner_ids: Vec<Uuid>,
     /// `CLICK`, `FORM`, `CALL`; empty: all.
@@ -330,29 +332,11 @@ pub struct Filter {
     pub time_zone: Option<Tz>,
 }
 
-/// Whose numbers a report may show: an organization's, or one partner's within it.
-#[derive(Debug, Clone, Copy)]
-pub struct Audience {
-    pub organization_id: Uuid,
-    pub partner_id: Option<Uuid>,
-}
-
 /// An IANA zone name for `filter.timeZone`.
 pub fn parse_zone(name: &str, field: &str) -> Result<Tz> {
     name.trim()
         .parse()
         .map_err(|_| Error::validation(field, format!("{name:?} is not an IANA time zone such as America/New_York.")))
-}
-
-/// The numbers a reader may see.
-pub async fn audience(s: &Services, reader: &Reader) -> Result<Audience> {
-    Ok(match reader {
-        Reader::Owner(scope) => Audience { organization_id: scope.organization_id(), partner_id: None },
-        Reader::Partner(scope) => Audience {
-            organization_id: scope.organization_id(),
-            partner_id: Some(crate::leads::partner_of(s, scope).await?.id),
-        },
-    })
 }
 
 /// One row: the values of the grouping (the others are None), the currency, and the sums.
@@ -488,7 +472,7 @@ impl From<Sums> for Row {
 }
 
 /// Adds up the audience's rows that pass `filter`, grouped by `group_by` (and always by currency).
-pub async fn report(s: &Services, audience: Audience, q: &Query) -> Result<Report> {
+pub async fn report(s: &Services, audience: &Audience, q: &Query) -> Result<Report> {
     let Query { filter, group_by, order, first, offset, parts } = q;
     let (order, first, offset, parts) = (*order, *first, *offset, *parts);
     if first == 0 || first > MAX_REPORT_PAGE {
@@ -506,19 +490,25 @@ pub async fn report(s: &Services, audience: Audience, q: &Query) -> Result<Repor
             return Err(Error::validation("filter.to", "A report covers at most three years."));
         }
     }
+    let audience = audience.clone().within(&filter.organization_ids);
     if let Some(tz) = filter.time_zone {
-        return crate::stats_in_zone::report(s, audience, q, tz).await;
+        return crate::stats_in_zone::report(s, &audience, q, tz).await;
     }
     let backend = s.db.get_database_backend();
-    let mut values: Vec<Value> = vec![audience.organization_id.into()];
-    let mut sql_where = String::from("s.organization_id = $1");
+    let mut values: Vec<Value> = Vec::new();
     let param = |values: &mut Vec<Value>, v: Value| {
         values.push(v);
         format!("${}", values.len())
     };
-    if let Some(p) = audience.partner_id {
-        sql_where += &format!(" AND s.partner_id = {}", param(&mut values, p.into()));
-    }
+    // A partner's rows are its own partner records' (partner ids are unique across organizations).
+    let mut sql_where = match &audience {
+        Audience::Organization(o) => format!("s.organization_id = {}", param(&mut values, (*o).into())),
+        Audience::Partner(ms) if ms.is_empty() => "1 = 0".to_owned(),
+        Audience::Partner(ms) => {
+            let list: Vec<String> = ms.iter().map(|m| param(&mut values, m.partner_id.into())).collect();
+            format!("s.partner_id IN ({})", list.join(", "))
+        }
+    };
     for (col, ids) in [("s.campaign_id", &filter.campaign_ids), ("s.partner_id", &filter.partner_ids)] {
         if !ids.is_empty() {
             let list: Vec<String> = ids.iter().map(|id| param(&mut values, (*id).into())).collect();
@@ -537,7 +527,7 @@ pub async fn report(s: &Services, audience: Audience, q: &Query) -> Result<Repor
     }
 
     // Without partners, sub-ids and types in the filter or the grouping, the coarse rollup has every figure needed.
-    let coarse = audience.partner_id.is_none()
+    let coarse = matches!(audience, Audience::Organization(_))
         && filter.partner_ids.is_empty()
         && filter.types.is_empty()
         && group_by.iter().all(|d| !matches!(d, Dimension::Partner | Dimension::SubId(_) | Dimension::Type));

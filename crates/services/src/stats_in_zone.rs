@@ -57,7 +57,7 @@ fn bucket(d: Dimension, day: NaiveDate) -> NaiveDate {
     }
 }
 
-pub async fn report(s: &Services, audience: Audience, q: &Query, tz: Tz) -> Result<Report> {
+pub async fn report(s: &Services, audience: &Audience, q: &Query, tz: Tz) -> Result<Report> {
     let f = &q.filter;
     let (Some(from), Some(to)) = (f.from, f.to) else {
         return Err(Error::validation("filter.from", "A report in a chosen time zone needs a first and a last day."));
@@ -77,12 +77,12 @@ pub async fn report(s: &Services, audience: Audience, q: &Query, tz: Tz) -> Resu
                     $entity::Column::Payout, $entity::Column::Sub1, $entity::Column::Sub2, $entity::Column::Sub3,
                     $entity::Column::Sub4, $entity::Column::Sub5, $($entity::Column::$extra),*
                 ])
-                .filter($entity::Column::OrganizationId.eq(audience.organization_id))
                 .filter($entity::Column::CreatedAt.gte(start))
                 .filter($entity::Column::CreatedAt.lt(end));
-            if let Some(p) = audience.partner_id {
-                q = q.filter($entity::Column::PartnerId.eq(p));
-            }
+            q = match audience {
+                Audience::Organization(o) => q.filter($entity::Column::OrganizationId.eq(*o)),
+                Audience::Partner(ms) => q.filter($entity::Column::PartnerId.is_in(ms.iter().map(|m| m.partner_id))),
+            };
             if !f.partner_ids.is_empty() {
                 q = q.filter($entity::Column::PartnerId.is_in(f.partner_ids.clone()));
             }

@@ -4,23 +4,20 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use partnerdesk_storage::entities::user::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-
-use crate::authz::Principal;
 
 pub const ISSUER: &str = "partnerdesk";
 pub const AUDIENCE: &str = "partnerdesk-api";
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
 pub const REFRESH_TTL: Duration = Duration::days(30);
 
+/// An access token names its account only: what the account may reach is read from its memberships on each
+/// request, so a membership gained or lost counts at once.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: Uuid,
-    org: Uuid,
-    role: String,
     iat: i64,
     exp: i64,
     iss: String,
@@ -59,12 +56,10 @@ impl TokenKeys {
         format!("pdi_{}", URL_SAFE_NO_PAD.encode(hmac_sha256(&self.invitation_key, &msg)))
     }
 
-    pub fn issue_access(&self, p: &Principal, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
+    pub fn issue_access(&self, user_id: Uuid, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
         let exp = now + ACCESS_TTL;
         let claims = Claims {
-            sub: p.user_id,
-            org: p.organization_id,
-            role: role_name(p.role).to_owned(),
+            sub: user_id,
             iat: now.timestamp(),
             exp: exp.timestamp(),
             iss: ISSUER.to_owned(),
@@ -74,37 +69,21 @@ impl TokenKeys {
         Ok((token, exp))
     }
 
-    /// The principal an access token stands for, or why it is not accepted.
-    pub fn verify_access(&self, token: &str, now: DateTime<Utc>) -> Result<Principal, &'static str> {
+    /// The account an access token stands for, or why it is not accepted.
+    pub fn verify_access(&self, token: &str, now: DateTime<Utc>) -> Result<Uuid, &'static str> {
         self.verify_access_until(token, now).map(|(p, _)| p)
     }
 
     /// Also says until when the token is good (a long-lived subscription ends then).
-    pub fn verify_access_until(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(Principal, DateTime<Utc>), &'static str> {
+    pub fn verify_access_until(&self, token: &str, now: DateTime<Utc>) -> Result<(Uuid, DateTime<Utc>), &'static str> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| "The access token is invalid. Sign in again.")?;
         let c = data.claims;
         if c.exp <= now.timestamp() {
             return Err("The access token has expired. Refresh the session or sign in again.");
         }
-        let role = match c.role.as_str() {
-            "OWNER" => Role::Owner,
-            "PARTNER" => Role::Partner,
-            _ => return Err("The access token is invalid. Sign in again."),
-        };
         let until = DateTime::from_timestamp(c.exp, 0).unwrap_or(now);
-        Ok((Principal { user_id: c.sub, organization_id: c.org, role, reports_only: false }, until))
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Owner => "OWNER",
-        Role::Partner => "PARTNER",
+        Ok((c.sub, until))
     }
 }
 
@@ -146,18 +125,14 @@ pub fn hash(token: &str) -> String {
 mod tests {
     use super::*;
 
-    fn principal() -> Principal {
-        Principal { user_id: Uuid::now_v7(), organization_id: Uuid::now_v7(), role: Role::Owner, reports_only: false }
-    }
-
     #[test]
     fn access_tokens_round_trip_and_expire() -> anyhow::Result<()> {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef");
         let now = Utc::now();
-        let p = principal();
-        let (token, exp) = keys.issue_access(&p, now)?;
+        let user_id = Uuid::now_v7();
+        let (token, exp) = keys.issue_access(user_id, now)?;
         assert_eq!(exp - now, Duration::minutes(15));
-        assert_eq!(keys.verify_access(&token, now).map(|q| q.user_id), Ok(p.user_id));
+        assert_eq!(keys.verify_access(&token, now), Ok(user_id));
         assert!(keys.verify_access(&token, now + Duration::minutes(15)).is_err());
         let other = TokenKeys::new(b"another secret of enough length!!");
         assert!(other.verify_access(&token, now).is_err());
@@ -169,15 +144,8 @@ mod tests {
         let secret = b"0123456789abcdef0123456789abcdef";
         let keys = TokenKeys::new(secret);
         let now = Utc::now().timestamp();
-        let claims = |aud: &str| Claims {
-            sub: Uuid::now_v7(),
-            org: Uuid::now_v7(),
-            role: "OWNER".into(),
-            iat: now,
-            exp: now + 600,
-            iss: ISSUER.into(),
-            aud: aud.into(),
-        };
+        let claims =
+            |aud: &str| Claims { sub: Uuid::now_v7(), iat: now, exp: now + 600, iss: ISSUER.into(), aud: aud.into() };
         let hs512 =
             jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(AUDIENCE), &EncodingKey::from_secret(secret))?;
         assert!(keys.verify_access(&hs512, Utc::now()).is_err());

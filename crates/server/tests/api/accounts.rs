@@ -3,19 +3,19 @@ use serde_json::json;
 
 use crate::helpers::{Db, PASSWORD, error_code, error_field, session, spawn_app};
 
-const ME: &str = "{ me { id email role organization { name } } }";
+const ME: &str = "{ me { id email organization { name } advertisers { name } } }";
 
 async fn sign_up_signs_the_owner_in(db: Db) {
     let app = spawn_app(db).await;
     let res = app
         .gql(
             None,
-            "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken expiresAt user { email role } } }",
+            "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken expiresAt user { email organization { name } } } }",
             json!({ "i": { "email": "  Ann.Lee@Example.COM ", "password": PASSWORD, "organizationName": " Acme Leads " } }),
         )
         .await;
     let p = &res["data"]["signUp"];
-    assert_eq!(p["user"], json!({ "email": "ann.lee@example.com", "role": "OWNER" }), "{res}");
+    assert_eq!(p["user"], json!({ "email": "ann.lee@example.com", "organization": { "name": "Acme Leads" } }), "{res}");
     let expires = chrono::DateTime::parse_from_rfc3339(p["expiresAt"].as_str().unwrap()).unwrap();
     assert_eq!(expires.with_timezone(&chrono::Utc) - app.clock.now(), Duration::minutes(15));
 
@@ -23,6 +23,7 @@ async fn sign_up_signs_the_owner_in(db: Db) {
     let me = app.gql(Some(token), ME, json!({})).await;
     assert_eq!(me["data"]["me"]["email"], "ann.lee@example.com");
     assert_eq!(me["data"]["me"]["organization"]["name"], "Acme Leads");
+    assert_eq!(me["data"]["me"]["advertisers"], json!([]), "an owner is no one's partner yet");
 
     // Secrets are stored only as hashes.
     let hash =
@@ -77,7 +78,7 @@ async fn wrong_password_and_unknown_email_look_the_same(db: Db) {
     assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
     assert_eq!(wrong["errors"][0]["extensions"], unknown["errors"][0]["extensions"]);
     let ok = app.login("Ann@Example.com", PASSWORD).await;
-    assert_eq!(ok["data"]["login"]["user"]["role"], "OWNER", "{ok}");
+    assert_eq!(ok["data"]["login"]["user"]["email"], "ann@example.com", "{ok}");
 }
 
 async fn failed_logins_are_limited_per_account_across_processes(db: Db) {

@@ -136,6 +136,44 @@ impl TestApp {
         crate::smtp::token_of(&crate::smtp::invitation_link(&found))
     }
 
+    /// Waits for `organization`'s invitation email to `email` (file transport); returns its token and its text as a
+    /// reader sees it. (Another organization's invitation to the same email is not it.)
+    pub async fn invitation_from(&self, email: &str, organization: &str) -> (String, String) {
+        let subject = format!("Subject: {organization} invites you to Partnerdesk");
+        let found = wait_until(&format!("{organization}'s invitation to {email}"), || async {
+            self.eml_files()
+                .into_iter()
+                .rev()
+                .find(|m| m.contains(&format!("To: {email}")) && m.contains(&subject) && m.contains("/register?token="))
+        })
+        .await;
+        (crate::smtp::token_of(&crate::smtp::invitation_link(&found)), crate::smtp::decoded(&found))
+    }
+
+    /// `acceptInvitation` with the link's token: as the signed-in account `bearer` (an email that has an account), or
+    /// anonymously with a name and password (a new one).
+    pub async fn accept_invitation(
+        &self,
+        bearer: Option<&str>,
+        token: &str,
+        name: Option<&str>,
+        password: Option<&str>,
+    ) -> Value {
+        self.gql(bearer, ACCEPT, json!({ "i": { "token": token, "name": name, "password": password } })).await
+    }
+
+    /// The id of the organization `owner` owns.
+    pub async fn organization_id(&self, owner: &Session) -> String {
+        let res = self.gql(Some(&owner.access_token), "{ me { organization { id } } }", json!({})).await;
+        res["data"]["me"]["organization"]["id"].as_str().unwrap_or_else(|| panic!("no organization: {res}")).to_owned()
+    }
+
+    /// The account id of a signed-in user.
+    pub async fn user_id(&self, user: &Session) -> String {
+        let res = self.gql(Some(&user.access_token), "{ me { id } }", json!({})).await;
+        res["data"]["me"]["id"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned()
+    }
+
     /// Where this server looks for the built browser app (empty until a test writes it).
     pub fn frontend_dir(&self) -> std::path::PathBuf {
         self.data_dir.path().join("web")
@@ -169,7 +207,7 @@ impl TestApp {
     pub async fn login(&self, email: &str, password: &str) -> Value {
         self.gql(
             None,
-            "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken user { id email role } } }",
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken user { id email } } }",
             json!({ "i": { "email": email, "password": password } }),
         )
         .await
@@ -198,6 +236,18 @@ impl TestApp {
             .unwrap()
             .unwrap();
         row.try_get_by_index::<i64>(0).unwrap()
+    }
+}
+
+pub const ACCEPT: &str = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) \
+                          { accessToken refreshToken user { id email } } }";
+
+/// Asserts that `res` (an answer, a CSV text) mentions none of `others` (ids, emails, names of another tenant).
+pub fn assert_mentions_none<S: AsRef<str>>(res: &impl std::fmt::Display, others: &[S], what: &str) {
+    let text = res.to_string();
+    for other in others {
+        let other = other.as_ref();
+        assert!(!text.contains(other), "{what} mentions {other:?}, which belongs to another tenant: {text}");
     }
 }
 

@@ -14,4 +14,5 @@ mod live;
 mod partners;
 mod smtp;
 mod stats;
+mod tenancy;
 mod traffic;

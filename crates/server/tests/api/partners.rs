@@ -9,14 +9,17 @@ use crate::smtp::{SmtpSink, decoded, free_port, invitation_link, token_of};
 const ADD: &str = "mutation($i: AddMarketingPartnerInput!) { addMarketingPartner(input: $i) { existingPartner \
                    assignment { id status caps { metric window limit } partner { id email status } } } }";
 const PREVIEW: &str =
-    "query($t: String!) { invitationPreview(token: $t) { organizationName email campaigns expiresAt } }";
-const ACCEPT: &str = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken refreshToken user { email role } } }";
-const PORTAL: &str = "{ myPartnerAccount { organizationName email name status campaigns { name status timeZone currency formPayout caps { metric window limit } } } }";
+    "query($t: String!) { invitationPreview(token: $t) { organizationName email campaigns expiresAt accountExists } }";
+const ACCEPT: &str = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken refreshToken user { email organization { id } advertisers { name } } } }";
+const PORTAL: &str = "{ myPartnerAccount { email name advertisers { name status organization { name } } campaigns { name status timeZone currency formPayout caps { metric window limit } advertiser { name } } } }";
 
 async fn add(app: &TestApp, owner: &Session, campaign: &str, email: &str, caps: Value) -> Value {
     app.gql(Some(&owner.access_token), ADD, json!({ "i": { "campaignId": campaign, "email": email, "caps": caps } }))
         .await
 }
+
+/// Accounts that own no organization.
+const PARTNER_ACCOUNTS: &str = "SELECT COUNT(*) FROM users WHERE id NOT IN (SELECT user_id FROM organization_members)";
 
 fn accept_vars(token: &str) -> Value {
     json!({ "i": { "token": token, "name": "Pat Partner", "password": PASSWORD } })
@@ -78,16 +81,24 @@ async fn invitation_email_registers_the_partner(db: Db) {
         (&json!("Acme Leads"), &json!("pat@partner.test"), &json!(["Solar NY"])),
         "{preview}"
     );
+    assert_eq!(p["accountExists"], false, "a new email registers");
+    assert!(text.contains("Register") && !text.contains("Log in to accept"), "{text}");
 
     let res = app.gql(None, ACCEPT, accept_vars(&token)).await;
     let partner = session(&res, "acceptInvitation");
-    assert_eq!(res["data"]["acceptInvitation"]["user"]["role"], "PARTNER");
+    // A partner-only account: no organization of its own, one advertiser.
+    assert_eq!(
+        res["data"]["acceptInvitation"]["user"],
+        json!({ "email": "pat@partner.test", "organization": null, "advertisers": [{ "name": "Acme Leads" }] })
+    );
     let portal = app.gql(Some(&partner.access_token), PORTAL, json!({})).await;
     assert_eq!(
         portal["data"]["myPartnerAccount"],
-        json!({ "organizationName": "Acme Leads", "email": "pat@partner.test", "name": "Pat Partner", "status": "ACTIVE",
+        json!({ "email": "pat@partner.test", "name": "Pat Partner",
+                "advertisers": [{ "name": "Pat Partner", "status": "ACTIVE", "organization": { "name": "Acme Leads" } }],
                 "campaigns": [{ "name": "Solar NY", "status": "ACTIVE", "timeZone": "America/New_York", "currency": "USD",
-                                "formPayout": "0.00", "caps": [{ "metric": "FORM", "window": "DAILY", "limit": 50 }] }] }),
+                                "formPayout": "0.00", "caps": [{ "metric": "FORM", "window": "DAILY", "limit": 50 }],
+                                "advertiser": { "name": "Acme Leads" } }] }),
         "{portal}"
     );
     // The link works once.
@@ -138,7 +149,7 @@ async fn invitation_links_expire_are_revoked_and_replaced(db: Db) {
         app.gql(t, "mutation($p: ID!) { revokeInvitation(partnerId: $p) { status } }", json!({ "p": gone_id })).await;
     assert_eq!(res["data"]["revokeInvitation"]["status"], "REVOKED", "{res}");
     assert_eq!(error_code(&app.gql(None, ACCEPT, accept_vars(&gone)).await), Some("INVITATION_REVOKED"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE role = 'PARTNER'").await, 0);
+    assert_eq!(app.count(PARTNER_ACCOUNTS).await, 0);
 
     assert_eq!(error_code(&app.gql(None, PREVIEW, json!({ "t": "pdi_nonsense" })).await), Some("INVITATION_INVALID"));
 }
@@ -189,7 +200,7 @@ async fn a_known_partner_is_assigned_not_invited_twice(db: Db) {
     assert_eq!(res["data"]["addMarketingPartner"]["existingPartner"], true, "{res}");
     assert_eq!(res["data"]["addMarketingPartner"]["assignment"]["status"], "ACTIVE");
     assert_eq!(app.count("SELECT COUNT(*) FROM marketing_partners").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE role = 'PARTNER'").await, 1);
+    assert_eq!(app.count(PARTNER_ACCOUNTS).await, 1);
     let told = wait_until("the assignment email", || async {
         app.eml_files().into_iter().find(|m| m.contains("Subject: Acme added you to Roofing"))
     })

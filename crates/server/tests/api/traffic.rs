@@ -498,11 +498,15 @@ async fn api_keys_are_shown_once_and_stored_hashed(db: Db) {
     let s = setup(&app, json!([])).await;
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM api_keys WHERE key_hash = '{}'", s.key)).await, 0);
     let keys = app
-        .gql(Some(&s.partner.access_token), "{ apiKeys { prefix lastUsedAt revokedAt forPartner } }", json!({}))
+        .gql(
+            Some(&s.partner.access_token),
+            "{ apiKeys { prefix lastUsedAt revokedAt organization { id } } }",
+            json!({}),
+        )
         .await;
     let k = &keys["data"]["apiKeys"][0];
     assert!(k["lastUsedAt"].is_null());
-    assert_eq!(k["forPartner"], true);
+    assert_eq!(k["organization"], Value::Null, "a key works for every organization of its account");
     assert_eq!(
         k.as_object().unwrap().values().filter(|v| v.as_str() == Some(&s.key)).count(),
         0,

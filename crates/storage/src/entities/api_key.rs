@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum Scope {
-    /// Send leads (a partner's key) or decide on them (an owner's).
+    /// Send leads (as a partner) or decide on them (as an owner).
     #[sea_orm(string_value = "LEADS")]
     Leads,
     /// A personal access token: reads reports (GraphQL and CSV), nothing else.
@@ -12,16 +12,17 @@ pub enum Scope {
     Reports,
 }
 
-/// An API key: a partner's (to send leads) when `partner_id` is set, else an owner's (to decide on leads). Shown
-/// once; only its SHA-256 and a visible prefix are kept.
+/// An API key of an account: it acts with the account's memberships (sends leads where the account is a partner,
+/// decides on them where it is the owner), limited to one organization when `organization_id` is set. Shown once;
+/// only its SHA-256 and a visible prefix are kept.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub organization_id: Uuid,
-    pub partner_id: Option<Uuid>,
     pub user_id: Uuid,
+    /// Only this organization's campaigns and leads; `None`: every organization of the account.
+    pub organization_id: Option<Uuid>,
     pub name: String,
     pub prefix: String,
     pub key_hash: String,

@@ -12,5 +12,6 @@ pub mod lead_history;
 pub mod login_throttle;
 pub mod marketing_partner;
 pub mod organization;
+pub mod organization_member;
 pub mod refresh_token;
 pub mod user;

@@ -1,43 +1,23 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-pub enum Role {
-    #[sea_orm(string_value = "OWNER")]
-    Owner,
-    #[sea_orm(string_value = "PARTNER")]
-    Partner,
-}
-
+/// An account: one person's login. What it may see comes from its memberships: the organization it owns
+/// (`organization_member`) and the organizations it is a marketing partner of (`marketing_partner.user_id`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub organization_id: Uuid,
     /// Lower-cased; unique.
     pub email: String,
     /// argon2id PHC string.
     pub password_hash: String,
-    pub role: Role,
+    /// The person's or company's name, given when it registered as a partner.
+    pub name: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::organization::Entity",
-        from = "Column::OrganizationId",
-        to = "super::organization::Column::Id"
-    )]
-    Organization,
-}
-
-impl Related<super::organization::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Organization.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
