@@ -341,6 +341,8 @@ impl StatsQuery {
     /// Any cut of the numbers: rows grouped by `groupBy` (none: one row of totals per currency) with every
     /// metric, plus totals over the whole report. Owners see their organization's traffic, partners their own.
     /// Figures are live: they change in the same transaction as the events and decisions behind them.
+    // One Rust argument per GraphQL argument.
+    #[allow(clippy::too_many_arguments)]
     async fn report(
         &self,
         ctx: &Context<'_>,
