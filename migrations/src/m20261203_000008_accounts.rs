@@ -11,7 +11,8 @@
 //!
 //! Down goes back to one organization per account: an owner keeps its organization; an account that is only a
 //! partner gets the organization of its oldest partner record. Partner records in other organizations stay linked,
-//! which the model of before could not express: down is for going back right after an upgrade.
+//! which the model of before could not express: down is for going back right after an upgrade. A key's limit to one
+//! organization does not survive going down and up again (keys of before had none).
 //!
 //! SQLite cannot drop a column that a foreign key uses, so there `users` is rebuilt inside the migration's
 //! transaction; dropping the old table cascades to `refresh_tokens` and unlinks `marketing_partners`, so both are

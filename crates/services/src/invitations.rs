@@ -115,7 +115,9 @@ pub async fn accept(s: &Services, actor: &Actor, input: Acceptance<'_>) -> Resul
         }
         Some(account) => {
             let signed_in_as = match actor {
-                Actor::User(p) if !p.reports_only => Some(p.user_id),
+                // A reporting token only reads reports.
+                Actor::User(p) if p.reports_only => return Err(Error::Forbidden),
+                Actor::User(p) => Some(p.user_id),
                 _ => None,
             };
             match signed_in_as {
