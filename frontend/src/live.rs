@@ -39,7 +39,22 @@ impl Status {
     }
 }
 
-const SUBSCRIBE: &str = r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { statsChanged { at } }"}}"#;
+/// Whose figures a dashboard follows (`statsChanged(as: ..)`): an owner who is also a partner is told about its
+/// organization's traffic on owner pages and about its own traffic as a partner in the portal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Side {
+    Owner,
+    Partner,
+}
+
+impl Side {
+    fn subscribe_message(self) -> &'static str {
+        match self {
+            Side::Owner => r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { statsChanged(as: OWNER) { at } }"}}"#,
+            Side::Partner => r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { statsChanged(as: PARTNER) { at } }"}}"#,
+        }
+    }
+}
 
 struct Conn {
     ws: Option<WebSocket>,
@@ -51,9 +66,9 @@ struct Conn {
 }
 
 /// Keeps a subscription open while the calling component lives; calls `on_change` for each change.
-pub fn subscribe(session: Session, status: RwSignal<Status>, on_change: impl Fn() + Clone + 'static) {
+pub fn subscribe(session: Session, side: Side, status: RwSignal<Status>, on_change: impl Fn() + Clone + 'static) {
     let conn = Rc::new(RefCell::new(Conn { ws: None, stopped: false, attempts: 0, seen_first: false, handlers: Vec::new() }));
-    connect(conn.clone(), session, status, Rc::new(on_change));
+    connect(conn.clone(), session, side, status, Rc::new(on_change));
     let guard = SendWrapper::new(conn);
     on_cleanup(move || {
         let mut c = guard.borrow_mut();
@@ -75,7 +90,7 @@ fn url() -> Option<String> {
     Some(format!("{scheme}://{}/graphql/ws", loc.host().ok()?))
 }
 
-fn connect(conn: Rc<RefCell<Conn>>, session: Session, status: RwSignal<Status>, on_change: Rc<dyn Fn()>) {
+fn connect(conn: Rc<RefCell<Conn>>, session: Session, side: Side, status: RwSignal<Status>, on_change: Rc<dyn Fn()>) {
     if conn.borrow().stopped {
         return;
     }
@@ -98,7 +113,7 @@ fn connect(conn: Rc<RefCell<Conn>>, session: Session, status: RwSignal<Status>, 
             let msg: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             match msg["type"].as_str() {
                 Some("connection_ack") => {
-                    let _ = ws.send_with_str(SUBSCRIBE);
+                    let _ = ws.send_with_str(side.subscribe_message());
                 }
                 Some("next") => {
                     if msg["payload"]["errors"].is_array() {
@@ -143,7 +158,7 @@ fn connect(conn: Rc<RefCell<Conn>>, session: Session, status: RwSignal<Status>, 
             status.set(Status::Reconnecting);
             let delay = (1000u32 << attempts.min(4)).min(10_000);
             let (conn, on_change) = (conn.clone(), on_change.clone());
-            gloo_timers::callback::Timeout::new(delay, move || connect(conn, session, status, on_change)).forget();
+            gloo_timers::callback::Timeout::new(delay, move || connect(conn, session, side, status, on_change)).forget();
         })
     };
     // The server closes a connection that says nothing for 60 s: ping every 20 s (graphql-ws `ping`).

@@ -7,11 +7,75 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 
+/// An organization as the session names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Org {
+    pub id: String,
+    pub name: String,
+}
+
+/// The signed-in account and its memberships: what it may see follows from them, not from a role.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub email: String,
-    pub is_owner: bool,
-    pub organization: String,
+    /// Null until the account gives one (an owner signs up without a name).
+    pub name: Option<String>,
+    /// The organization the account owns; none for a partner-only account.
+    pub organization: Option<Org>,
+    /// The organizations the account is a registered marketing partner of.
+    pub advertisers: Vec<Org>,
+}
+
+impl User {
+    pub fn is_owner(&self) -> bool {
+        self.organization.is_some()
+    }
+
+    /// Owner of its organization and partner of others: the header offers a switch between the two.
+    pub fn is_both(&self) -> bool {
+        self.is_owner() && !self.advertisers.is_empty()
+    }
+
+    /// Which side of the app this account works in: its own organization or the partner portal. Only an account
+    /// that is both has a choice (`preferred`); an account with no organization of its own is a partner.
+    pub fn mode(&self, preferred: Mode) -> Mode {
+        match (self.is_owner(), self.advertisers.is_empty()) {
+            (true, true) => Mode::Owner,
+            (true, false) => preferred,
+            (false, _) => Mode::Partner,
+        }
+    }
+}
+
+/// The two sides of the app: "My organization" (owner pages) and "Partner portal".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    Owner,
+    Partner,
+}
+
+impl Mode {
+    /// Where this side starts.
+    pub fn home(self) -> &'static str {
+        match self {
+            Mode::Owner => "/campaigns",
+            Mode::Partner => "/portal",
+        }
+    }
+}
+
+const MODE_KEY: &str = "partnerdesk.mode";
+
+/// The side an owner who is also a partner last chose, kept in this browser across reloads.
+fn saved_mode() -> Mode {
+    let saved = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).and_then(|s| s.get_item(MODE_KEY).ok().flatten());
+    if saved.as_deref() == Some("partner") { Mode::Partner } else { Mode::Owner }
+}
+
+fn save_mode(mode: Mode) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(MODE_KEY, if mode == Mode::Partner { "partner" } else { "owner" });
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +97,8 @@ pub enum State {
 #[derive(Clone, Copy)]
 pub struct Session {
     pub state: RwSignal<State>,
+    /// The side chosen by an account that is both owner and partner (see [`User::mode`]).
+    preferred: RwSignal<Mode>,
     /// Bumped on every new session, so an older refresh timer knows it is stale.
     generation: RwSignal<u64>,
 }
@@ -51,8 +117,9 @@ macro_rules! session_fields {
                     expires_at_ms: js_sys::Date::parse(&self.expires_at),
                     user: User {
                         email: self.user.email,
-                        is_owner: matches!(self.user.role, api::$module::Role::OWNER),
-                        organization: self.user.organization.name,
+                        name: self.user.name,
+                        organization: self.user.organization.map(|o| Org { id: o.id, name: o.name }),
+                        advertisers: self.user.advertisers.into_iter().map(|o| Org { id: o.id, name: o.name }).collect(),
                     },
                 }
             }
@@ -63,7 +130,7 @@ session_fields!(sign_up, login, refresh_session, accept_invitation);
 
 impl Session {
     pub fn provide() -> Self {
-        let session = Self { state: RwSignal::new(State::Checking), generation: RwSignal::new(0) };
+        let session = Self { state: RwSignal::new(State::Checking), preferred: RwSignal::new(saved_mode()), generation: RwSignal::new(0) };
         provide_context(session);
         spawn_local(async move { session.refresh().await });
         session
@@ -80,6 +147,20 @@ impl Session {
         match self.state.get() {
             State::SignedIn(a) => Some(a.user),
             _ => None,
+        }
+    }
+
+    /// The side of the app the signed-in account works in now.
+    pub fn mode(&self) -> Option<Mode> {
+        let preferred = self.preferred.get();
+        self.user().map(|u| u.mode(preferred))
+    }
+
+    /// Records the side the account is on (the switch, or an owner or portal page it opened), for the next visit.
+    pub fn enter(&self, mode: Mode) {
+        if self.preferred.get_untracked() != mode {
+            self.preferred.set(mode);
+            save_mode(mode);
         }
     }
 

@@ -466,6 +466,7 @@ pub fn CampaignOverview() -> impl IntoView {
                         let scope = crate::pages::dashboard::Scope {
                             campaign_ids: vec![c.id.clone()],
                             partner_ids: Vec::new(),
+                            organization_ids: Vec::new(),
                             zone: Some(c.time_zone.clone()),
                             owner: true,
                             breakdown: crate::pages::dashboard::Breakdown::Partner,

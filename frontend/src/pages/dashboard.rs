@@ -226,9 +226,12 @@ fn save_zone(zone: &str) {
 pub struct Scope {
     pub campaign_ids: Vec<String>,
     pub partner_ids: Vec<String>,
+    /// The partner's view narrowed to these advertisers (empty: all of them).
+    pub organization_ids: Vec<String>,
     /// The campaign's zone, when the dashboard is about one campaign; otherwise the viewer picks one.
     pub zone: Option<String>,
-    /// The owner's view: earnings are the owner's cost.
+    /// The owner's view (`as: OWNER`): earnings are the owner's cost. Otherwise the partner's (`as: PARTNER`): an
+    /// owner who is also a partner sees its own organization's figures in one and its own traffic in the other.
     pub owner: bool,
     /// What the table breaks the numbers down by.
     pub breakdown: Breakdown,
@@ -245,6 +248,7 @@ macro_rules! filter_for {
         $m::ReportFilter {
             campaign_ids: Some($scope.campaign_ids.clone()).filter(|v: &Vec<String>| !v.is_empty()),
             partner_ids: Some($scope.partner_ids.clone()).filter(|v: &Vec<String>| !v.is_empty()),
+            organization_ids: Some($scope.organization_ids.clone()).filter(|v: &Vec<String>| !v.is_empty()),
             types: None,
             from: Some($from),
             to: Some($to),
@@ -269,29 +273,30 @@ fn definitions() -> LocalResource<HashMap<String, String>> {
     })
 }
 
+/// `scope` may change (the partner's advertiser filter): the figures follow it.
 #[component]
-pub fn Dashboard(scope: Scope) -> impl IntoView {
+pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
     let session = use_session();
     let defs = definitions();
     let preset = RwSignal::new(Preset::Last7);
     let custom_from = RwSignal::new(String::new());
     let custom_to = RwSignal::new(String::new());
-    let zone = RwSignal::new(scope.zone.clone().or_else(saved_zone).unwrap_or_else(time_zones::browser_zone));
+    let zone = RwSignal::new(scope.with_untracked(|s| s.zone.clone()).or_else(saved_zone).unwrap_or_else(time_zones::browser_zone));
     let chart_metric = RwSignal::new("submitted");
     let live_state = RwSignal::new(live::Status::Connecting);
     let bump = RwSignal::new(0u64);
     let today = move || today_in(&zone.get());
     let range = move || period(preset.get(), &today(), (custom_from.get(), custom_to.get()));
-    let scope = StoredValue::new(scope);
 
     let data = LocalResource::new(move || {
         bump.track();
         let token = session.token();
         let range = range();
-        let s = scope.get_value();
+        let s = scope.get();
         async move {
             let Some(((from, to), (pfrom, pto))) = range else { return Ok::<_, api::ApiError>(None) };
             let vars = dashboard::Variables {
+                as_: if s.owner { dashboard::Role::OWNER } else { dashboard::Role::PARTNER },
                 filter: filter_for!(dashboard, s, from.clone(), to.clone()),
                 previous: filter_for!(dashboard, s, pfrom, pto),
             };
@@ -309,6 +314,7 @@ pub fn Dashboard(scope: Scope) -> impl IntoView {
                     .collect(),
                 Breakdown::Partner => {
                     let vars = report::Variables {
+                        as_: if s.owner { report::Role::OWNER } else { report::Role::PARTNER },
                         filter: filter_for!(report, s, from.clone(), to.clone()),
                         group_by: vec![report::ReportDimension::PARTNER],
                         order_by: None,
@@ -347,12 +353,12 @@ pub fn Dashboard(scope: Scope) -> impl IntoView {
             }))
         }
     });
+    let owner = scope.with_untracked(|s| s.owner);
+    let fixed_zone = scope.with_untracked(|s| s.zone.is_some());
+    let breakdown = scope.with_untracked(|s| s.breakdown);
     // Live: read again whenever the server says figures we may see changed (it says so once on connect, too).
-    live::subscribe(session, live_state, move || bump.update(|n| *n += 1));
-
-    let owner = scope.with_value(|s| s.owner);
-    let fixed_zone = scope.with_value(|s| s.zone.is_some());
-    let breakdown = scope.with_value(|s| s.breakdown);
+    let side = if owner { live::Side::Owner } else { live::Side::Partner };
+    live::subscribe(session, side, live_state, move || bump.update(|n| *n += 1));
     view! {
         <section class="dashboard" aria-label="Dashboard">
             <div class="toolbar period">
@@ -447,19 +453,24 @@ fn FiguresView(
     let empty = c.clicks == 0 && c.submitted == 0 && c.clicks_not_counted == 0;
     view! {
         <div class="kpis">
-            {cards.into_iter().map(|(name, label, value, (delta, dir))| view! {
-                <div class="kpi" data-metric=name>
-                    <div class="kpi-label">{label}" "<Tip defs=defs name=name /></div>
-                    <div class="kpi-value">{value}</div>
-                    <div class=format!("kpi-change {dir}")>{if delta.is_empty() { String::new() } else { format!("{delta} vs previous period") }}</div>
-                </div>
+            {cards.into_iter().map(|(name, label, value, (delta, dir))| {
+                // Money in several currencies reads as a list ("7.00 EUR · 12.50 USD"): smaller, so each amount fits.
+                let multi = value.contains(" · ");
+                view! {
+                    <div class="kpi" data-metric=name>
+                        <div class="kpi-label">{label}" "<Tip defs=defs name=name /></div>
+                        <div class="kpi-value" class:multi=multi>{value}</div>
+                        <div class=format!("kpi-change {dir}")>{if delta.is_empty() { String::new() } else { format!("{delta} vs previous period") }}</div>
+                    </div>
+                }
             }).collect_view()}
         </div>
         {if empty {
             view! { <div class="empty"><h2>"No traffic in this period"</h2><p>"Clicks and leads appear here the moment they arrive."</p></div> }.into_any()
         } else {
             view! {
-                <Chart from=f.from.clone() to=f.to.clone() days=f.days.clone() metric=chart_metric money_label=money_label />
+                <Chart from=f.from.clone() to=f.to.clone() days=f.days.clone() metric=chart_metric money_label=money_label
+                    money={c.earnings.len() <= 1} />
                 <BreakdownTable lines=f.breakdown.clone() breakdown=breakdown money_label=money_label defs=defs />
             }.into_any()
         }}
@@ -474,16 +485,34 @@ fn chart_value(s: &Sums, metric: &str) -> i64 {
     }
 }
 
-/// One bar per day of the period (days without traffic are zero), drawn as SVG.
+/// One bar per day of the period (days without traffic are zero), drawn as SVG. Money is charted only when the
+/// period has one currency (`money`): a bar never adds up amounts in different currencies.
 #[component]
-fn Chart(from: String, to: String, days: Vec<(String, Sums)>, metric: RwSignal<&'static str>, money_label: &'static str) -> impl IntoView {
+fn Chart(
+    from: String,
+    to: String,
+    days: Vec<(String, Sums)>,
+    metric: RwSignal<&'static str>,
+    money_label: &'static str,
+    money: bool,
+) -> impl IntoView {
+    let chosen = metric;
+    let metric = Signal::derive(move || match chosen.get() {
+        "earnings" if !money => "submitted",
+        m => m,
+    });
     let mut all = Vec::new();
     let mut d = from.clone();
     while d <= to && all.len() < 1100 {
         all.push(d.clone());
         d = add_days(&d, 1);
     }
-    let by_day: HashMap<String, Sums> = days.into_iter().collect();
+    // A day with traffic in several currencies has one row per currency: its counts add up, its money stays apart.
+    let mut by_day: HashMap<String, Sums> = HashMap::new();
+    for (day, sums) in days {
+        let merged = by_day.remove(&day).unwrap_or_default().add(sums);
+        by_day.insert(day, merged);
+    }
     let (w, h, pad) = (720.0_f64, 220.0_f64, 28.0_f64);
     let series = move || {
         let m = metric.get();
@@ -495,8 +524,8 @@ fn Chart(from: String, to: String, days: Vec<(String, Sums)>, metric: RwSignal<&
             <div class="chart-head">
                 <h2>"Per day"</h2>
                 <div class="segmented" role="group" aria-label="Chart shows">
-                    {[("submitted", "Leads"), ("clicks", "Clicks"), ("earnings", money_label)].into_iter().map(|(key, text)| view! {
-                        <button class:active=move || metric.get() == key aria-pressed=move || (metric.get() == key).to_string() on:click=move |_| metric.set(key)>{text}</button>
+                    {[("submitted", "Leads"), ("clicks", "Clicks"), ("earnings", money_label)].into_iter().filter(|(key, _)| money || *key != "earnings").map(|(key, text)| view! {
+                        <button class:active=move || metric.get() == key aria-pressed=move || (metric.get() == key).to_string() on:click=move |_| chosen.set(key)>{text}</button>
                     }).collect_view()}
                 </div>
             </div>
@@ -647,8 +676,10 @@ pub fn PartnerReports(partner_id: String) -> impl IntoView {
             _ => (report::ReportDimension::DAY, None),
         };
         let vars = report::Variables {
+            as_: report::Role::OWNER,
             filter: report::ReportFilter {
                 campaign_ids: None,
+                organization_ids: None,
                 partner_ids: Some(vec![partner_id.get_value()]),
                 types: None,
                 from: Some(from.get()).filter(|d| d.len() == 10),
@@ -669,7 +700,7 @@ pub fn PartnerReports(partner_id: String) -> impl IntoView {
     let download_error = RwSignal::new(None::<String>);
     let download = move |_| {
         let query = format!(
-            "groupBy={}&partnerIds={}&from={}&to={}",
+            "as=OWNER&groupBy={}&partnerIds={}&from={}&to={}",
             by.get_untracked(),
             partner_id.get_value(),
             from.get_untracked(),

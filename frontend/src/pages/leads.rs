@@ -33,7 +33,7 @@ pub fn CampaignLeads() -> impl IntoView {
     let reject_error = RwSignal::new(None::<ApiError>);
 
     let data = LocalResource::new(move || {
-        let filter = crate::lead_filter!(campaign_leads, Some(id.get()), status.get(), kind.get(), from.get(), to.get());
+        let filter = crate::lead_filter!(campaign_leads, Some(id.get()), None, status.get(), kind.get(), from.get(), to.get());
         let vars = api::campaign_leads::Variables { filter: Some(filter), first: Some(50), after: after.get() };
         let token = session.token();
         async move { api::run::<api::CampaignLeads>(token.as_deref(), vars).await.map(|d| d.leads) }

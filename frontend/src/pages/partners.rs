@@ -653,6 +653,7 @@ pub fn PartnerView() -> impl IntoView {
                                 <crate::pages::dashboard::Dashboard scope=crate::pages::dashboard::Scope {
                                     campaign_ids: Vec::new(),
                                     partner_ids: vec![p.id.clone()],
+                                    organization_ids: Vec::new(),
                                     zone: None,
                                     owner: true,
                                     breakdown: crate::pages::dashboard::Breakdown::Campaign,

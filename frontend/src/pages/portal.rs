@@ -8,7 +8,71 @@ use leptos::task::spawn_local;
 use crate::api::{self, ApiError, CapData, LeadData, UsageData, wire};
 use crate::components::{ConfirmDialog, CopyField, ErrorBanner, Field, Loading, UsageBar, field_error};
 use crate::format::{self, cap_line, lead_status_label, partner_status_label};
-use crate::session::use_session;
+use crate::session::{Mode, Org, use_session};
+
+/// The advertiser the portal is narrowed to (empty: every advertiser), kept while the app is open so the dashboard
+/// and the leads list agree.
+#[derive(Clone, Copy)]
+pub struct AdvertiserFilter(RwSignal<String>);
+
+impl AdvertiserFilter {
+    pub fn provide() {
+        provide_context(Self(RwSignal::new(String::new())));
+    }
+}
+
+fn use_advertiser() -> RwSignal<String> {
+    expect_context::<AdvertiserFilter>().0
+}
+
+/// The chosen advertiser, if it is one of this account's (a choice made under another login does not carry over).
+fn chosen_advertiser(filter: RwSignal<String>, advertisers: &[Org]) -> Signal<Option<String>> {
+    let ids: Vec<String> = advertisers.iter().map(|o| o.id.clone()).collect();
+    Signal::derive(move || Some(filter.get()).filter(|v| ids.contains(v)))
+}
+
+type Account = api::my_partner_account::MyPartnerAccountMyPartnerAccount;
+type Assigned = api::my_partner_account::MyPartnerAccountMyPartnerAccountCampaigns;
+
+/// The advertisers of a partner account, as the filter lists them.
+fn advertisers_of(acc: &Account) -> Vec<Org> {
+    acc.advertisers
+        .iter()
+        .map(|m| {
+            let paused = wire(&m.status) == "PAUSED";
+            Org { id: m.organization.id.clone(), name: if paused { format!("{} (paused)", m.organization.name) } else { m.organization.name.clone() } }
+        })
+        .collect()
+}
+
+/// "Acme Leads", "Acme Leads and Beta Media", "A, B and C".
+fn names_phrase(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// "Advertiser: All advertisers | each advertiser": narrows the portal to one advertiser's campaigns, figures and leads.
+#[component]
+fn AdvertiserSelect(advertisers: Vec<Org>, value: RwSignal<String>, #[prop(optional, into)] on_change: Option<Callback<()>>) -> impl IntoView {
+    view! {
+        <label for="advertiser">"Advertiser"</label>
+        <select id="advertiser" on:change=move |ev| {
+            value.set(event_target_value(&ev));
+            if let Some(f) = on_change {
+                f.run(());
+            }
+        }>
+            <option value="" selected=move || value.with(String::is_empty)>"All advertisers"</option>
+            {advertisers.into_iter().map(|o| {
+                let id = o.id.clone();
+                view! { <option value=o.id selected=move || value.with(|v| *v == id)>{o.name}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
 
 #[component]
 pub fn PartnerHome() -> impl IntoView {
@@ -24,87 +88,120 @@ pub fn PartnerHome() -> impl IntoView {
                     Err(e) => view! {
                         <div class="banner error" role="alert"><p>{e.message}</p><button on:click=move |_| data.refetch()>"Try again"</button></div>
                     }.into_any(),
-                    Ok(acc) => view! {
-                        <div class="page-head">
-                            <h1>"Dashboard"</h1>
-                            <span class="muted">{format!("Marketing partner of {}", acc.organization_name)}</span>
-                        </div>
-                        <crate::pages::dashboard::Dashboard scope=crate::pages::dashboard::Scope {
-                            campaign_ids: Vec::new(),
-                            partner_ids: Vec::new(),
-                            zone: None,
-                            owner: false,
-                            breakdown: crate::pages::dashboard::Breakdown::Campaign,
-                        } />
-                        <h2 class="section">"Your campaigns"</h2>
-                        {if acc.campaigns.is_empty() {
-                            view! { <div class="empty"><h2>"No campaigns yet"</h2><p>"When a campaign owner adds you to a campaign, it appears here."</p></div> }.into_any()
-                        } else {
-                            view! {
-                                <div class="cards">{acc.campaigns.into_iter().map(|c| {
-                                    let status = wire(&c.status);
-                                    let caps: Vec<CapData> = c.caps.into_iter().map(CapData::from).collect();
-                                    let usage: Vec<UsageData> = c.cap_usage.into_iter().map(UsageData::from).collect();
-                                    let tz = c.time_zone.clone();
-                                    let link_id = format!("link-{}", c.id);
-                                    view! {
-                                        <article class="card campaign-card">
-                                            <div class="page-head">
-                                                <h2>{c.name}</h2>
-                                                <span class=format!("badge {}", status.to_lowercase())>{partner_status_label(&status)}</span>
-                                            </div>
-                                            <dl class="facts">
-                                                <dt>"Per click"</dt><dd>{format!("{} {}", c.click_payout, c.currency)}</dd>
-                                                <dt>"Per form"</dt><dd>{format!("{} {}", c.form_payout, c.currency)}</dd>
-                                                <dt>"Per call"</dt><dd>{format!("{} {}", c.call_payout, c.currency)}</dd>
-                                                <dt>"Time zone"</dt><dd>{c.time_zone.clone()}</dd>
-                                            </dl>
-                                            {c.tracking_url.map(|url| view! {
-                                                <CopyField label="Tracking link".to_owned() value=url id=link_id />
-                                                <p class="hint">"Add sub1 to sub5 to tag your sources, e.g. ?sub1=newsletter."</p>
-                                            })}
-                                            <h3>"Caps"</h3>
-                                            {if caps.is_empty() {
-                                                view! { <p class="muted">"No caps: send as much as you like."</p> }.into_any()
-                                            } else {
-                                                view! {
-                                                    <ul class="plain">{caps.iter().map(|cap| view! { <li>{cap_line(cap, Some(&tz))}</li> }).collect_view()}</ul>
-                                                    {usage.into_iter().map(|u| view! { <UsageBar usage=u time_zone=tz.clone() /> }).collect_view()}
-                                                }.into_any()
-                                            }}
-                                        </article>
-                                    }
-                                }).collect_view()}</div>
-                            }.into_any()
-                        }}
-                    }.into_any(),
+                    Ok(acc) => view! { <PartnerOverview acc=acc /> }.into_any(),
                 })}
             </Transition>
         </main>
     }
 }
 
-/// The partner's leads: status and, when rejected, the reason; filters by status, type and date.
+/// The portal's home: the dashboard over every advertiser (or the one chosen) and the campaigns, each with its
+/// advertiser, payouts, tracking link and caps in the campaign's time zone.
+#[component]
+fn PartnerOverview(acc: Account) -> impl IntoView {
+    let filter = use_advertiser();
+    let advertisers = advertisers_of(&acc);
+    let selected = chosen_advertiser(filter, &advertisers);
+    let scope = Signal::derive(move || crate::pages::dashboard::Scope {
+        campaign_ids: Vec::new(),
+        partner_ids: Vec::new(),
+        organization_ids: selected.get().into_iter().collect(),
+        zone: None,
+        owner: false,
+        breakdown: crate::pages::dashboard::Breakdown::Campaign,
+    });
+    let names: Vec<String> = acc.advertisers.iter().map(|m| m.organization.name.clone()).collect();
+    let subtitle = if names.is_empty() { "Marketing partner".to_owned() } else { format!("Marketing partner of {}", names_phrase(&names)) };
+    let none_at_all = acc.campaigns.is_empty();
+    let campaigns = StoredValue::new(acc.campaigns);
+    let shown = move || -> Vec<Assigned> {
+        let only = selected.get();
+        campaigns.with_value(|all| all.iter().filter(|c| only.as_ref().is_none_or(|id| c.advertiser.id == *id)).cloned().collect())
+    };
+    view! {
+        <div class="page-head">
+            <h1>"Dashboard"</h1>
+            <span class="muted">{subtitle}</span>
+        </div>
+        {(advertisers.len() > 1).then(|| view! {
+            <div class="toolbar"><AdvertiserSelect advertisers=advertisers value=filter /></div>
+        })}
+        <crate::pages::dashboard::Dashboard scope=scope />
+        <h2 class="section">"Your campaigns"</h2>
+        {move || {
+            let list = shown();
+            if none_at_all {
+                view! { <div class="empty"><h2>"No campaigns yet"</h2><p>"When a campaign owner adds you to a campaign, it appears here."</p></div> }.into_any()
+            } else if list.is_empty() {
+                view! { <div class="empty"><h2>"No campaigns from this advertiser"</h2><p>"Choose “All advertisers” to see every campaign."</p></div> }.into_any()
+            } else {
+                view! { <div class="cards">{list.into_iter().map(|c| view! { <CampaignCard c=c /> }).collect_view()}</div> }.into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn CampaignCard(c: Assigned) -> impl IntoView {
+    let status = wire(&c.status);
+    let caps: Vec<CapData> = c.caps.into_iter().map(CapData::from).collect();
+    let usage: Vec<UsageData> = c.cap_usage.into_iter().map(UsageData::from).collect();
+    let tz = c.time_zone.clone();
+    let link_id = format!("link-{}", c.id);
+    view! {
+        <article class="card campaign-card" data-advertiser=c.advertiser.id.clone()>
+            <div class="page-head">
+                <h2>{c.name}</h2>
+                <span class=format!("badge {}", status.to_lowercase())>{partner_status_label(&status)}</span>
+            </div>
+            <dl class="facts">
+                <dt>"Advertiser"</dt><dd>{c.advertiser.name}</dd>
+                <dt>"Per click"</dt><dd>{format!("{} {}", c.click_payout, c.currency)}</dd>
+                <dt>"Per form"</dt><dd>{format!("{} {}", c.form_payout, c.currency)}</dd>
+                <dt>"Per call"</dt><dd>{format!("{} {}", c.call_payout, c.currency)}</dd>
+                <dt>"Time zone"</dt><dd>{c.time_zone.clone()}</dd>
+            </dl>
+            {c.tracking_url.map(|url| view! {
+                <CopyField label="Tracking link".to_owned() value=url id=link_id />
+                <p class="hint">"Add sub1 to sub5 to tag your sources, e.g. ?sub1=newsletter."</p>
+            })}
+            <h3>"Caps"</h3>
+            {if caps.is_empty() {
+                view! { <p class="muted">"No caps: send as much as you like."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain">{caps.iter().map(|cap| view! { <li>{cap_line(cap, Some(&tz))}</li> }).collect_view()}</ul>
+                    {usage.into_iter().map(|u| view! { <UsageBar usage=u time_zone=tz.clone() /> }).collect_view()}
+                }.into_any()
+            }}
+        </article>
+    }
+}
+
+/// The partner's leads from every advertiser (or the one chosen): status and, when rejected, the reason; filters by
+/// advertiser, status, type and date.
 #[component]
 pub fn PartnerLeads() -> impl IntoView {
     let session = use_session();
+    let filter = use_advertiser();
     let status = RwSignal::new(String::new());
     let kind = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let after = RwSignal::new(None::<String>);
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
-    let campaigns = LocalResource::new(move || {
+    let account = LocalResource::new(move || {
         let token = session.token();
-        async move {
-            api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {})
-                .await
-                .map(|d| d.my_partner_account.campaigns.into_iter().map(|c| (c.id, c.name)).collect::<Vec<_>>())
-                .unwrap_or_default()
-        }
+        async move { api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {}).await.ok().map(|d| d.my_partner_account) }
+    });
+    let advertisers = Signal::derive(move || account.get().flatten().map(|a| advertisers_of(&a)).unwrap_or_default());
+    // Known advertisers only: until the account is loaded, every advertiser's leads.
+    let organization = Signal::derive(move || {
+        let v = filter.get();
+        advertisers.with(|list| list.iter().any(|o| o.id == v)).then_some(v)
     });
     let data = LocalResource::new(move || {
-        let filter = crate::lead_filter!(my_leads, None, status.get(), kind.get(), from.get(), to.get());
+        let filter = crate::lead_filter!(my_leads, None, organization.get(), status.get(), kind.get(), from.get(), to.get());
         let vars = api::my_leads::Variables { filter: Some(filter), first: Some(25), after: after.get() };
         let token = session.token();
         async move { api::run::<api::MyLeads>(token.as_deref(), vars).await.map(|d| d.my_leads) }
@@ -116,6 +213,9 @@ pub fn PartnerLeads() -> impl IntoView {
     view! {
         <main class="page" id="main">
             <div class="page-head"><h1>"Your leads"</h1></div>
+            {move || (advertisers.with(Vec::len) > 1).then(|| view! {
+                <div class="toolbar"><AdvertiserSelect advertisers=advertisers.get() value=filter on_change=Callback::new(move |()| reset()) /></div>
+            })}
             <LeadFilters status=status kind=kind from=from to=to on_change=Callback::new(move |()| reset()) />
             <Transition fallback=|| view! { <Loading what="your leads" /> }>
                 {move || data.get().map(|res| match res {
@@ -124,11 +224,16 @@ pub fn PartnerLeads() -> impl IntoView {
                         <div class="empty"><h2>"No leads here"</h2><p>"Leads you send through the API or GraphQL appear here with their status, live."</p></div>
                     }.into_any(),
                     Ok(conn) => {
-                        let names = campaigns.get().unwrap_or_default();
+                        let campaigns = account.get().flatten().map(|a| a.campaigns).unwrap_or_default();
                         let rows: Vec<(LeadData, [String; 3])> = conn.nodes.into_iter().map(LeadData::from).map(|l| {
-                            let name = names.iter().find(|(id, _)| *id == l.campaign_id).map(|(_, n)| n.clone()).unwrap_or_default();
+                            let campaign = campaigns.iter().find(|c| c.id == l.campaign_id);
+                            let name = campaign.map(|c| format!("{} · {}", c.name, c.advertiser.name)).unwrap_or_default();
                             let own_id = l.external_id.clone().unwrap_or_else(|| "—".into());
-                            let earned = l.earned.clone();
+                            // A lead's amount is in its campaign's currency: with several advertisers, several currencies.
+                            let earned = match campaign {
+                                Some(c) => format!("{} {}", l.earned, c.currency),
+                                None => l.earned.clone(),
+                            };
                             (l, [name, own_id, earned])
                         }).collect();
                         let has_next = conn.page_info.has_next_page;
@@ -147,11 +252,12 @@ pub fn PartnerLeads() -> impl IntoView {
 /// The lead filter of a generated operation module, from the filter controls' values.
 #[macro_export]
 macro_rules! lead_filter {
-    ($m:ident, $campaign:expr, $status:expr, $kind:expr, $from:expr, $to:expr) => {{
+    ($m:ident, $campaign:expr, $organization:expr, $status:expr, $kind:expr, $from:expr, $to:expr) => {{
         use $crate::api::$m::{LeadFilterInput, LeadStatus, LeadType};
         LeadFilterInput {
             campaign_id: $campaign,
             partner_id: None,
+            organization_id: $organization,
             status: match $status.as_str() {
                 "RECEIVED" => Some(LeadStatus::RECEIVED),
                 "APPROVED" => Some(LeadStatus::APPROVED),
@@ -240,7 +346,6 @@ pub fn Pager(
     }
 }
 
-/// The partner's API keys: create (shown once), see prefixes and last use, revoke.
 /// One page of leads: when, the three columns that differ between the owner's list and the partner's (`heads`, and
 /// their values beside each lead), type, status and the rejection reason. With `selected`, a checkbox per lead and
 /// one for the whole page.
@@ -298,11 +403,22 @@ pub fn LeadTable(
     }
 }
 
+/// The account's API keys (the same on both sides of an owner who is also a partner): create (shown once, for
+/// every organization of the account or limited to one), see prefixes, organization and last use, revoke.
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let session = use_session();
     let name = RwSignal::new(String::new());
     let scope = RwSignal::new("LEADS".to_owned());
+    let organization = RwSignal::new(String::new());
+    // The organizations a key may be limited to: the one the account owns, and those it is a partner of.
+    let organizations = Signal::derive(move || {
+        let Some(u) = session.user() else { return Vec::new() };
+        let mut list: Vec<Org> = u.organization.into_iter().map(|o| Org { name: format!("{} (your organization)", o.name), id: o.id }).collect();
+        let others: Vec<Org> = u.advertisers.into_iter().filter(|a| !list.iter().any(|o| o.id == a.id)).collect();
+        list.extend(others);
+        list
+    });
     let error = RwSignal::new(None::<ApiError>);
     let created = RwSignal::new(None::<String>);
     let revoking = RwSignal::new(None::<(String, String)>);
@@ -315,7 +431,9 @@ pub fn ApiKeysPage() -> impl IntoView {
         error.set(None);
         spawn_local(async move {
             let scope = if scope.get_untracked() == "REPORTS" { api::create_api_key::ApiKeyScope::REPORTS } else { api::create_api_key::ApiKeyScope::LEADS };
-            match api::run::<api::CreateApiKey>(session.token().as_deref(), api::create_api_key::Variables { name: name.get_untracked(), scope }).await {
+            let organization_id = Some(organization.get_untracked()).filter(|o| !o.is_empty());
+            let vars = api::create_api_key::Variables { name: name.get_untracked(), scope, organization_id };
+            match api::run::<api::CreateApiKey>(session.token().as_deref(), vars).await {
                 Ok(d) => {
                     created.set(Some(d.create_api_key.key));
                     name.set(String::new());
@@ -339,12 +457,13 @@ pub fn ApiKeysPage() -> impl IntoView {
         <main class="page narrow" id="main">
             <h1>"API access"</h1>
             <p class="muted">
-                {move || if session.user().is_some_and(|u| u.is_owner) {
+                {move || if session.mode() == Some(Mode::Owner) {
                     view! { "An API key decides on leads with "<code>"POST /v1/leads/{id}/status"</code>"." }.into_any()
                 } else {
                     view! { "An API key sends leads with "<code>"POST /v1/leads"</code>"." }.into_any()
                 }}
                 " A reporting token reads reports only: the GraphQL "<code>"report"</code>" query and "<code>"GET /v1/reports.csv"</code>", for BI tools and scripts. Send either as "<code>"Authorization: Bearer <key>"</code>"."
+                " A key works for every organization of your account unless you limit it to one; a lead names its campaign, which decides the advertiser."
             </p>
             <Show when=move || created.get().is_some()>
                 <div class="banner ok" role="status">
@@ -362,6 +481,22 @@ pub fn ApiKeysPage() -> impl IntoView {
                         <option value="REPORTS">"Reporting token (read-only)"</option>
                     </select>
                 </div>
+                <Show when=move || !organizations.with(Vec::is_empty)>
+                    <div class="field" class:invalid=move || field_error(error, "organizationId").get().is_some()>
+                        <label for="organizationId">"Organization"</label>
+                        <select id="organizationId" bind:value=organization aria-describedby="organizationId-hint">
+                            <option value="">"All advertisers"</option>
+                            {move || organizations.get().into_iter().map(|o| {
+                                let id = o.id.clone();
+                                view! { <option value=o.id selected=move || organization.with(|v| *v == id)>{o.name}</option> }
+                            }).collect_view()}
+                        </select>
+                        <p class="hint" id="organizationId-hint">"Optional: limit the key to one organization."</p>
+                        <Show when=move || field_error(error, "organizationId").get().is_some()>
+                            <p class="error-text" role="alert">{move || field_error(error, "organizationId").get()}</p>
+                        </Show>
+                    </div>
+                </Show>
                 <button type="submit" class="primary">"Create key"</button>
             </form>
             <Transition fallback=|| view! { <Loading what="your keys" /> }>
@@ -371,7 +506,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                     Ok(list) => view! {
                         <div class="table-wrap"><table>
                             <caption class="sr-only">"API keys"</caption>
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"></th></tr></thead>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Organization"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"></th></tr></thead>
                             <tbody>{list.into_iter().map(|k| {
                                 let active = k.revoked_at.is_none();
                                 let target = (k.id.clone(), k.name.clone());
@@ -379,6 +514,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                                     <tr>
                                         <td>{k.name.clone()}</td>
                                         <td>{if wire(&k.scope) == "REPORTS" { "Reporting token" } else { "API key" }}</td>
+                                        <td>{k.organization.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| "All advertisers".into())}</td>
                                         <td><code>{format!("{}…", k.prefix)}</code></td>
                                         <td>{format::date(&k.created_at)}</td>
                                         <td>{k.last_used_at.as_deref().map(format::date_time).unwrap_or_else(|| "Never".into())}</td>
