@@ -67,6 +67,25 @@ fn enter_portal(session: crate::session::Session, auth: crate::session::Auth) {
     }
 }
 
+/// Runs a form's submission once at a time: `busy` while `work` runs, the last error cleared first.
+fn submit_once(
+    ev: leptos::ev::SubmitEvent,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<ApiError>>,
+    work: impl std::future::Future<Output = ()> + 'static,
+) {
+    ev.prevent_default();
+    if busy.get_untracked() {
+        return;
+    }
+    busy.set(true);
+    error.set(None);
+    spawn_local(async move {
+        work.await;
+        busy.set(false);
+    });
+}
+
 /// A new email: name and password create the account.
 #[component]
 fn NewAccount(token: String) -> impl IntoView {
@@ -177,14 +196,8 @@ fn ExistingAccount(token: String, email: String) -> impl IntoView {
     let log_in = {
         let accept = accept.clone();
         move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            if busy.get_untracked() {
-                return;
-            }
-            busy.set(true);
-            error.set(None);
             let accept = accept.clone();
-            spawn_local(async move {
+            submit_once(ev, busy, error, async move {
                 let input = api::login::LoginInput { email: invited.get_value(), password: password.get_untracked() };
                 match api::run::<api::Login>(None, api::login::Variables { input }).await {
                     Ok(d) => {
@@ -198,7 +211,6 @@ fn ExistingAccount(token: String, email: String) -> impl IntoView {
                     }
                     Err(e) => error.set(Some(e)),
                 }
-                busy.set(false);
             });
         }
     };
@@ -206,18 +218,8 @@ fn ExistingAccount(token: String, email: String) -> impl IntoView {
     let accept_submit = {
         let accept = accept.clone();
         move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            if busy.get_untracked() {
-                return;
-            }
-            busy.set(true);
-            error.set(None);
             let typed = Some(name.get_untracked().trim().to_owned()).filter(|n| !n.is_empty());
-            let accept = accept.clone();
-            spawn_local(async move {
-                accept(typed).await;
-                busy.set(false);
-            });
+            submit_once(ev, busy, error, accept(typed));
         }
     };
 
