@@ -87,7 +87,7 @@ async fn start(database_url: Option<String>, clock: Clock, extra: &[(&str, &str)
 }
 
 /// A new, empty database on the test PostgreSQL. With `CI=true` an unreachable server fails the run.
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     let admin_url =
         std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
@@ -113,6 +113,11 @@ impl TestApp {
         let mut extra = extra.to_vec();
         extra.push(("DATA_DIR", &data_dir));
         start(Some(self.database_url.clone()), self.clock.clone(), &extra).await
+    }
+
+    /// A server process on another database (a restored backup), with this one's clock and secret.
+    pub async fn process_on(&self, database_url: &str) -> TestApp {
+        start(Some(database_url.to_owned()), self.clock.clone(), &[]).await
     }
 
     /// The `.eml` files the file transport wrote (no `SMTP_URL`), oldest first.

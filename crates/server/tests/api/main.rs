@@ -6,9 +6,11 @@
 mod helpers;
 
 mod accounts;
+mod backup;
 mod authorization;
 mod campaigns;
 mod cli;
+mod graphql_limits;
 mod http;
 mod live;
 mod partners;
