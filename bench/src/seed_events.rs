@@ -87,6 +87,7 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
         public_url: "http://127.0.0.1".into(),
         outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
         live: Arc::default(),
+        click_retention: chrono::Duration::days(3660),
     };
 
     // The owner and the organization through the app's sign-up; its argon2 hash is reused for every partner.

@@ -44,6 +44,8 @@ pub struct Config {
     pub outbox_poll: std::time::Duration,
     /// First retry delay of a failed email; each further failure doubles it.
     pub mail_retry_base: chrono::Duration,
+    /// Raw clicks older than this many days are deleted by the hourly housekeeping (their figures stay).
+    pub click_retention_days: i64,
 }
 
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
@@ -123,7 +125,17 @@ impl Config {
         };
         let outbox_poll = std::time::Duration::from_millis(millis("OUTBOX_POLL_MS", 1000)?);
         let retry_ms = i64::try_from(millis("MAIL_RETRY_BASE_MS", 30_000)?).unwrap_or(30_000);
+        let click_retention_days = match var("CLICK_RETENTION_DAYS") {
+            None => partnerdesk_services::retention::DEFAULT_CLICK_RETENTION_DAYS,
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=36_600).contains(d))
+                .ok_or_else(|| bad("CLICK_RETENTION_DAYS", "expected a number of days from 1 to 36600"))?,
+        };
         Ok(Self {
+            click_retention_days,
             smtp_url,
             mail_from,
             outbox_poll,
@@ -221,6 +233,7 @@ mod tests {
         assert!(err(&[SECRET, PG, ("SMTP_URL", "mail.example.com")]).starts_with("SMTP_URL: "));
         assert!(err(&[SECRET, PG, ("MAIL_FROM", "nobody")]).starts_with("MAIL_FROM: "));
         assert!(err(&[SECRET, PG, ("OUTBOX_POLL_MS", "-5")]).starts_with("OUTBOX_POLL_MS: "));
+        assert!(err(&[SECRET, PG, ("CLICK_RETENTION_DAYS", "0")]).starts_with("CLICK_RETENTION_DAYS: "));
     }
 
     #[test]

@@ -30,13 +30,20 @@ pub struct AppState {
     pub secure_cookies: bool,
 }
 
-/// Hourly chores: forget idempotency keys older than 48 hours; fold the statistics of finished days (`stats::fold`).
+/// Hourly chores: delete what is past its time (`retention::prune`: raw clicks after `CLICK_RETENTION_DAYS`, spent
+/// idempotency keys, expired sessions); fold the statistics of finished days (`stats::fold`).
 async fn housekeeping(s: Services) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;
-        match partnerdesk_services::leads::forget_old_idempotency_keys(&s).await {
-            Ok(n) if n > 0 => tracing::info!(forgotten = n, "old idempotency keys removed"),
+        match partnerdesk_services::retention::prune(&s.db, s.clock.now(), s.click_retention).await {
+            Ok(p) if p != Default::default() => tracing::info!(
+                clicks = p.clicks,
+                idempotency_keys = p.idempotency_keys,
+                refresh_tokens = p.refresh_tokens,
+                login_windows = p.login_windows,
+                "old rows removed"
+            ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "housekeeping"),
         }
@@ -65,6 +72,7 @@ pub async fn connect(config: &Config, clock: Clock, default_url: &str) -> anyhow
         public_url,
         outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
         live: Arc::default(),
+        click_retention: chrono::Duration::days(config.click_retention_days),
     })
 }
 

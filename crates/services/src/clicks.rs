@@ -46,7 +46,8 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
         None
     };
     let now = s.clock.now();
-    let id = Uuid::now_v7();
+    // The id is the click's time (UUIDv7 of the service clock): retention deletes clicks by id range.
+    let id = crate::retention::id_at(now);
     let row = |counted: bool, reason: Option<&'static str>, payout: i64| click::ActiveModel {
         id: Set(id),
         organization_id: Set(campaign.organization_id),

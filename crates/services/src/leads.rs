@@ -338,16 +338,6 @@ pub async fn replay(s: &Services, holder: &KeyHolder, key: &str) -> Result<Optio
     Ok(idempotency_key::Entity::find_by_id((holder.key_id, key.to_owned())).one(&s.db).await?)
 }
 
-/// Forgets idempotency keys older than 48 hours (they are kept at least 24).
-pub async fn forget_old_idempotency_keys(s: &Services) -> Result<u64> {
-    let before = s.clock.now() - chrono::Duration::hours(48);
-    Ok(idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::CreatedAt.lt(before))
-        .exec(&s.db)
-        .await?
-        .rows_affected)
-}
-
 async fn record(
     conn: &impl ConnectionTrait,
     lead_id: Uuid,

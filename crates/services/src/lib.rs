@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod page;
 pub mod partners;
 mod passwords;
+pub mod retention;
 pub mod stats;
 mod stats_in_zone;
 mod throttle;
@@ -44,4 +45,6 @@ pub struct Services {
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
     /// Tells open dashboards in every process that figures changed.
     pub live: Arc<live::Live>,
+    /// How long raw clicks are kept (`CLICK_RETENTION_DAYS`); their figures stay in the rollups.
+    pub click_retention: chrono::Duration,
 }

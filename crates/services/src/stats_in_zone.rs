@@ -67,6 +67,19 @@ pub async fn report(s: &Services, audience: &Audience, q: &Query, tz: Tz) -> Res
     }
     let (start, end) = (start_of_day(tz, from), start_of_day(tz, to + Duration::days(1)));
     let wants = |t: &str| f.types.is_empty() || f.types.contains(&t);
+    // Such a report adds up raw events, and raw clicks are kept for `CLICK_RETENTION_DAYS` only.
+    let horizon = crate::retention::click_horizon(s.clock.now(), s.click_retention);
+    if wants("CLICK") && start < horizon {
+        let first = (horizon + Duration::days(1)).with_timezone(&tz).date_naive();
+        return Err(Error::validation(
+            "filter.from",
+            format!(
+                "Raw clicks are kept for {} days: a report with clicks in a chosen time zone starts on {first} at the \
+                 earliest. Leave out the time zone (each campaign's own days go back to the start), or leave out CLICK.",
+                s.click_retention.num_days()
+            ),
+        ));
+    }
 
     macro_rules! events {
         ($entity:ident, $model:ty, [$($extra:ident),*]) => {{

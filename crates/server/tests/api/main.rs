@@ -6,14 +6,15 @@
 mod helpers;
 
 mod accounts;
-mod backup;
 mod authorization;
+mod backup;
 mod campaigns;
 mod cli;
 mod graphql_limits;
 mod http;
 mod live;
 mod partners;
+mod retention;
 mod smtp;
 mod stats;
 mod tenancy;
