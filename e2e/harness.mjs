@@ -68,3 +68,15 @@ export function createPostgresDatabase() {
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/** POSTs a GraphQL operation to a server started by startServer; returns `data`, throws on `errors`. */
+export async function graphql(server, query, variables = {}, token) {
+  const res = await fetch(server.url + "/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors || !body.data) throw new Error(`${res.status} ${JSON.stringify(body)}`);
+  return body.data;
+}

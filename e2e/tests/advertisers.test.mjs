@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { startServer, startBrowser, shot } from "../harness.mjs";
+import { startServer, startBrowser, shot, graphql } from "../harness.mjs";
 
 const password = "correct horse battery staple";
 let server, browser;
@@ -47,16 +47,7 @@ async function waitForEmail(...patterns) {
 
 const registerLink = (email) => email.match(/https?:\/\/[^\s"<]+\/register\?token=pdi_[A-Za-z0-9_-]+/)[0];
 
-async function gql(query, variables = {}, token) {
-  const res = await fetch(server.url + "/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (query, variables, token) => graphql(server, query, variables, token);
 
 const ownerToken = async (email) =>
   (await gql(`mutation($i: LoginInput!) { login(input: $i) { accessToken } }`, { i: { email, password } })).login.accessToken;

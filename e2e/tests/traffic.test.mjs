@@ -2,7 +2,7 @@
 // the partner sees them and the full cap bar; the owner approves and rejects; the partner sees status and reason.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, shot } from "../harness.mjs";
+import { startServer, startBrowser, shot, graphql } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 let server, browser, smtp;
@@ -17,16 +17,7 @@ after(async () => {
   await smtp?.close();
 });
 
-async function gql(query, variables = {}, token) {
-  const res = await fetch(server.url + "/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (query, variables, token) => graphql(server, query, variables, token);
 
 async function login(page, email) {
   await page.goto(server.url + "/login");
