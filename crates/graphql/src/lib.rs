@@ -3,6 +3,7 @@
 
 mod error;
 mod ids;
+pub mod limits;
 mod mutation;
 mod partners;
 mod query;
@@ -25,10 +26,6 @@ pub use stats::{SessionDeadline, SubscriptionRoot};
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Deepest selection a query may nest, and the most fields it may ask for.
-pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 2_000;
-
 /// The client's IP address, for the failed-login limit.
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub Option<String>);
@@ -50,8 +47,10 @@ pub const REFRESH_COOKIE: &str = "pd_refresh";
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+        // Depth, cost, size and time are checked by our own extension (see `limits`), before async-graphql's
+        // validation walks the document with fragments expanded; its limit on spreads within spreads stays as a floor.
+        .extension(limits::QueryLimits(limits::Limits::default()))
+        .limit_recursive_depth(limits::RECURSION_LIMIT)
 }
 
 pub fn build_schema(services: Services) -> AppSchema {
