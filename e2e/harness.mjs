@@ -42,7 +42,16 @@ export async function startServer(env = {}) {
     });
     child.on("exit", (code) => reject(new Error(`server exited with ${code} before listening`)));
   });
-  return { url, dataDir, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) };
+  // Resolves once the server is gone, also when it had already exited (crashed) before stop() was called.
+  const exited = new Promise((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) r();
+    else child.once("exit", () => r());
+  });
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    return exited;
+  };
+  return { url, dataDir, stop };
 }
 
 export async function startBrowser() {

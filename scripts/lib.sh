@@ -32,6 +32,32 @@ ensure_rust() {
   command -v cc >/dev/null || apt_install build-essential pkg-config
 }
 
+# rustfmt and clippy, which scripts/test runs: rustup's components, or Debian's packages with Debian's Rust.
+ensure_rust_lint_tools() {
+  cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1 && return 0
+  if command -v rustup >/dev/null; then
+    log "installing rustfmt and clippy (rustup component add)"
+    rustup component add rustfmt clippy
+  else
+    apt_install rustfmt rust-clippy
+  fi
+  cargo fmt --version >/dev/null 2>&1 || die "cargo fmt is not available after installing rustfmt"
+  cargo clippy --version >/dev/null 2>&1 || die "cargo clippy is not available after installing clippy"
+}
+
+# Debian's docker-compose (to validate docker-compose.yml; there is no Docker engine needed for that) and nginx (to
+# check deploy/nginx.conf).
+ensure_deploy_tools() {
+  local need=()
+  command -v docker-compose >/dev/null || need+=(docker-compose)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+  [ ${#need[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${need[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # Without recommends: docker-compose would bring the Docker engine along, which validating a file does not need.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
 # Debian's Chromium and Node.js with npm, for the browser tests.
 ensure_browser_tools() {
   local need=()

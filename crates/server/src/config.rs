@@ -1,6 +1,6 @@
 //! Configuration from the environment, validated at start-up. A bad value is one line naming the variable.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -44,6 +44,8 @@ pub struct Config {
     pub outbox_poll: std::time::Duration,
     /// First retry delay of a failed email; each further failure doubles it.
     pub mail_retry_base: chrono::Duration,
+    /// Proxies (load balancers) whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed; nobody by default.
+    pub trusted_proxies: TrustedProxies,
     /// Raw clicks older than this many days are deleted by the hourly housekeeping (their figures stay).
     pub click_retention_days: i64,
 }
@@ -134,7 +136,12 @@ impl Config {
                 .filter(|d| (1..=36_600).contains(d))
                 .ok_or_else(|| bad("CLICK_RETENTION_DAYS", "expected a number of days from 1 to 36600"))?,
         };
+        let trusted_proxies = var("TRUSTED_PROXIES")
+            .map(|v| TrustedProxies::parse(&v).map_err(|e| bad("TRUSTED_PROXIES", e)))
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
+            trusted_proxies,
             click_retention_days,
             smtp_url,
             mail_from,
@@ -156,6 +163,75 @@ impl Config {
     pub fn jwt_secret_bytes(&self) -> &[u8] {
         self.jwt_secret.expose_secret().as_bytes()
     }
+}
+
+/// A list of networks (`10.0.0.0/8, 127.0.0.1/32, fd00::/8`; a bare address is one host) of trusted proxies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (addr, prefix) = item.split_once('/').unwrap_or((item, ""));
+            let wrong = || {
+                format!("{item:?} is not a network; expected a comma-separated list such as 10.0.0.0/8,127.0.0.1/32")
+            };
+            let addr = addr.trim().parse::<IpAddr>().map_err(|_| wrong())?.to_canonical();
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let prefix = match prefix.trim() {
+                "" => max,
+                p => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(wrong)?,
+            };
+            nets.push((addr, prefix));
+        }
+        Ok(Self(nets))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0.iter().any(|(net, prefix)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                masked(u32::from(*n).into(), *prefix, 32) == masked(u32::from(a).into(), *prefix, 32)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                masked(u128::from(*n), *prefix, 128) == masked(u128::from(a), *prefix, 128)
+            }
+            _ => false,
+        })
+    }
+
+    /// The client's address: the TCP peer, unless the peer is a trusted proxy; then the right-most address of
+    /// `X-Forwarded-For` (every value, in order) that is not itself a trusted proxy. Each proxy appends the address
+    /// it received the request from, so whatever a client writes there itself stays to the left and is never taken.
+    /// If every hop is trusted, the left-most; if a hop is not an address, the last good one before it.
+    pub fn client_address<'a>(&self, peer: IpAddr, forwarded_for: impl IntoIterator<Item = &'a str>) -> IpAddr {
+        let mut client = peer.to_canonical();
+        if !self.contains(client) {
+            return client;
+        }
+        let hops: Vec<&str> = forwarded_for.into_iter().flat_map(|v| v.split(',')).collect();
+        for hop in hops.into_iter().rev() {
+            let hop = hop.trim();
+            let Some(ip) = hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip())) else {
+                break;
+            };
+            client = ip.to_canonical();
+            if !self.contains(client) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+fn masked(bits: u128, prefix: u8, width: u32) -> u128 {
+    let host_bits = width - u32::from(prefix);
+    if host_bits >= 128 { 0 } else { (bits >> host_bits) << host_bits }
 }
 
 fn validate_database_url(url: &str) -> Result<String, ConfigError> {
@@ -234,6 +310,8 @@ mod tests {
         assert!(err(&[SECRET, PG, ("MAIL_FROM", "nobody")]).starts_with("MAIL_FROM: "));
         assert!(err(&[SECRET, PG, ("OUTBOX_POLL_MS", "-5")]).starts_with("OUTBOX_POLL_MS: "));
         assert!(err(&[SECRET, PG, ("CLICK_RETENTION_DAYS", "0")]).starts_with("CLICK_RETENTION_DAYS: "));
+        assert!(err(&[SECRET, PG, ("TRUSTED_PROXIES", "10.0.0.0/33")]).starts_with("TRUSTED_PROXIES: "));
+        assert!(err(&[SECRET, PG, ("TRUSTED_PROXIES", "10.0.0.0/8,nginx")]).starts_with("TRUSTED_PROXIES: "));
     }
 
     #[test]
@@ -243,6 +321,49 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert!(c.public_url.is_none());
+        assert!(c.trusted_proxies.is_empty());
+        Ok(())
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn trusted_proxies_match_their_networks() -> Result<(), String> {
+        let t = TrustedProxies::parse(" 10.0.0.0/8, 127.0.0.1 ,fd00::/8,192.168.1.77/24")?;
+        assert!(t.contains(ip("10.200.3.4")));
+        assert!(!t.contains(ip("11.0.0.1")));
+        assert!(t.contains(ip("127.0.0.1")));
+        assert!(!t.contains(ip("127.0.0.2")));
+        assert!(t.contains(ip("::ffff:127.0.0.1")), "an IPv4-mapped peer is its IPv4 address");
+        assert!(t.contains(ip("fd12::1")));
+        assert!(!t.contains(ip("fe80::1")));
+        assert!(t.contains(ip("192.168.1.5")), "host bits of the network are ignored");
+        assert!(TrustedProxies::parse("0.0.0.0/0")?.contains(ip("8.8.8.8")));
+        assert!(TrustedProxies::parse("")?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_hop() -> Result<(), String> {
+        let t = TrustedProxies::parse("10.0.0.0/8")?;
+        let client = |peer: &str, xff: &[&str]| t.client_address(ip(peer), xff.iter().copied()).to_string();
+        // From an untrusted peer the header is ignored, whatever it says.
+        assert_eq!(client("203.0.113.9", &["1.2.3.4"]), "203.0.113.9");
+        // Through one proxy.
+        assert_eq!(client("10.0.0.2", &["198.51.100.7"]), "198.51.100.7");
+        // A forged left part stays to the left: the proxy appended the real peer.
+        assert_eq!(client("10.0.0.2", &["1.1.1.1, 198.51.100.7"]), "198.51.100.7");
+        // Two proxies, and several header lines.
+        assert_eq!(client("10.0.0.2", &["1.1.1.1, 198.51.100.7", "10.0.0.3"]), "198.51.100.7");
+        // No header from a proxy: the proxy itself.
+        assert_eq!(client("10.0.0.2", &[]), "10.0.0.2");
+        // Garbage before a trusted hop: the last good hop.
+        assert_eq!(client("10.0.0.2", &["nonsense, 10.0.0.5"]), "10.0.0.5");
+        // Ports and IPv6.
+        assert_eq!(client("10.0.0.2", &["198.51.100.7:4711"]), "198.51.100.7");
+        assert_eq!(client("10.0.0.2", &["2001:db8::1"]), "2001:db8::1");
         Ok(())
     }
 }

@@ -64,17 +64,24 @@ async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// 200 when the database answers and every migration is applied; 503 otherwise (load balancers route by it).
+/// 200 when the database answers and every migration is applied; 503 otherwise (load balancers route by it). The
+/// answer comes within 2 s: a health check should not wait for the pool's 10 s acquire timeout to learn the database
+/// is gone.
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let db = &state.services.db;
-    let problem = match db.ping().await {
-        Err(e) => Some(format!("The database does not answer: {e}")),
-        Ok(()) => match Migrator::get_pending_migrations(db).await {
-            Ok(pending) if pending.is_empty() => None,
-            Ok(pending) => Some(format!("{} database migration(s) are pending.", pending.len())),
-            Err(e) => Some(format!("Cannot read the migration state: {e}")),
-        },
+    let check = async {
+        match db.ping().await {
+            Err(e) => Some(format!("The database does not answer: {e}")),
+            Ok(()) => match Migrator::get_pending_migrations_read_only(db).await {
+                Ok(pending) if pending.is_empty() => None,
+                Ok(pending) => Some(format!("{} database migration(s) are pending.", pending.len())),
+                Err(e) => Some(format!("Cannot read the migration state: {e}")),
+            },
+        }
     };
+    let problem = tokio::time::timeout(std::time::Duration::from_secs(2), check)
+        .await
+        .unwrap_or_else(|_| Some("The database did not answer within 2 s.".to_owned()));
     match problem {
         None => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Some(message) => {
@@ -92,12 +99,12 @@ async fn graphql(
     let cookie = RefreshCookie {
         enabled: req.headers().get("x-refresh-cookie").is_some_and(|v| v == "1"),
         token: req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty()),
-        secure: state.secure_cookies,
+        secure: state.secure_cookies || client(&req).https,
     };
     let request = body
         .into_inner()
         .data(actor(&req, &state.services).await)
-        .data(ClientAddress(req.peer_addr().map(|a| a.ip().to_string())))
+        .data(ClientAddress(client(&req).ip.map(|ip| ip.to_string())))
         .data(cookie);
     let response = state.schema.execute(request).await;
     let mut http = HttpResponse::Ok();
@@ -207,14 +214,44 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     )
 }
 
-/// One tracing span per request with a fresh request id, echoed in the `x-request-id` response header.
-/// Only the path is recorded, never the query string (it may carry tokens).
+/// Who sent a request: its address, and whether it came over https. Both from the TCP peer, unless the peer is in
+/// `TRUSTED_PROXIES`: then from its `X-Forwarded-For` and `X-Forwarded-Proto` (a client's own are ignored).
+#[derive(Debug, Clone, Copy)]
+pub struct Client {
+    pub ip: Option<std::net::IpAddr>,
+    pub https: bool,
+}
+
+pub fn client(req: &HttpRequest) -> Client {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return Client { ip: None, https: false };
+    };
+    let Some(proxies) = req.app_data::<web::Data<AppState>>().map(|s| &s.trusted_proxies) else {
+        return Client { ip: Some(peer.to_canonical()), https: false };
+    };
+    if !proxies.contains(peer) {
+        return Client { ip: Some(peer.to_canonical()), https: false };
+    }
+    let headers = req.headers();
+    let forwarded = headers.get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    Client { ip: Some(proxies.client_address(peer, forwarded)), https }
+}
+
+/// One tracing span per request with a fresh request id and the client's address, echoed in the `x-request-id`
+/// response header. Only the path is recorded, never the query string (it may carry tokens).
 pub async fn request_span(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_id = uuid::Uuid::now_v7().to_string();
-    let span = tracing::info_span!("http", request_id = %request_id, method = %req.method(), path = %req.path());
+    let client = client(req.request()).ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let span =
+        tracing::info_span!("http", request_id = %request_id, %client, method = %req.method(), path = %req.path());
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status().as_u16();

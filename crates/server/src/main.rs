@@ -2,7 +2,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partnerdesk::{Application, Config, telemetry};
-use partnerdesk_migrations::{Migrator, MigratorTrait as _};
 use partnerdesk_services::{Clock, db};
 
 /// Partnerdesk: invite marketing partners, cap their traffic exactly, show them live stats.
@@ -70,8 +69,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     let conn = db::connect(&config.database_url).await?;
-    let pending = Migrator::get_pending_migrations(&conn).await?.len();
-    Migrator::up(&conn, None).await?;
-    tracing::info!(applied = pending, "migrations applied");
+    let applied = partnerdesk::startup::migrate(&conn, &config.database_url).await?;
+    tracing::info!(applied, "migrations applied");
     Ok(())
 }

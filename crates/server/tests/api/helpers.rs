@@ -60,6 +60,11 @@ pub async fn spawn_app_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
     start(database_url, Clock::manual(Utc::now()), extra).await
 }
 
+/// On a database of the test's choosing (e.g. reached through a relay the test can cut).
+pub async fn spawn_app_on(database_url: &str) -> TestApp {
+    start(Some(database_url.to_owned()), Clock::manual(Utc::now()), &[]).await
+}
+
 async fn start(database_url: Option<String>, clock: Clock, extra: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let mut env: HashMap<&str, String> = HashMap::from([
@@ -86,7 +91,7 @@ async fn start(database_url: Option<String>, clock: Clock, extra: &[(&str, &str)
     TestApp { address, client: reqwest::Client::new(), clock, database_url: config.database_url, db, data_dir }
 }
 
-/// A new, empty database on the test PostgreSQL. With `CI=true` an unreachable server fails the run.
+/// A new, empty database on the test PostgreSQL (`TEST_DATABASE_URL`); an unreachable server fails the test.
 pub async fn fresh_postgres_database() -> String {
     let admin_url =
         std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
@@ -102,6 +107,19 @@ pub async fn fresh_postgres_database() -> String {
 }
 
 impl TestApp {
+    /// The application as reached at `address` (e.g. through a load balancer in front of server processes that share
+    /// `database_url` and `data_dir`), with `client` as the HTTP client.
+    pub async fn at(
+        address: &str,
+        client: reqwest::Client,
+        database_url: &str,
+        data_dir: tempfile::TempDir,
+    ) -> TestApp {
+        let db = Database::connect(database_url).await.unwrap();
+        let (address, database_url) = (address.to_owned(), database_url.to_owned());
+        TestApp { address, client, clock: Clock::system(), database_url, db, data_dir }
+    }
+
     /// A second server process on the same database (and the same clock), like another replica.
     pub async fn another_process(&self) -> TestApp {
         self.another_process_with(&[]).await
