@@ -26,6 +26,7 @@ impl From<Error> for ApiError {
                     ext.set("field", field.as_str());
                 }
                 Error::RateLimited { retry_after_secs } => ext.set("retryAfterSeconds", *retry_after_secs),
+                Error::Unavailable => ext.set("retryAfterSeconds", partnerdesk_services::RETRY_AFTER_UNAVAILABLE_SECS),
                 _ => {}
             }
         }))

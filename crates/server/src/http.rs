@@ -198,6 +198,10 @@ async fn actor_for(s: &Services, token: &str) -> (Actor, Option<chrono::DateTime
 }
 
 fn checking_failed(e: Error) -> (Actor, Option<chrono::DateTime<chrono::Utc>>) {
+    if matches!(e, Error::Unavailable) {
+        // Logged once per outage where it was detected; the request answers SERVICE_UNAVAILABLE.
+        return (Actor::Unavailable, None);
+    }
     tracing::error!(error = %e, "checking a token");
     (Actor::Rejected("The token could not be checked. Try again."), None)
 }

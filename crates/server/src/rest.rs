@@ -34,11 +34,18 @@ pub fn error(e: Error) -> HttpResponse {
         Error::RateLimited { .. } | Error::CapReached { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Refused { code, .. } if *code == "IDEMPOTENCY_CONFLICT" => StatusCode::CONFLICT,
         Error::Refused { .. } => StatusCode::FORBIDDEN,
+        Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let mut body = json!({ "code": e.code(), "message": e.to_string() });
+    let mut retry_after = None;
     match &e {
         Error::Validation { field, .. } => body["field"] = json!(field),
+        Error::RateLimited { retry_after_secs } => retry_after = Some(*retry_after_secs),
+        Error::Unavailable => {
+            retry_after = Some(partnerdesk_services::RETRY_AFTER_UNAVAILABLE_SECS);
+            body["retryAfterSeconds"] = json!(retry_after);
+        }
         Error::CapReached { metric, window, limit, resets_at } => {
             body["metric"] = json!(metric);
             body["window"] = json!(window);
@@ -51,7 +58,11 @@ pub fn error(e: Error) -> HttpResponse {
         }
         _ => {}
     }
-    HttpResponse::build(status).json(json!({ "error": body }))
+    let mut resp = HttpResponse::build(status);
+    if let Some(secs) = retry_after {
+        resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    resp.json(json!({ "error": body }))
 }
 
 async fn key_holder(req: &HttpRequest, state: &AppState) -> Result<KeyHolder, Error> {

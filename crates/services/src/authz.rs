@@ -75,6 +75,8 @@ pub enum Actor {
     Anonymous,
     /// Credentials were presented but not accepted (expired, forged); the reason is safe to show.
     Rejected(&'static str),
+    /// Credentials were presented but could not be checked: the database is unreachable.
+    Unavailable,
     User(Principal),
 }
 
@@ -150,6 +152,7 @@ fn user(actor: &Actor) -> Result<&Principal> {
     match actor {
         Actor::User(p) => Ok(p),
         Actor::Rejected(why) => Err(Error::Unauthenticated(why)),
+        Actor::Unavailable => Err(Error::Unavailable),
         Actor::Anonymous => Err(Error::Unauthenticated("Sign in first: this needs an access token.")),
     }
 }

@@ -16,8 +16,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     // statement-count test counts, and what to turn on when a request does more work than it should.
     opts.sqlx_logging(true)
         .sqlx_logging_level(tracing::log::LevelFilter::Trace)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10));
+        .connect_timeout(Duration::from_secs(3))
+        // Requests fail fast (SERVICE_UNAVAILABLE) rather than queue while the database is unreachable.
+        .acquire_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
@@ -68,6 +69,42 @@ fn constraint_columns(constraint: &str) -> Option<&'static str> {
         "marketing_partners_org_email_key" => Some("marketing_partners.organization_id, marketing_partners.email"),
         "idempotency_keys_pkey" => Some("idempotency_keys.api_key_id, idempotency_keys.idempotency_key"),
         _ => None,
+    }
+}
+
+/// True when `e` says the database could not be reached or dropped the connection (as opposed to a statement the
+/// database refused): the request did nothing and may be retried.
+pub fn is_unavailable(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{ConnAcquireErr, RuntimeErr};
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(x))
+        | DbErr::Exec(RuntimeErr::SqlxError(x))
+        | DbErr::Query(RuntimeErr::SqlxError(x)) => x,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_) | Sqlx::Tls(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        // PostgreSQL: connection exceptions (08...), and the server shutting down or terminating the backend (57P0x).
+        Sqlx::Database(d) => d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
+        _ => false,
+    }
+}
+
+static OUTAGE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Logs a database outage once, however many requests it fails, until [`available`] says it is over.
+pub(crate) fn outage(e: &DbErr) {
+    if !OUTAGE.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::error!(error = %e, "database unavailable: requests answer SERVICE_UNAVAILABLE until it is back");
+    }
+}
+
+/// The database answered again (the mail relay's poll says so every second): ends an outage, logged once.
+pub fn available() {
+    if OUTAGE.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!("database available again");
     }
 }
 

@@ -31,6 +31,9 @@ pub enum Error {
     /// A refusal with its own code, e.g. `INVITATION_EXPIRED`.
     #[error("{message}")]
     Refused { code: &'static str, message: String },
+    /// The database cannot be reached (connections refused, dropped or timed out): nothing was done, try again.
+    #[error("The service cannot reach its database right now. Try again in a few seconds.")]
+    Unavailable,
     #[error("internal error")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -51,6 +54,7 @@ impl Error {
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Refused { code, .. } => code,
+            Self::Unavailable => "SERVICE_UNAVAILABLE",
             Self::CapReached { .. } => "CAP_REACHED",
             Self::Unexpected(_) => "INTERNAL",
         }
@@ -59,9 +63,16 @@ impl Error {
 
 impl From<DbErr> for Error {
     fn from(e: DbErr) -> Self {
+        if crate::db::is_unavailable(&e) {
+            crate::db::outage(&e);
+            return Self::Unavailable;
+        }
         Self::Unexpected(anyhow::Error::new(e).context("database"))
     }
 }
+
+/// How long a client should wait before trying again after [`Error::Unavailable`].
+pub const RETRY_AFTER_UNAVAILABLE_SECS: i64 = 5;
 
 /// Attaches an input field's name to a domain validation failure.
 pub(crate) trait FieldExt<T> {

@@ -117,6 +117,7 @@ pub async fn accept(s: &Services, actor: &Actor, input: Acceptance<'_>) -> Resul
             let signed_in_as = match actor {
                 // A reporting token only reads reports.
                 Actor::User(p) if p.reports_only => return Err(Error::Forbidden),
+                Actor::Unavailable => return Err(Error::Unavailable),
                 Actor::User(p) => Some(p.user_id),
                 _ => None,
             };

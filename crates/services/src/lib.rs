@@ -27,7 +27,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 
-pub use error::{Error, Result};
+pub use error::{Error, RETRY_AFTER_UNAVAILABLE_SECS, Result};
 pub use partnerdesk_domain::Clock;
 pub use sea_orm::DatabaseConnection;
 pub use throttle::LoginLimits;

@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityT
 use uuid::Uuid;
 
 use crate::emails::{INVITATION_URL, Rendered};
-use crate::{Result, Services};
+use crate::{Error, Result, Services};
 
 /// Attempts before an email is given up as `FAILED`.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -73,9 +73,15 @@ pub struct RelaySettings {
 pub async fn run_relay(s: Services, mailer: Mailer, settings: RelaySettings) {
     tracing::info!(transport = %mailer.describe(), "mail relay started");
     loop {
-        match relay_once(&s, &mailer, settings).await {
+        let pass = relay_once(&s, &mailer, settings).await;
+        if pass.is_ok() {
+            crate::db::available();
+        }
+        match pass {
             Ok(n) if n as i64 == BATCH => continue,
             Ok(_) => {}
+            // Logged once when the outage began.
+            Err(Error::Unavailable) => {}
             Err(e) => tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "mail relay"),
         }
         let _ = tokio::time::timeout(settings.poll, s.outbox_wakeup.notified()).await;

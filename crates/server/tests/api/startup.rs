@@ -279,3 +279,53 @@ async fn ready_is_503_while_the_database_is_unreachable() {
     .await;
     eprintln!("/ready answered 200 again {:?} after the database came back", back.elapsed());
 }
+
+/// While the database is unreachable, requests that need it fail fast with a code a client can act on: GraphQL
+/// `SERVICE_UNAVAILABLE` with `retryAfterSeconds`, REST 503 with `Retry-After` (never `INTERNAL`, never
+/// `UNAUTHENTICATED` for a good token); when it is back, the same requests succeed without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_answer_service_unavailable_while_the_database_is_unreachable() {
+    let direct = fresh_postgres_database().await;
+    let mut relay = Relay::start(0).await;
+    let mut via_relay = url::Url::parse(&direct).unwrap();
+    via_relay.set_port(Some(relay.port)).unwrap();
+    let app = spawn_app_on(via_relay.as_str()).await;
+    let owner = app.sign_up("owner@acme.test", "Acme").await;
+    let campaigns = "{ campaigns { totalCount } }";
+    assert_eq!(
+        app.gql(Some(&owner.access_token), campaigns, serde_json::json!({})).await["data"]["campaigns"]["totalCount"],
+        0
+    );
+
+    relay.cut().await;
+    for token in [Some(owner.access_token.as_str()), None] {
+        let asked = std::time::Instant::now();
+        let query = if token.is_some() { campaigns } else { "{ invitationPreview(token: \"pdi_x\") { email } }" };
+        let res = app.gql(token, query, serde_json::json!({})).await;
+        eprintln!("GraphQL answered in {:?} with the database unreachable", asked.elapsed());
+        assert!(asked.elapsed() < Duration::from_secs(8), "fails fast: {res}");
+        assert_eq!(crate::helpers::error_code(&res), Some("SERVICE_UNAVAILABLE"), "{res}");
+        assert_eq!(res["errors"][0]["extensions"]["retryAfterSeconds"], 5, "{res}");
+    }
+    let asked = std::time::Instant::now();
+    let res = app
+        .client
+        .post(format!("{}/v1/leads", app.address))
+        .bearer_auth("pdk_some-key")
+        .json(&serde_json::json!({ "campaignId": "0192f8a4-0000-7000-8000-000000000000", "type": "form" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.elapsed() < Duration::from_secs(8));
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "SERVICE_UNAVAILABLE", "{body}");
+
+    let _relay = Relay::start(relay.port).await;
+    wait_until("the same query to succeed again", || async {
+        let res = app.gql(Some(&owner.access_token), campaigns, serde_json::json!({})).await;
+        res["data"]["campaigns"]["totalCount"].is_number().then_some(())
+    })
+    .await;
+}
