@@ -329,3 +329,86 @@ async fn requests_answer_service_unavailable_while_the_database_is_unreachable()
     })
     .await;
 }
+
+/// A server killed with SIGKILL while 16 clients send leads: after a restart every lead that got a 201 is stored,
+/// retrying any request with its `Idempotency-Key` creates no second lead, and the cap counter equals the leads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_under_lead_load_loses_and_duplicates_nothing() {
+    let database_url = fresh_postgres_database().await;
+    // Set up through an in-process server on the same database; the load goes to a separate process.
+    let app = spawn_app_on(&database_url).await;
+    let s = crate::traffic::setup(&app, serde_json::json!([{ "metric": "FORM", "window": "DAILY", "limit": 100000 }]))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut victim = Process::start_with(&database_url, dir.path(), &[("WORKERS", "2")]);
+    victim.wait_ready().await;
+
+    let campaign = s.campaign.clone();
+    let body = move |i: usize, n: usize| serde_json::json!({ "campaignId": campaign, "type": "form", "externalId": format!("c{i}-{n}") });
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut clients = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let (client, url, key, sent) = (client.clone(), victim.url.clone(), s.key.clone(), sent.clone());
+        let body = body.clone();
+        clients.spawn(async move {
+            // (idempotency key, request number, the id a 201 gave); stops at the first request without an answer.
+            let mut answered = Vec::new();
+            for n in 0.. {
+                let res = client
+                    .post(format!("{url}/v1/leads"))
+                    .bearer_auth(&key)
+                    .header("idempotency-key", format!("c{i}-{n}"))
+                    .json(&body(i, n))
+                    .send()
+                    .await;
+                sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Ok(res) = res else { return (i, answered, n) };
+                assert_eq!(res.status(), 201, "before the kill every lead is accepted");
+                let v: Value = res.json().await.unwrap_or(Value::Null);
+                answered.push((n, v["id"].as_str().unwrap_or_default().to_owned()));
+            }
+            unreachable!()
+        });
+    }
+    wait_until("200 leads sent", || async { (sent.load(std::sync::atomic::Ordering::Relaxed) >= 200).then_some(()) })
+        .await;
+    victim.child.kill().unwrap(); // SIGKILL
+    victim.child.wait().unwrap();
+    let mut results = Vec::new();
+    while let Some(r) = clients.join_next().await {
+        results.push(r.unwrap());
+    }
+    let accepted: usize = results.iter().map(|(_, a, _)| a.len()).sum();
+
+    let mut restarted = Process::start_with(&database_url, dir.path(), &[]);
+    restarted.wait_ready().await;
+    // Every request again, with its key: answered ones replay their lead; the one cut off is stored at most once.
+    let mut ids = std::collections::BTreeSet::new();
+    for &(i, ref answered, cut) in &results {
+        for n in 0..=cut {
+            let res = client
+                .post(format!("{}/v1/leads", restarted.url))
+                .bearer_auth(&s.key)
+                .header("idempotency-key", format!("c{i}-{n}"))
+                .json(&body(i, n))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 201);
+            let v: Value = res.json().await.unwrap();
+            let id = v["id"].as_str().unwrap_or_default().to_owned();
+            if let Some((_, first)) = answered.iter().find(|(m, _)| *m == n) {
+                assert_eq!(&id, first, "a retry of an accepted lead replays it");
+            }
+            ids.insert(id);
+        }
+    }
+    let stored = app.count("SELECT COUNT(*) FROM leads").await;
+    eprintln!("{accepted} leads accepted before SIGKILL; {stored} stored after every request was retried");
+    assert!(accepted >= 150, "the load ran: {accepted}");
+    assert_eq!(stored, ids.len() as i64, "one lead per idempotency key, none lost, none doubled");
+    let counted =
+        app.count("SELECT CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM cap_counters WHERE period = 'DAILY'").await;
+    assert_eq!(counted, stored, "the cap counter equals the stored leads");
+}
