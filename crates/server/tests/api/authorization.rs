@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use crate::helpers::{Db, PASSWORD, Session, TestApp, assert_mentions_none, error_code, session, spawn_app};
-use crate::traffic::{api_key, partner_on, post_lead};
+use crate::traffic::{api_key, partner_on, post_lead, post_status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
@@ -1146,26 +1146,19 @@ async fn a_key_limited_to_one_organization(world: &World, books: &mut Books) {
         .as_str()
         .unwrap_or_else(|| panic!("C has a received lead"))
         .to_owned();
-    let decide = |key: String| {
-        let url = format!("{}/v1/leads/{c_lead}/status", app.address);
-        async move {
-            let res =
-                app.client.post(url).bearer_auth(key).json(&json!({ "status": "APPROVED" })).send().await.unwrap();
-            (res.status().as_u16(), res.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
+    let approve = json!({ "status": "APPROVED" });
     let (for_a, id) = limited(&world.c, &world.org_a).await;
     books.key(Who::OwnerC, &id);
     let (status, body) = post_lead(app, &for_a, &form(&world.campaign_a), None).await;
     assert_eq!(status, 201, "{body}");
     books.lead(body["id"].as_str().unwrap(), Org::A, &world.c_in_a, Some(Who::OwnerC));
-    let (status, body) = decide(for_a).await;
+    let (status, body) = post_status(app, &for_a, &c_lead, &approve).await;
     assert!(status == 403 || status == 404, "a key for A decides in C: {status} {body}");
     let (for_c, id) = limited(&world.c, &app.organization_id(&world.c).await).await;
     books.key(Who::OwnerC, &id);
     let (status, body) = post_lead(app, &for_c, &form(&world.campaign_a), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some(NOT_ASSIGNED)), "{body}");
-    assert_eq!(decide(for_c).await.0, 200);
+    assert_eq!(post_status(app, &for_c, &c_lead, &approve).await.0, 200);
 }
 
 /// The matrix names every root field of the schema, so a new operation cannot ship untested.

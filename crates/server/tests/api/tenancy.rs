@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     Db, PASSWORD, Session, TestApp, assert_mentions_none, error_code, error_field, session, spawn_app, wait_until,
 };
-use crate::traffic::{api_key, partner_on, post_lead};
+use crate::traffic::{api_key, partner_on, post_lead, post_status};
 
 const ADD: &str = "mutation($c: ID!, $e: String!) { addMarketingPartner(input: { campaignId: $c, email: $e }) \
                    { existingPartner assignment { status partner { id email } campaign { name } } } }";
@@ -563,23 +563,9 @@ async fn an_owner_can_be_a_partner_of_another_organization(db: Db) {
     assert!(owner_csv.contains(&windows) && !owner_csv.contains(&solar), "{owner_csv}");
 
     // Its key decides on C's leads, not on A's (not even those it sent).
-    let decide = |id: &str| {
-        let url = format!("{}/v1/leads/{id}/status", app.address);
-        let (client, key) = (app.client.clone(), key.clone());
-        async move {
-            client
-                .post(url)
-                .bearer_auth(key)
-                .json(&json!({ "status": "APPROVED" }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(decide(&to_a[0]).await, 404);
-    assert_eq!(decide(&cy_lead).await, 200);
+    let approve = json!({ "status": "APPROVED" });
+    assert_eq!(post_status(&app, &key, &to_a[0], &approve).await.0, 404);
+    assert_eq!(post_status(&app, &key, &cy_lead, &approve).await.0, 200);
 
     // A sees C's owner as one of its partners, by the name it gave, and nothing of C.
     let of_c: [&str; 6] = ["Gamma Ads", "Gamma Windows", &windows, &org_c, "cy@gamma-only.test", &cy_lead];
@@ -688,23 +674,9 @@ async fn the_accounts_migration_keeps_logins_memberships_keys_and_sessions(db: D
     assert_eq!(send(&app, &sam_key, &roofing).await.0, 201);
     let (status, body) = send(&app, &pat_key, &roofing).await;
     assert_eq!((status, body["error"]["code"].as_str()), (403, Some("NOT_ASSIGNED")), "{body}");
-    let decide = |key: &str| {
-        let url = format!("{}/v1/leads/{pat_lead}/status", app.address);
-        let (client, key) = (app.client.clone(), key.to_owned());
-        async move {
-            client
-                .post(url)
-                .bearer_auth(key)
-                .json(&json!({ "status": "APPROVED" }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(decide(&beta_key).await, 404);
-    assert_eq!(decide(&acme_key).await, 200);
+    let approve = json!({ "status": "APPROVED" });
+    assert_eq!(post_status(&app, &beta_key, &pat_lead, &approve).await.0, 404);
+    assert_eq!(post_status(&app, &acme_key, &pat_lead, &approve).await.0, 200);
     let res = app.gql(Some(&beta_reports), "{ report { totals { submitted } } }", json!({})).await;
     assert_eq!(res["data"]["report"]["totals"], json!([{ "submitted": 2 }]), "{res}");
 

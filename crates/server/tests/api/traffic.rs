@@ -71,6 +71,13 @@ pub async fn post_lead(app: &TestApp, key: &str, body: &Value, idempotency: Opti
     (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
 }
 
+/// `POST /v1/leads/{id}/status` with an API key; returns the status and the JSON body.
+pub async fn post_status(app: &TestApp, key: &str, lead_id: &str, body: &Value) -> (u16, Value) {
+    let url = format!("{}/v1/leads/{lead_id}/status", app.address);
+    let res = app.client.post(url).bearer_auth(key).json(body).send().await.unwrap();
+    (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+}
+
 fn form(campaign: &str) -> Value {
     json!({ "campaignId": campaign, "type": "form", "fields": { "name": "Ann", "zip": "10001" }, "subIds": { "sub1": "banner" } })
 }
@@ -399,16 +406,11 @@ async fn owner_decides_and_partner_sees_status_and_reason(db: Db) {
 
     // The owner's buying system converts over REST with an owner API key; a partner key may not.
     let owner_key = api_key(&app, &s.owner).await;
-    let rest = |key: &str, id: &str, body: Value| {
-        app.client.post(format!("{}/v1/leads/{id}/status", app.address)).bearer_auth(key).json(&body).send()
-    };
-    let res = rest(&s.key, &ids[1], json!({ "status": "CONVERTED" })).await.unwrap();
-    assert_eq!(res.status(), 403);
-    let res = rest(&owner_key, &ids[1], json!({ "status": "CONVERTED" })).await.unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["status"], "CONVERTED");
-    let res = rest(&owner_key, &ids[1], json!({ "status": "APPROVED" })).await.unwrap();
-    assert_eq!(res.status(), 400);
+    assert_eq!(post_status(&app, &s.key, &ids[1], &json!({ "status": "CONVERTED" })).await.0, 403);
+    let (status, body) = post_status(&app, &owner_key, &ids[1], &json!({ "status": "CONVERTED" })).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "CONVERTED");
+    assert_eq!(post_status(&app, &owner_key, &ids[1], &json!({ "status": "APPROVED" })).await.0, 400);
 
     let p = Some(s.partner.access_token.as_str());
     let rejected = app.gql(p, LEAD_Q, json!({ "id": ids[0] })).await;
