@@ -18,7 +18,7 @@ impl BaseQuery {
     /// The signed-in account: what it owns (`organization`) and whom it partners with (`advertisers`).
     async fn me(&self, ctx: &Context<'_>) -> Res<User> {
         let p = authz::signed_in(actor(ctx))?;
-        Ok(accounts::user(services(ctx)?, p).await?.into())
+        Ok(User::from(accounts::user(services(ctx)?, p).await?).with_memberships(p))
     }
 
     /// One campaign of your organization.

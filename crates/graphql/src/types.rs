@@ -65,13 +65,26 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     pub user_id: uuid::Uuid,
+    /// Read once for both `organization` and `advertisers`.
+    #[graphql(skip)]
+    memberships: tokio::sync::OnceCell<authz::Principal>,
 }
 
 impl User {
-    async fn memberships(&self, ctx: &Context<'_>) -> Res<authz::Principal> {
-        authz::principal(services(ctx)?, self.user_id, false, None)
-            .await?
-            .ok_or_else(|| Error::Unauthenticated("This account no longer exists.").into())
+    /// With the memberships already read for this request (the signed-in account's own).
+    pub(crate) fn with_memberships(self, p: &authz::Principal) -> Self {
+        let memberships = tokio::sync::OnceCell::new_with(Some(p.clone()));
+        Self { memberships, ..self }
+    }
+
+    async fn memberships(&self, ctx: &Context<'_>) -> Res<&authz::Principal> {
+        self.memberships
+            .get_or_try_init(|| async {
+                authz::principal(services(ctx)?, self.user_id, false, None)
+                    .await?
+                    .ok_or_else(|| Error::Unauthenticated("This account no longer exists.").into())
+            })
+            .await
     }
 }
 
@@ -92,7 +105,14 @@ impl User {
 
 impl From<user::Model> for User {
     fn from(m: user::Model) -> Self {
-        Self { id: ids::id(m.id), email: m.email, name: m.name, created_at: m.created_at, user_id: m.id }
+        Self {
+            id: ids::id(m.id),
+            email: m.email,
+            name: m.name,
+            created_at: m.created_at,
+            user_id: m.id,
+            memberships: Default::default(),
+        }
     }
 }
 

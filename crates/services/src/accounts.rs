@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use partnerdesk_domain::{Email, OrganizationName, Password};
 use partnerdesk_storage::entities::organization_member::{self, MemberRole};
-use partnerdesk_storage::entities::{marketing_partner, organization, refresh_token, user};
+use partnerdesk_storage::entities::{organization, refresh_token, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -209,14 +209,4 @@ pub async fn organizations(s: &Services, ids: &[Uuid]) -> Result<Vec<organizatio
         organization::Entity::find().filter(organization::Column::Id.is_in(ids.to_vec())).all(&s.db).await?;
     found.sort_by_key(|o| ids.iter().position(|id| *id == o.id));
     Ok(found)
-}
-
-/// The account's partner records, oldest first (the organizations it works with).
-pub async fn partner_records(s: &Services, p: &Principal) -> Result<Vec<marketing_partner::Model>> {
-    let ids: Vec<Uuid> = p.partner_of.iter().map(|m| m.partner_id).collect();
-    Ok(marketing_partner::Entity::find()
-        .filter(marketing_partner::Column::Id.is_in(ids))
-        .order_by_asc(marketing_partner::Column::Id)
-        .all(&s.db)
-        .await?)
 }

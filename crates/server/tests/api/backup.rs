@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, fresh_postgres_database, spawn_app};
+use crate::helpers::{Db, TestApp, fresh_postgres_database, spawn_app, spawn_app_on};
 use crate::traffic::{Setup, post_lead, setup};
 
 /// What the owner and the partner see: report totals, leads and cap usage.
@@ -70,7 +70,7 @@ async fn a_dump_restored_into_a_fresh_database_serves_the_same_figures() {
     run("pg_restore", &["--no-owner", "--exit-on-error", "--dbname", &restored, file]);
 
     // A server on the restored database (same JWT_SECRET): the same figures for the same sessions.
-    let copy = app.process_on(&restored).await;
+    let copy = spawn_app_on(&restored).await;
     assert_eq!(views(&copy, &s).await, before);
     // Refresh tokens, API keys and cap counters carry on where they were.
     let refreshed = copy

@@ -60,7 +60,7 @@ pub async fn spawn_app_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
     start(database_url, Clock::manual(Utc::now()), extra).await
 }
 
-/// On a database of the test's choosing (e.g. reached through a relay the test can cut).
+/// On a database of the test's choosing (reached through a relay the test can cut, a restored backup).
 pub async fn spawn_app_on(database_url: &str) -> TestApp {
     start(Some(database_url.to_owned()), Clock::manual(Utc::now()), &[]).await
 }
@@ -131,11 +131,6 @@ impl TestApp {
         let mut extra = extra.to_vec();
         extra.push(("DATA_DIR", &data_dir));
         start(Some(self.database_url.clone()), self.clock.clone(), &extra).await
-    }
-
-    /// A server process on another database (a restored backup), with this one's clock and secret.
-    pub async fn process_on(&self, database_url: &str) -> TestApp {
-        start(Some(database_url.to_owned()), self.clock.clone(), &[]).await
     }
 
     /// The `.eml` files the file transport wrote (no `SMTP_URL`), oldest first.

@@ -250,14 +250,19 @@ impl Relay {
     }
 }
 
+/// A server on a fresh PostgreSQL database that it reaches through a [`Relay`].
+async fn app_behind_relay() -> (crate::helpers::TestApp, Relay) {
+    let direct = fresh_postgres_database().await;
+    let relay = Relay::start(0).await;
+    let mut via_relay = url::Url::parse(&direct).unwrap();
+    via_relay.set_port(Some(relay.port)).unwrap();
+    (spawn_app_on(via_relay.as_str()).await, relay)
+}
+
 /// The database goes away: `/ready` answers 503 (and the process stays up); it comes back: `/ready` is 200 again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_is_503_while_the_database_is_unreachable() {
-    let direct = fresh_postgres_database().await;
-    let mut relay = Relay::start(0).await;
-    let mut via_relay = url::Url::parse(&direct).unwrap();
-    via_relay.set_port(Some(relay.port)).unwrap();
-    let app = spawn_app_on(via_relay.as_str()).await;
+    let (app, mut relay) = app_behind_relay().await;
     let (status, _) = get(&format!("{}/ready", app.address)).await;
     assert_eq!(status, 200);
 
@@ -285,11 +290,7 @@ async fn ready_is_503_while_the_database_is_unreachable() {
 /// `UNAUTHENTICATED` for a good token); when it is back, the same requests succeed without a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_answer_service_unavailable_while_the_database_is_unreachable() {
-    let direct = fresh_postgres_database().await;
-    let mut relay = Relay::start(0).await;
-    let mut via_relay = url::Url::parse(&direct).unwrap();
-    via_relay.set_port(Some(relay.port)).unwrap();
-    let app = spawn_app_on(via_relay.as_str()).await;
+    let (app, mut relay) = app_behind_relay().await;
     let owner = app.sign_up("owner@acme.test", "Acme").await;
     let campaigns = "{ campaigns { totalCount } }";
     assert_eq!(
