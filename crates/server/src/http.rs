@@ -65,7 +65,7 @@ async fn health() -> HttpResponse {
 }
 
 /// 200 when the database answers and every migration is applied; 503 otherwise (load balancers route by it). The
-/// answer comes within 2 s: a health check should not wait for the pool's 10 s acquire timeout to learn the database
+/// answer comes within 2 s: a health check should not wait for the pool's 5 s acquire timeout to learn the database
 /// is gone.
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let db = &state.services.db;
@@ -96,15 +96,16 @@ async fn graphql(
     req: HttpRequest,
     body: web::Json<async_graphql::Request>,
 ) -> HttpResponse {
+    let from = client(&req);
     let cookie = RefreshCookie {
         enabled: req.headers().get("x-refresh-cookie").is_some_and(|v| v == "1"),
         token: req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty()),
-        secure: state.secure_cookies || client(&req).https,
+        secure: state.secure_cookies || from.https,
     };
     let request = body
         .into_inner()
         .data(actor(&req, &state.services).await)
-        .data(ClientAddress(client(&req).ip.map(|ip| ip.to_string())))
+        .data(ClientAddress(from.ip.map(|ip| ip.to_string())))
         .data(cookie);
     let response = state.schema.execute(request).await;
     let mut http = HttpResponse::Ok();
