@@ -25,7 +25,7 @@ reset_db() {
 
 start_server() { # port
   DATABASE_URL="$DB_URL" DATA_DIR="$OUT" JWT_SECRET=bench-secret-bench-secret-bench-secret LISTEN_ADDR="127.0.0.1:$1" \
-    RUST_LOG=warn LOG_FORMAT=json "$BIN" serve >"$OUT/server-$1.log" 2>&1 &
+    KEY_RATE_LIMIT=off RUST_LOG=warn LOG_FORMAT=json "$BIN" serve >"$OUT/server-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return; sleep 0.1; done
   die "server on $1 did not start"

@@ -1,7 +1,7 @@
 // Starts a real Partnerdesk server (fresh data dir and SQLite database, random port) and Debian's Chromium.
 import { spawn, execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +17,11 @@ const CHROMIUM_FLAGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
 
-/** A server process on port 0; resolves once it logs the URL it listens on. */
+/**
+ * A server process on port 0; resolves once it logs the URL it listens on. It runs with PERSISTED_ONLY_FOR_APP=1:
+ * the browser app (and a test acting as it, see `app`) may send only its persisted documents, so every scenario
+ * proves that the app sends nothing else.
+ */
 export async function startServer(env = {}) {
   const bin = process.env.PARTNERDESK_BIN;
   if (!bin) throw new Error("PARTNERDESK_BIN must point at the partnerdesk binary (scripts/test sets it)");
@@ -30,6 +34,7 @@ export async function startServer(env = {}) {
       LOG_FORMAT: "json",
       WORKERS: "2",
       FRONTEND_DIR: join(here, "..", "frontend", "dist"),
+      PERSISTED_ONLY_FOR_APP: "1",
       ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
@@ -78,14 +83,43 @@ export function createPostgresDatabase() {
   return url.toString();
 }
 
-/** POSTs a GraphQL operation to a server started by startServer; returns `data`, throws on `errors`. */
+/** The app's documents (frontend/graphql/*.graphql): each operation's name -> its document's persisted id. */
+const documents = (() => {
+  const dir = join(here, "..", "frontend", "graphql");
+  const ids = new Map();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".graphql"))) {
+    const bytes = readFileSync(join(dir, file));
+    const id = "sha256:" + createHash("sha256").update(bytes).digest("hex");
+    for (const [, name] of bytes.toString("utf8").matchAll(/^(?:query|mutation|subscription)\s+(\w+)/gm)) ids.set(name, id);
+  }
+  return ids;
+})();
+
+/**
+ * Runs one of the app's own operations (by name, e.g. "SignUp") as the app does: its document's persisted id,
+ * never the text. Returns `data`, throws on `errors`.
+ */
+export async function app(server, operationName, variables = {}, token) {
+  const documentId = documents.get(operationName);
+  if (!documentId) throw new Error(`no operation ${operationName} in frontend/graphql`);
+  return post(server, { documentId, operationName, variables }, token);
+}
+
+/**
+ * POSTs a free-form GraphQL document; returns `data`, throws on `errors`. With PERSISTED_ONLY_FOR_APP only a
+ * reporting token may do this.
+ */
 export async function graphql(server, query, variables = {}, token) {
+  return post(server, { query, variables }, token);
+}
+
+async function post(server, body, token) {
   const res = await fetch(server.url + "/graphql", {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify(body),
   });
-  const body = await res.json();
-  if (body.errors || !body.data) throw new Error(`${res.status} ${JSON.stringify(body)}`);
-  return body.data;
+  const answer = await res.json();
+  if (answer.errors || !answer.data) throw new Error(`${res.status} ${JSON.stringify(answer)}`);
+  return answer.data;
 }

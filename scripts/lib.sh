@@ -45,11 +45,12 @@ ensure_rust_lint_tools() {
   cargo clippy --version >/dev/null 2>&1 || die "cargo clippy is not available after installing clippy"
 }
 
-# Debian's docker-compose (to validate docker-compose.yml; there is no Docker engine needed for that) and nginx (to
-# check deploy/nginx.conf).
+# Debian's docker-compose (to validate docker-compose.yml; there is no Docker engine needed for that), nginx (to
+# check deploy/nginx.conf) and promtool from prometheus (to check the `/metrics` output in tests/api/metrics.rs).
 ensure_deploy_tools() {
   local need=()
   command -v docker-compose >/dev/null || need+=(docker-compose)
+  command -v promtool >/dev/null || need+=(prometheus)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
   [ ${#need[@]} -eq 0 ] && return 0
   log "installing Debian packages: ${need[*]}"

@@ -88,6 +88,7 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
         outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
         live: Arc::default(),
         click_retention: chrono::Duration::days(3660),
+        key_rate_limit: None,
     };
 
     // The owner and the organization through the app's sign-up; its argon2 hash is reused for every partner.

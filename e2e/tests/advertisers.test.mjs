@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { startServer, startBrowser, shot, graphql } from "../harness.mjs";
+import { startServer, startBrowser, shot, app } from "../harness.mjs";
 
 const password = "correct horse battery staple";
 let server, browser;
@@ -47,10 +47,10 @@ async function waitForEmail(...patterns) {
 
 const registerLink = (email) => email.match(/https?:\/\/[^\s"<]+\/register\?token=pdi_[A-Za-z0-9_-]+/)[0];
 
-const gql = (query, variables, token) => graphql(server, query, variables, token);
+const gql = (operation, variables, token) => app(server, operation, variables, token);
 
 const ownerToken = async (email) =>
-  (await gql(`mutation($i: LoginInput!) { login(input: $i) { accessToken } }`, { i: { email, password } })).login.accessToken;
+  (await gql("Login", { input: { email, password } })).login.accessToken;
 
 async function signUp(page, organization, email) {
   await page.goto(server.url + "/signup");
@@ -177,9 +177,9 @@ test("a partner of two advertisers accepts the second invitation with its login 
   // Each owner approves the lead it received, and sees only that one.
   for (const owner of ["owner@acme.test", "owner@beta.test"]) {
     const token = await ownerToken(owner);
-    const { leads } = await gql(`{ leads(first: 100) { totalCount nodes { id } } }`, {}, token);
+    const { leads } = await gql("CampaignLeads", { filter: {}, first: 100 }, token);
     assert.equal(leads.totalCount, 1, `${owner} sees one lead`);
-    await gql(`mutation($ids: [ID!]!) { setLeadStatus(ids: $ids, status: APPROVED) { id } }`, { ids: leads.nodes.map((l) => l.id) }, token);
+    await gql("SetLeadStatus", { ids: leads.nodes.map((l) => l.id), status: "APPROVED" }, token);
   }
 
   // Two totals, one per currency, never added up.
@@ -228,14 +228,12 @@ test("an owner who is also a partner switches between its organization and the p
   const errors = [];
   // Owner C invites owner D's email; D, signed in, accepts on the register page (D signed up without a name: the
   // page asks for one).
-  const { signUp: c } = await gql(`mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
-    { i: { email: "owner@gamma.test", password, organizationName: "Gamma Leads" } });
-  await gql(`mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
-    { i: { email: "owner@delta.test", password, organizationName: "Delta Media" } });
-  const { createCampaign } = await gql(`mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }`,
-    { i: { name: "Roofing TX", timeZone: "America/Chicago", landingUrl: "https://example.com/roof", formPayout: "9.00" } }, c.accessToken);
-  await gql(`mutation($i: AddMarketingPartnerInput!) { addMarketingPartner(input: $i) { existingPartner } }`,
-    { i: { campaignId: createCampaign.id, email: "owner@delta.test" } }, c.accessToken);
+  const { signUp: c } = await gql("SignUp", { input: { email: "owner@gamma.test", password, organizationName: "Gamma Leads" } });
+  await gql("SignUp", { input: { email: "owner@delta.test", password, organizationName: "Delta Media" } });
+  const { createCampaign } = await gql("CreateCampaign",
+    { input: { name: "Roofing TX", timeZone: "America/Chicago", landingUrl: "https://example.com/roof", formPayout: "9.00" } }, c.accessToken);
+  await gql("AddMarketingPartner",
+    { input: { campaignId: createCampaign.id, email: "owner@delta.test" } }, c.accessToken);
   const mail = await waitForEmail(/To: .*owner@delta\.test/i, /Gamma Leads/, /register\?token=/);
   assert.match(mail, /Log in to accept/);
 

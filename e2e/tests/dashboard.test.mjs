@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { startServer, startBrowser, shot, createPostgresDatabase, graphql } from "../harness.mjs";
+import { startServer, startBrowser, shot, createPostgresDatabase, app } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 const password = "correct horse battery staple";
@@ -38,20 +38,17 @@ async function login(page, server, email) {
 const kpi = (page, metric) => page.locator(`.kpi[data-metric="${metric}"] .kpi-value`);
 
 test("the partner's dashboard moves live when leads arrive at another process", async () => {
-  const { signUp } = await graphql(a, `mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
-    { i: { email: "owner@acme.test", password, organizationName: "Acme Leads" } });
+  const { signUp } = await app(a, "SignUp", { input: { email: "owner@acme.test", password, organizationName: "Acme Leads" } });
   const owner = signUp.accessToken;
-  const { createCampaign } = await graphql(a, `mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }`,
-    { i: { name: "Solar NY", timeZone: "America/New_York", landingUrl: "https://example.com/solar", formPayout: "12.50", clickPayout: "0.40" } }, owner);
+  const { createCampaign } = await app(a, "CreateCampaign",
+    { input: { name: "Solar NY", timeZone: "America/New_York", landingUrl: "https://example.com/solar", formPayout: "12.50", clickPayout: "0.40" } }, owner);
   const campaignId = createCampaign.id;
-  const added = await graphql(a, `mutation($i: AddMarketingPartnerInput!) { addMarketingPartner(input: $i) { assignment { partner { id } } } }`,
-    { i: { campaignId, email: "pat@partner.test" } }, owner);
+  const added = await app(a, "AddMarketingPartner", { input: { campaignId, email: "pat@partner.test" } }, owner);
   const partnerId = added.addMarketingPartner.assignment.partner.id;
   const email = await smtp.waitFor(/pat@partner\.test/);
   const token = email.match(/token=(pdi_[A-Za-z0-9_-]+)/)[1];
-  const accepted = await graphql(a, `mutation($t: String!, $p: String!) { acceptInvitation(input: { token: $t, name: "Pat", password: $p }) { accessToken } }`,
-    { t: token, p: password });
-  const { createApiKey } = await graphql(a, `mutation { createApiKey(name: "Script") { key } }`, {}, accepted.acceptInvitation.accessToken);
+  const accepted = await app(a, "AcceptInvitation", { input: { token, name: "Pat", password } });
+  const { createApiKey } = await app(a, "CreateApiKey", { name: "Script", scope: "LEADS" }, accepted.acceptInvitation.accessToken);
   const key = createApiKey.key;
 
   const errors = [];
@@ -73,7 +70,7 @@ test("the partner's dashboard moves live when leads arrive at another process", 
     });
     assert.equal(res.status, 201);
   };
-  const portal = await graphql(b, `{ myPartnerAccount { campaigns { trackingUrl } } }`, {}, accepted.acceptInvitation.accessToken);
+  const portal = await app(b, "MyPartnerAccount", {}, accepted.acceptInvitation.accessToken);
   const link = portal.myPartnerAccount.campaigns[0].trackingUrl.replace(a.url, b.url);
   for (let i = 0; i < 4; i++) assert.equal((await fetch(link, { redirect: "manual" })).status, 302);
   for (let i = 0; i < 3; i++) await post(i);

@@ -1,16 +1,17 @@
 // GraphQL tools load the schema as graphql-js does: its standard introspection query, answered in full by a real
-// server, rebuilds exactly the schema in schema.graphql.
+// server, rebuilds exactly the schema in schema.graphql. The server runs with PERSISTED_ONLY_FOR_APP (harness.mjs), so the
+// tool authenticates with a reporting token, as a GraphQL client with its own documents does.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getIntrospectionQuery, buildClientSchema, buildSchema, printSchema, parse, print, visit } from "graphql";
-import { startServer } from "../harness.mjs";
+import { startServer, app } from "../harness.mjs";
 
 const sdl = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema.graphql"), "utf8");
 
-let server;
+let server, reportingToken;
 before(async () => {
   server = await startServer();
   // The server may listen before its migrations are applied: wait until it says it is ready.
@@ -20,15 +21,19 @@ before(async () => {
     if (Date.now() > deadline) throw new Error(`not ready after 30 s: ${res?.status}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const { signUp } = await app(server, "SignUp",
+    { input: { email: "analyst@acme.test", password: "correct horse battery staple", organizationName: "Acme" } });
+  const { createApiKey } = await app(server, "CreateApiKey", { name: "Schema tools", scope: "REPORTS" }, signUp.accessToken);
+  reportingToken = createApiKey.key;
 });
 after(async () => {
   await server?.stop();
 });
 
-async function introspect(options) {
+async function introspect(options, token = reportingToken) {
   const res = await fetch(server.url + "/graphql", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query: getIntrospectionQuery(options), operationName: "IntrospectionQuery" }),
   });
   assert.equal(res.status, 200);
@@ -65,4 +70,16 @@ test("the default introspection query, and one without descriptions, are answere
   assert.equal(printSchema(buildClientSchema(data)), printSchema(buildSchema(sdl)));
   const bare = await introspect({ descriptions: false });
   assert.equal(printSchema(buildClientSchema(bare)), printSchema(buildSchema(withoutDescriptions(sdl))));
+});
+
+test("without a token, the same query is refused: the app's requests run only persisted documents", async () => {
+  const res = await fetch(server.url + "/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: getIntrospectionQuery(), operationName: "IntrospectionQuery" }),
+  });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.errors[0].extensions.code, "PERSISTED_DOCUMENT_REQUIRED");
+  assert.equal(body.data ?? null, null);
 });

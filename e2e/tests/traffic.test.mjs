@@ -2,7 +2,7 @@
 // the partner sees them and the full cap bar; the owner approves and rejects; the partner sees status and reason.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, shot, graphql } from "../harness.mjs";
+import { startServer, startBrowser, shot, app } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 let server, browser, smtp;
@@ -17,7 +17,7 @@ after(async () => {
   await smtp?.close();
 });
 
-const gql = (query, variables, token) => graphql(server, query, variables, token);
+const gql = (operation, variables, token) => app(server, operation, variables, token);
 
 async function login(page, email) {
   await page.goto(server.url + "/login");
@@ -28,18 +28,16 @@ async function login(page, email) {
 
 test("leads flow from a partner's API key to the owner's decision and back", async () => {
   const password = "correct horse battery staple";
-  const { signUp } = await gql(`mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
-    { i: { email: "owner@acme.test", password, organizationName: "Acme Leads" } });
+  const { signUp } = await gql("SignUp", { input: { email: "owner@acme.test", password, organizationName: "Acme Leads" } });
   const owner = signUp.accessToken;
-  const { createCampaign } = await gql(`mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }`,
-    { i: { name: "Solar NY", timeZone: "America/New_York", landingUrl: "https://example.com/solar", formPayout: "12.50" } }, owner);
+  const { createCampaign } = await gql("CreateCampaign",
+    { input: { name: "Solar NY", timeZone: "America/New_York", landingUrl: "https://example.com/solar", formPayout: "12.50" } }, owner);
   const campaignId = createCampaign.id;
-  await gql(`mutation($i: AddMarketingPartnerInput!) { addMarketingPartner(input: $i) { existingPartner } }`,
-    { i: { campaignId, email: "pat@partner.test", caps: [{ metric: "FORM", window: "DAILY", limit: 3 }] } }, owner);
+  await gql("AddMarketingPartner",
+    { input: { campaignId, email: "pat@partner.test", caps: [{ metric: "FORM", window: "DAILY", limit: 3 }] } }, owner);
   const email = await smtp.waitFor(/pat@partner\.test/);
   const token = email.match(/token=(pdi_[A-Za-z0-9_-]+)/)[1];
-  await gql(`mutation($t: String!, $p: String!) { acceptInvitation(input: { token: $t, name: "Pat", password: $p }) { accessToken } }`,
-    { t: token, p: password });
+  await gql("AcceptInvitation", { input: { token, name: "Pat", password } });
 
   // The partner creates an API key in the portal; it is shown once.
   const partner = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();

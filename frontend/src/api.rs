@@ -1,5 +1,6 @@
 //! The GraphQL client. Every operation is typed from `../schema.graphql` by `graphql_client`: a query that no
-//! longer matches the schema fails the build.
+//! longer matches the schema fails the build. The server has the same files compiled in: `run` sends each operation
+//! as a persisted document, `{"documentId": "sha256:<hex of its file>", "operationName", "variables"}`, never its text.
 
 use gloo_net::http::Request;
 use graphql_client::{GraphQLQuery, Response};
@@ -8,6 +9,14 @@ use serde::Deserialize;
 type DateTime = String;
 type Decimal = String;
 type NaiveDate = String;
+
+// `document_id!("graphql/<file>")`: the file's persisted document id, computed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/persisted.rs"));
+
+/// An operation the server knows by the id of the document that holds it: the app sends the id, not the text.
+pub trait Persisted: GraphQLQuery {
+    const DOCUMENT_ID: &'static str;
+}
 
 /// One typed operation: `operations!(Name => "graphql/file.graphql", ..)`.
 macro_rules! operations {
@@ -20,6 +29,10 @@ macro_rules! operations {
             variables_derives = "Debug, Clone"
         )]
         pub struct $name;
+
+        impl Persisted for $name {
+            const DOCUMENT_ID: &'static str = document_id!($file);
+        }
     )*};
 }
 
@@ -88,9 +101,20 @@ struct ErrorDetail {
     message: String,
 }
 
+/// A persisted document request: the document's id in place of its text (GraphQL over HTTP's `documentId`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PersistedBody<V> {
+    document_id: &'static str,
+    operation_name: &'static str,
+    variables: V,
+}
+
 /// Runs one operation. `token` is the access token; the refresh cookie travels by itself (same origin).
-pub async fn run<Q: GraphQLQuery>(token: Option<&str>, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
-    let body = Q::build_query(variables);
+pub async fn run<Q: Persisted>(token: Option<&str>, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
+    let query = Q::build_query(variables);
+    let body =
+        PersistedBody { document_id: Q::DOCUMENT_ID, operation_name: query.operation_name, variables: query.variables };
     let mut req = Request::post("/graphql").header("x-refresh-cookie", "1");
     if let Some(t) = token {
         req = req.header("authorization", &format!("Bearer {t}"));

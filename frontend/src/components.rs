@@ -162,8 +162,10 @@ pub fn ConfirmDialog(
 pub fn UsageBar(usage: crate::api::UsageData, time_zone: String) -> impl IntoView {
     let pct = if usage.limit > 0 { (usage.used.min(usage.limit) * 100) / usage.limit } else { 100 };
     let full = usage.used >= usage.limit;
-    let label = format!("{} {}", crate::format::metric_label(&usage.metric), crate::format::window_phrase(&usage.window));
-    let resets = usage.resets_at.as_deref().map(|r| format!("Resets {} ({time_zone})", crate::format::in_zone(r, &time_zone)));
+    let label =
+        format!("{} {}", crate::format::metric_label(&usage.metric), crate::format::window_phrase(&usage.window));
+    let resets =
+        usage.resets_at.as_deref().map(|r| format!("Resets {} ({time_zone})", crate::format::in_zone(r, &time_zone)));
     view! {
         <div class="usage" class:full=full>
             <div class="usage-head">

@@ -61,7 +61,14 @@ pub fn in_zone(rfc3339: &str, time_zone: &str) -> String {
         return rfc3339.to_owned();
     }
     let options = js_sys::Object::new();
-    for (k, v) in [("timeZone", time_zone), ("month", "short"), ("day", "numeric"), ("hour", "2-digit"), ("minute", "2-digit"), ("hourCycle", "h23")] {
+    for (k, v) in [
+        ("timeZone", time_zone),
+        ("month", "short"),
+        ("day", "numeric"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+        ("hourCycle", "h23"),
+    ] {
         let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
     }
     String::from(d.to_locale_string("en-US", &options))

@@ -50,8 +50,12 @@ pub enum Side {
 impl Side {
     fn subscribe_message(self) -> &'static str {
         match self {
-            Side::Owner => r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { statsChanged(as: OWNER) { at } }"}}"#,
-            Side::Partner => r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { statsChanged(as: PARTNER) { at } }"}}"#,
+            Side::Owner => {
+                r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { statsChanged(as: OWNER) { at } }"}}"#
+            }
+            Side::Partner => {
+                r#"{"id":"1","type":"subscribe","payload":{"query":"subscription { statsChanged(as: PARTNER) { at } }"}}"#
+            }
         }
     }
 }
@@ -67,7 +71,8 @@ struct Conn {
 
 /// Keeps a subscription open while the calling component lives; calls `on_change` for each change.
 pub fn subscribe(session: Session, side: Side, status: RwSignal<Status>, on_change: impl Fn() + Clone + 'static) {
-    let conn = Rc::new(RefCell::new(Conn { ws: None, stopped: false, attempts: 0, seen_first: false, handlers: Vec::new() }));
+    let conn =
+        Rc::new(RefCell::new(Conn { ws: None, stopped: false, attempts: 0, seen_first: false, handlers: Vec::new() }));
     connect(conn.clone(), session, side, status, Rc::new(on_change));
     let guard = SendWrapper::new(conn);
     on_cleanup(move || {
@@ -158,7 +163,8 @@ fn connect(conn: Rc<RefCell<Conn>>, session: Session, side: Side, status: RwSign
             status.set(Status::Reconnecting);
             let delay = (1000u32 << attempts.min(4)).min(10_000);
             let (conn, on_change) = (conn.clone(), on_change.clone());
-            gloo_timers::callback::Timeout::new(delay, move || connect(conn, session, side, status, on_change)).forget();
+            gloo_timers::callback::Timeout::new(delay, move || connect(conn, session, side, status, on_change))
+                .forget();
         })
     };
     // The server closes a connection that says nothing for 60 s: ping every 20 s (graphql-ws `ping`).

@@ -68,7 +68,9 @@ const MODE_KEY: &str = "partnerdesk.mode";
 
 /// The side an owner who is also a partner last chose, kept in this browser across reloads.
 fn saved_mode() -> Mode {
-    let saved = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).and_then(|s| s.get_item(MODE_KEY).ok().flatten());
+    let saved = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(MODE_KEY).ok().flatten());
     if saved.as_deref() == Some("partner") { Mode::Partner } else { Mode::Owner }
 }
 
@@ -130,7 +132,11 @@ session_fields!(sign_up, login, refresh_session, accept_invitation);
 
 impl Session {
     pub fn provide() -> Self {
-        let session = Self { state: RwSignal::new(State::Checking), preferred: RwSignal::new(saved_mode()), generation: RwSignal::new(0) };
+        let session = Self {
+            state: RwSignal::new(State::Checking),
+            preferred: RwSignal::new(saved_mode()),
+            generation: RwSignal::new(0),
+        };
         provide_context(session);
         spawn_local(async move { session.refresh().await });
         session

@@ -46,5 +46,9 @@ pub fn all() -> Vec<String> {
 /// The zone the browser runs in, e.g. `Europe/Berlin`; `UTC` when it cannot tell.
 pub fn browser_zone() -> String {
     let options = js_sys::Intl::DateTimeFormat::new(&Array::new(), &js_sys::Object::new()).resolved_options();
-    Reflect::get(&options, &"timeZone".into()).ok().and_then(|v| v.as_string()).map(current_name).unwrap_or_else(|| "UTC".into())
+    Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .map(current_name)
+        .unwrap_or_else(|| "UTC".into())
 }

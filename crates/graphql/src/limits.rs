@@ -231,7 +231,8 @@ fn validation_code(mut e: ServerError) -> ServerError {
 }
 
 /// The last word on an error without a code. Resolvers give their own; what reaches here comes from async-graphql:
-/// an argument that failed to parse at run time (`Failed to parse "Decimal": ...`) is the caller's `VALIDATION`;
+/// an argument that failed to parse at run time (`Failed to parse "Decimal": ...`, or a variable left out where a
+/// non-null input is expected: `Expected input type "CapInput", found null.`) is the caller's `VALIDATION`;
 /// request-level problems without a path (no such operation name, a subscription over HTTP) are
 /// `GRAPHQL_VALIDATION_FAILED`; anything else is ours, `INTERNAL`.
 fn give_code(e: &mut ServerError, arguments: &[(Pos, String)]) {
@@ -241,6 +242,7 @@ fn give_code(e: &mut ServerError, arguments: &[(Pos, String)]) {
     let argument = e.locations.first().and_then(|at| arguments.iter().find(|(p, _)| p == at)).map(|(_, n)| n);
     let ext = e.extensions.get_or_insert_with(Default::default);
     let coercion = e.message.starts_with("Failed to parse \"")
+        || e.message.starts_with("Expected input type \"")
         || e.message.starts_with("Invalid value for argument")
         || (e.message.starts_with("Variable ") && e.message.ends_with(" is not defined."));
     if coercion {

@@ -322,14 +322,15 @@ impl TrafficQuery {
     async fn leads(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: LeadFilterInput,
+        #[graphql(desc = "None: every lead.")] filter: Option<LeadFilterInput>,
         #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: Option<i32>,
         after: Option<String>,
     ) -> Res<Connection<String, Lead, TotalCount>> {
         let scope = authz::owner(actor(ctx))?;
         let (first, after_id) = ids::page_args(first, after.as_deref())?;
         let audience = authz::Audience::Organization(scope.organization_id());
-        let page = leads::list(services(ctx)?, &audience, self::filter(filter)?, first, after_id).await?;
+        let page =
+            leads::list(services(ctx)?, &audience, self::filter(filter.unwrap_or_default())?, first, after_id).await?;
         Ok(connection(page, after_id.is_some(), |l| l.id, Lead::from))
     }
 
@@ -337,14 +338,15 @@ impl TrafficQuery {
     async fn my_leads(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: LeadFilterInput,
+        #[graphql(desc = "None: every lead.")] filter: Option<LeadFilterInput>,
         #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: Option<i32>,
         after: Option<String>,
     ) -> Res<Connection<String, Lead, TotalCount>> {
         let scope = authz::partner(actor(ctx))?;
         let (first, after_id) = ids::page_args(first, after.as_deref())?;
         let audience = authz::Audience::Partner(scope.memberships().to_vec());
-        let page = leads::list(services(ctx)?, &audience, self::filter(filter)?, first, after_id).await?;
+        let page =
+            leads::list(services(ctx)?, &audience, self::filter(filter.unwrap_or_default())?, first, after_id).await?;
         Ok(connection(page, after_id.is_some(), |l| l.id, Lead::from))
     }
 
@@ -379,12 +381,12 @@ impl TrafficMutation {
         &self,
         ctx: &Context<'_>,
         name: String,
-        #[graphql(default)] scope: ApiKeyScope,
+        #[graphql(desc = "LEADS when omitted.")] scope: Option<ApiKeyScope>,
         organization_id: Option<ID>,
     ) -> Res<CreatedApiKey> {
         let p = authz::signed_in(actor(ctx))?;
         let org = organization_id.as_ref().map(|o| ids::parse(o, "Organization")).transpose()?;
-        let (k, key) = api_keys::create(services(ctx)?, p, &name, scope.into(), org).await?;
+        let (k, key) = api_keys::create(services(ctx)?, p, &name, scope.unwrap_or_default().into(), org).await?;
         Ok(CreatedApiKey { api_key: k.into(), key })
     }
 

@@ -23,6 +23,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen_addr: SocketAddr,
+    /// Where `GET /metrics` (Prometheus) is served, on a listener of its own; `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
     pub database_url: String,
     pub data_dir: PathBuf,
     /// The built browser app, served at every path that is not an API route.
@@ -48,7 +50,16 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Raw clicks older than this many days are deleted by the hourly housekeeping (their figures stay).
     pub click_retention_days: i64,
+    /// Requests per minute allowed to one API key or reporting token, across all processes; `None`: unlimited.
+    pub key_rate_limit: Option<u32>,
+    /// Requests that come as the browser app (anonymous, or with a session's access token) may only run the app's
+    /// persisted documents (`documentId`); reporting tokens still send any document.
+    pub persisted_only_for_app: bool,
 }
+
+/// Requests per minute per API key or reporting token when `KEY_RATE_LIMIT` is not set: 100 a second, more than a
+/// partner's lead traffic or a reporting client normally needs, and a bound on what one leaked key can do.
+pub const DEFAULT_KEY_RATE_LIMIT: u32 = 6_000;
 
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
 
@@ -64,6 +75,12 @@ impl Config {
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse::<SocketAddr>()
             .map_err(|_| bad("LISTEN_ADDR", "expected an IP address and port such as 127.0.0.1:8080 or 0.0.0.0:80"))?;
+        let metrics_addr = match var("METRICS_ADDR").as_deref().map(str::trim) {
+            None | Some("off") => None,
+            Some(a) => Some(a.parse::<SocketAddr>().map_err(|_| {
+                bad("METRICS_ADDR", "expected an IP address and port such as 127.0.0.1:9100, or off (no metrics)")
+            })?),
+        };
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = match var("DATABASE_URL") {
             Some(url) => validate_database_url(&url)?,
@@ -136,11 +153,25 @@ impl Config {
                 .filter(|d| (1..=36_600).contains(d))
                 .ok_or_else(|| bad("CLICK_RETENTION_DAYS", "expected a number of days from 1 to 36600"))?,
         };
+        let key_rate_limit = match var("KEY_RATE_LIMIT").as_deref().map(str::trim) {
+            None => Some(DEFAULT_KEY_RATE_LIMIT),
+            Some("off") => None,
+            Some(v) => Some(v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                bad("KEY_RATE_LIMIT", "expected a number of requests per minute (at least 1), or off")
+            })?),
+        };
+        let persisted_only_for_app = match var("PERSISTED_ONLY_FOR_APP").as_deref().map(str::trim) {
+            None | Some("0" | "false" | "off") => false,
+            Some("1" | "true" | "on") => true,
+            Some(_) => return Err(bad("PERSISTED_ONLY_FOR_APP", "expected 1 or 0 (true/false, on/off)")),
+        };
         let trusted_proxies = var("TRUSTED_PROXIES")
             .map(|v| TrustedProxies::parse(&v).map_err(|e| bad("TRUSTED_PROXIES", e)))
             .transpose()?
             .unwrap_or_default();
         Ok(Self {
+            persisted_only_for_app,
+            key_rate_limit,
             trusted_proxies,
             click_retention_days,
             smtp_url,
@@ -148,6 +179,7 @@ impl Config {
             outbox_poll,
             mail_retry_base: chrono::Duration::milliseconds(retry_ms),
             listen_addr,
+            metrics_addr,
             database_url,
             data_dir,
             frontend_dir,
@@ -301,6 +333,7 @@ mod tests {
         assert!(err(&[SECRET, ("DATABASE_URL", "nonsense")]).starts_with("DATABASE_URL: "));
         assert!(err(&[SECRET, ("DATABASE_URL", "mysql://x/y")]).starts_with("DATABASE_URL: "));
         assert!(err(&[SECRET, PG, ("LISTEN_ADDR", "localhost")]).starts_with("LISTEN_ADDR: "));
+        assert!(err(&[SECRET, PG, ("METRICS_ADDR", "9100")]).starts_with("METRICS_ADDR: "));
         assert!(err(&[SECRET, PG, ("LOG_FORMAT", "xml")]).starts_with("LOG_FORMAT: "));
         assert!(err(&[SECRET, PG, ("PUBLIC_URL", "partners.example.com")]).starts_with("PUBLIC_URL: "));
         assert!(err(&[PG, ("JWT_SECRET", "short")]).starts_with("JWT_SECRET: "));
@@ -318,10 +351,34 @@ mod tests {
     fn defaults() -> Result<(), ConfigError> {
         let c = config(&[SECRET, PG])?;
         assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8080");
+        assert!(c.metrics_addr.is_none(), "no metrics listener unless asked");
+        assert!(config(&[SECRET, PG, ("METRICS_ADDR", "off")])?.metrics_addr.is_none());
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert!(c.public_url.is_none());
         assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.key_rate_limit, Some(DEFAULT_KEY_RATE_LIMIT));
+        Ok(())
+    }
+
+    #[test]
+    fn persisted_only_for_app_is_off_unless_asked() -> Result<(), ConfigError> {
+        assert!(!config(&[SECRET, PG])?.persisted_only_for_app);
+        assert!(config(&[SECRET, PG, ("PERSISTED_ONLY_FOR_APP", "1")])?.persisted_only_for_app);
+        assert!(!config(&[SECRET, PG, ("PERSISTED_ONLY_FOR_APP", "0")])?.persisted_only_for_app);
+        let e = config(&[SECRET, PG, ("PERSISTED_ONLY_FOR_APP", "yes please")]).err().map(|e| e.0).unwrap_or_default();
+        assert!(e.starts_with("PERSISTED_ONLY_FOR_APP: "), "{e}");
+        Ok(())
+    }
+
+    #[test]
+    fn key_rate_limit_is_a_positive_number_or_off() -> Result<(), ConfigError> {
+        assert_eq!(config(&[SECRET, PG, ("KEY_RATE_LIMIT", "120")])?.key_rate_limit, Some(120));
+        assert_eq!(config(&[SECRET, PG, ("KEY_RATE_LIMIT", "off")])?.key_rate_limit, None);
+        for bad in ["0", "-5", "lots", "1.5"] {
+            let e = config(&[SECRET, PG, ("KEY_RATE_LIMIT", bad)]).err().map(|e| e.0).unwrap_or_default();
+            assert!(e.starts_with("KEY_RATE_LIMIT"), "{bad}: {e}");
+        }
         Ok(())
     }
 

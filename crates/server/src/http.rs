@@ -9,7 +9,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::http::GraphiQLSource;
 use partnerdesk_graphql::{Actor, ClientAddress, REFRESH_COOKIE, RefreshCookie, SessionDeadline};
 use partnerdesk_migrations::{Migrator, MigratorTrait as _};
 use partnerdesk_services::{Error, Services, api_keys, authz};
@@ -53,6 +52,7 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             "UNSUPPORTED_MEDIA_TYPE",
             "Send the request body as JSON with Content-Type: application/json.",
         ),
+        JsonPayloadError::Payload(p) if crate::limits::body_timed_out(p) => crate::limits::body_timeout_response(),
         other => {
             error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("The request body is not valid: {other}"))
         }
@@ -94,7 +94,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 async fn graphql(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<async_graphql::Request>,
+    body: web::Json<crate::persisted::Body>,
 ) -> HttpResponse {
     let from = client(&req);
     let cookie = RefreshCookie {
@@ -102,11 +102,23 @@ async fn graphql(
         token: req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty()),
         secure: state.secure_cookies || from.https,
     };
-    let request = body
-        .into_inner()
-        .data(actor(&req, &state.services).await)
-        .data(ClientAddress(from.ip.map(|ip| ip.to_string())))
-        .data(cookie);
+    let actor = actor(&req, &state.services).await;
+    if let Actor::RateLimited { retry_after_secs } = actor {
+        // Refused before anything runs: 429 with Retry-After, and the GraphQL error a client reads.
+        let error = Error::RateLimited { retry_after_secs };
+        return HttpResponse::TooManyRequests()
+            .insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "errors": [{
+                "message": error.to_string(),
+                "extensions": { "code": error.code(), "retryAfterSeconds": retry_after_secs },
+            }] }));
+    }
+    let request = match crate::persisted::request(body.into_inner(), &actor, state.persisted_only_for_app) {
+        Ok(request) => request,
+        Err(refused) => return HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(refused),
+    };
+    let request = request.data(actor).data(ClientAddress(from.ip.map(|ip| ip.to_string()))).data(cookie);
     let response = state.schema.execute(request).await;
     let mut http = HttpResponse::Ok();
     for (name, value) in &response.http_headers {
@@ -151,14 +163,10 @@ async fn graphql_ws(
         .start(&req, payload)
 }
 
-async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Partnerdesk GraphQL")
-            .finish(),
-    )
+/// GraphiQL: `graphiql.html`, which `scripts/build-frontend` writes beside the app with GraphiQL's and React's
+/// standalone builds as hashed assets (served by this server, no CDN).
+async fn graphiql(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    crate::spa::graphiql(&req, &state.frontend_dir).await
 }
 
 /// Who is calling: anonymous, a verified access token or reporting token, or a token we refuse (and say why).
@@ -199,9 +207,11 @@ async fn actor_for(s: &Services, token: &str) -> (Actor, Option<chrono::DateTime
 }
 
 fn checking_failed(e: Error) -> (Actor, Option<chrono::DateTime<chrono::Utc>>) {
-    if matches!(e, Error::Unavailable) {
+    match e {
         // Logged once per outage where it was detected; the request answers SERVICE_UNAVAILABLE.
-        return (Actor::Unavailable, None);
+        Error::Unavailable => return (Actor::Unavailable, None),
+        Error::RateLimited { retry_after_secs } => return (Actor::RateLimited { retry_after_secs }, None),
+        _ => {}
     }
     tracing::error!(error = %e, "checking a token");
     (Actor::Rejected("The token could not be checked. Try again."), None)

@@ -2,6 +2,9 @@
 
 pub mod config;
 mod http;
+mod limits;
+mod metrics;
+pub mod persisted;
 mod reports;
 mod rest;
 pub mod simulate;

@@ -41,7 +41,10 @@ pub fn error(e: Error) -> HttpResponse {
     let mut retry_after = None;
     match &e {
         Error::Validation { field, .. } => body["field"] = json!(field),
-        Error::RateLimited { retry_after_secs } => retry_after = Some(*retry_after_secs),
+        Error::RateLimited { retry_after_secs } => {
+            retry_after = Some(*retry_after_secs);
+            body["retryAfterSeconds"] = json!(retry_after);
+        }
         Error::Unavailable => {
             retry_after = Some(partnerdesk_services::RETRY_AFTER_UNAVAILABLE_SECS);
             body["retryAfterSeconds"] = json!(retry_after);
@@ -79,7 +82,13 @@ async fn key_holder(req: &HttpRequest, state: &AppState) -> Result<KeyHolder, Er
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, HttpResponse> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| error(Error::validation("body", "The request body could not be read.")))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::limits::body_timed_out(&e) {
+                crate::limits::body_timeout_response()
+            } else {
+                error(Error::validation("body", "The request body could not be read."))
+            }
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(crate::http::error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -125,21 +134,23 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
             Err(e) => return error(e),
         }
     }
-    let input = match parse_json(&body).and_then(|v| NewLead::from_json(&v)) {
-        Ok(i) => i,
-        Err(e) => return error(e),
-    };
-    let sender = match authz::sender_key(&holder) {
-        Ok(s) => s,
-        Err(e) => return error(e),
-    };
-    let idem = idem_key.as_deref().map(|key| Idempotency {
-        api_key_id: holder.key_id,
-        key,
-        request_hash: request_hash.clone(),
-    });
-    match leads::submit(&state.services, &sender, input, idem).await {
-        Ok(lead) => HttpResponse::Created().json(leads::receipt(&lead)),
+    let result = async {
+        let input = parse_json(&body).and_then(|v| NewLead::from_json(&v))?;
+        let sender = authz::sender_key(&holder)?;
+        let idem = idem_key.as_deref().map(|key| Idempotency {
+            api_key_id: holder.key_id,
+            key,
+            request_hash: request_hash.clone(),
+        });
+        leads::submit(&state.services, &sender, input, idem).await
+    }
+    .await;
+    match result {
+        Ok(lead) => {
+            state.metrics.lead(Ok(()));
+            HttpResponse::Created().json(leads::receipt(&lead))
+        }
+        // Another request with this key won the race: its answer is replayed, and was counted there.
         Err(Error::Refused { code: "IDEMPOTENCY_RACE", .. }) => {
             match replay_or_conflict(&state, &holder, idem_key.as_deref().unwrap_or_default(), &request_hash).await {
                 Ok(Some(resp)) => resp,
@@ -147,7 +158,10 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
                 Err(e) => error(e),
             }
         }
-        Err(e) => error(e),
+        Err(e) => {
+            state.metrics.lead(Err(&e));
+            error(e)
+        }
     }
 }
 
@@ -226,7 +240,11 @@ async fn click(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Str
         query.get(&format!("sub{}", i + 1)).map(|v| v.chars().take(255).collect()).filter(|v: &String| !v.is_empty())
     });
     let record = req.method() != actix_web::http::Method::HEAD;
-    match clicks::follow(&state.services, &path, subs, record).await {
+    let outcome = clicks::follow(&state.services, &path, subs, record).await;
+    if record {
+        state.metrics.click(outcome.as_ref());
+    }
+    match outcome {
         Ok(Outcome::Landing(url)) | Ok(Outcome::Fallback { url, .. }) => {
             let mut resp = HttpResponse::Found();
             match HeaderValue::from_str(&url) {

@@ -59,6 +59,19 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     }
 }
 
+/// GraphiQL's page (`GET /graphql`), written by the build beside `index.html`; it loads GraphiQL and React as hashed
+/// assets of this server. `no-cache` like `index.html`: a new build names new assets.
+pub async fn graphiql(req: &HttpRequest, dir: &std::path::Path) -> HttpResponse {
+    match NamedFile::open_async(dir.join("graphiql.html")).await {
+        Ok(f) => {
+            let mut res = f.use_etag(true).into_response(req);
+            res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+            res
+        }
+        Err(_) => HttpResponse::Ok().content_type("text/html; charset=utf-8").body(GRAPHIQL_NOT_BUILT),
+    }
+}
+
 /// A single file name with an extension (`app-0123456789abcdef.wasm`): an asset, not an app route.
 fn is_asset_name(name: &str) -> bool {
     !name.is_empty()
@@ -81,6 +94,11 @@ code{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px}</style></head><bo
 <h1>Partnerdesk is running</h1><p>The API answers at <code>/graphql</code>, but the browser app has not been built.</p>
 <p>Build it with <code>./scripts/build-frontend</code> (or start everything with <code>./scripts/run</code>), or point
 <code>FRONTEND_DIR</code> at a folder that holds a built <code>index.html</code>.</p></body></html>"#;
+
+const GRAPHIQL_NOT_BUILT: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Partnerdesk GraphQL</title></head><body style="font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto">
+<h1>GraphiQL is not built</h1><p>The API answers <code>POST /graphql</code>. GraphiQL is served from the built browser
+app: run <code>./scripts/build-frontend</code>, or point <code>FRONTEND_DIR</code> at a built folder.</p></body></html>"#;
 
 #[cfg(test)]
 mod tests {

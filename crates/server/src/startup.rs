@@ -23,6 +23,7 @@ use crate::http;
 /// The running application: bound, migrated, ready to serve. `main` and the tests start the very same thing.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -35,9 +36,13 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// `PERSISTED_ONLY_FOR_APP`: the app's requests may only run persisted documents (see `persisted`).
+    pub persisted_only_for_app: bool,
     /// False until this process has applied (or found applied) every migration: until then every route but
     /// `/health` answers 503, so a load balancer routes nothing here.
     pub migrated: Arc<AtomicBool>,
+    /// This process's Prometheus metrics (served on `METRICS_ADDR` when set).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Hourly chores: delete what is past its time (`retention::prune`: raw clicks after `CLICK_RETENTION_DAYS`, spent
@@ -132,6 +137,7 @@ async fn connect_unmigrated(config: &Config, clock: Clock, default_url: &str) ->
         outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
         live: Arc::default(),
         click_retention: chrono::Duration::days(config.click_retention_days),
+        key_rate_limit: config.key_rate_limit,
     })
 }
 
@@ -159,6 +165,11 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr)
             .with_context(|| format!("LISTEN_ADDR: cannot bind {}", config.listen_addr))?;
         let addr = listener.local_addr()?;
+        let metrics_listener = config
+            .metrics_addr
+            .map(|a| TcpListener::bind(a).with_context(|| format!("METRICS_ADDR: cannot bind {a}")))
+            .transpose()?;
+        let metrics = Arc::new(crate::metrics::Metrics::new()?);
         let services = connect_unmigrated(config, clock, &format!("http://{addr}")).await?;
         let mailer = Mailer::new(
             &config.mail_from,
@@ -172,14 +183,18 @@ impl Application {
             frontend_dir: config.frontend_dir.clone(),
             secure_cookies: config.public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
             trusted_proxies: config.trusted_proxies.clone(),
+            persisted_only_for_app: config.persisted_only_for_app,
             migrated: migrated.clone(),
+            metrics: metrics.clone(),
         });
         let body_limit = config.body_limit;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(actix_web::middleware::from_fn(until_migrated))
+                .wrap(actix_web::middleware::from_fn(crate::limits::edge_limits))
                 .wrap(actix_web::middleware::from_fn(http::request_span))
+                .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .configure(|cfg| http::configure(cfg, state.clone(), body_limit))
         })
         .workers(config.workers)
@@ -187,6 +202,18 @@ impl Application {
         .disable_signals()
         .listen(listener)?
         .run();
+        let metrics_server = match metrics_listener {
+            Some(l) => {
+                let maddr = l.local_addr()?;
+                let server = crate::metrics::serve(l, metrics, services.clone())?;
+                tracing::info!("metrics on http://{maddr}/metrics");
+                let handle = server.handle();
+                tokio::spawn(server);
+                Some((maddr.port(), handle))
+            }
+            None => None,
+        };
+        let metrics_handle = metrics_server.as_ref().map(|(_, h)| h.clone());
         // Signal handlers are in place before the address is announced: a SIGTERM right after start is graceful too.
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
@@ -198,6 +225,9 @@ impl Application {
                 _ = int.recv() => {}
             }
             tracing::info!("shutting down: finishing requests in flight");
+            if let Some(m) = &metrics_handle {
+                m.stop(true).await;
+            }
             stopper.stop(true).await;
         });
         let server = tokio::spawn(server);
@@ -206,6 +236,9 @@ impl Application {
         tracing::info!("answering on http://{addr}: 503 until the database migrations are applied");
         if let Err(e) = migrate(&services.db, &config.database_url).await {
             handle.stop(false).await;
+            if let Some((_, m)) = &metrics_server {
+                m.stop(false).await;
+            }
             return Err(e);
         }
         migrated.store(true, Ordering::Release);
@@ -214,11 +247,16 @@ impl Application {
         tokio::spawn(housekeeping(services.clone()));
         tokio::spawn(partnerdesk_services::live::run(services));
         tracing::info!("listening on http://{addr}");
-        Ok(Self { port: addr.port(), server })
+        Ok(Self { port: addr.port(), metrics_port: metrics_server.map(|(port, _)| port), server })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener (`METRICS_ADDR`), if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting and lets in-flight requests finish (up to 30 s).

@@ -3,7 +3,6 @@
 
 pub use partnerdesk_storage::entities::api_key::Scope;
 use partnerdesk_storage::entities::api_key::{self, Model as ApiKey};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement};
 use uuid::Uuid;
 
@@ -59,6 +58,8 @@ pub async fn create(
         last_used_at: Set(None),
         revoked_at: Set(None),
         scope: Set(scope),
+        rate_window_started_at: Set(None),
+        rate_window_requests: Set(0),
     }
     .insert(&s.db)
     .await?;
@@ -87,8 +88,12 @@ pub async fn revoke(s: &Services, p: &Principal, id: Uuid) -> Result<ApiKey> {
     Ok(m.update(&s.db).await?)
 }
 
-/// The holder of a presented key; `UNAUTHENTICATED` for an unknown or revoked one. One read (the key and its
-/// account's owned organization); the last use is recorded at most once a minute.
+/// The length of the window in which `KEY_RATE_LIMIT` counts a key's requests.
+pub const RATE_WINDOW: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The holder of a presented key; `UNAUTHENTICATED` for an unknown or revoked one, `RATE_LIMITED` when the key has
+/// made more than `KEY_RATE_LIMIT` requests in its current one-minute window. One statement: it finds the key,
+/// counts the request on the key's row (so all server processes count against one figure) and records the last use.
 pub async fn authenticate(s: &Services, presented: &str) -> Result<KeyHolder> {
     #[derive(FromQueryResult)]
     struct Row {
@@ -98,15 +103,23 @@ pub async fn authenticate(s: &Services, presented: &str) -> Result<KeyHolder> {
         owner_of: Option<Uuid>,
         scope: Scope,
         revoked_at: Option<chrono::DateTime<chrono::Utc>>,
-        last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+        rate_window_started_at: Option<chrono::DateTime<chrono::Utc>>,
+        rate_window_requests: i32,
     }
+    let now = s.clock.now();
+    // SET expressions see the row as it was: a window that has passed (or none yet) starts again at this request.
     let row = Row::find_by_statement(Statement::from_sql_and_values(
         s.db.get_database_backend(),
-        "SELECT k.id AS key_id, k.user_id, k.organization_id, m.organization_id AS owner_of, k.scope, k.revoked_at, \
-                k.last_used_at \
-         FROM api_keys k LEFT JOIN organization_members m ON m.user_id = k.user_id \
-         WHERE k.key_hash = $1",
-        [tokens::hash(presented.trim()).into()],
+        "UPDATE api_keys SET last_used_at = $2, \
+           rate_window_requests = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN 1 \
+                                       ELSE rate_window_requests + 1 END, \
+           rate_window_started_at = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN $2 \
+                                         ELSE rate_window_started_at END \
+         WHERE key_hash = $1 \
+         RETURNING id AS key_id, user_id, organization_id, scope, revoked_at, rate_window_started_at, \
+           rate_window_requests, \
+           (SELECT m.organization_id FROM organization_members m WHERE m.user_id = api_keys.user_id) AS owner_of",
+        [tokens::hash(presented.trim()).into(), now.into(), (now - RATE_WINDOW).into()],
     ))
     .one(&s.db)
     .await?
@@ -116,13 +129,11 @@ pub async fn authenticate(s: &Services, presented: &str) -> Result<KeyHolder> {
     if row.revoked_at.is_some() {
         return Err(Error::Unauthenticated("This API key was revoked."));
     }
-    let now = s.clock.now();
-    if row.last_used_at.is_none_or(|t| t < now - chrono::Duration::minutes(1)) {
-        api_key::Entity::update_many()
-            .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-            .filter(api_key::Column::Id.eq(row.key_id))
-            .exec(&s.db)
-            .await?;
+    if let (Some(limit), Some(started)) = (s.key_rate_limit, row.rate_window_started_at) {
+        if i64::from(row.rate_window_requests) > i64::from(limit) {
+            let retry_after_secs = (started + RATE_WINDOW - now).num_seconds().max(1);
+            return Err(Error::RateLimited { retry_after_secs });
+        }
     }
     Ok(KeyHolder {
         key_id: row.key_id,

@@ -77,6 +77,10 @@ pub enum Actor {
     Rejected(&'static str),
     /// Credentials were presented but could not be checked: the database is unreachable.
     Unavailable,
+    /// The API key or reporting token has used up its requests of this minute (`KEY_RATE_LIMIT`).
+    RateLimited {
+        retry_after_secs: i64,
+    },
     User(Principal),
 }
 
@@ -153,6 +157,7 @@ fn user(actor: &Actor) -> Result<&Principal> {
         Actor::User(p) => Ok(p),
         Actor::Rejected(why) => Err(Error::Unauthenticated(why)),
         Actor::Unavailable => Err(Error::Unavailable),
+        Actor::RateLimited { retry_after_secs } => Err(Error::RateLimited { retry_after_secs: *retry_after_secs }),
         Actor::Anonymous => Err(Error::Unauthenticated("Sign in first: this needs an access token.")),
     }
 }

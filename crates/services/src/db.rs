@@ -18,7 +18,11 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .sqlx_logging_level(tracing::log::LevelFilter::Trace)
         .connect_timeout(Duration::from_secs(3))
         // Requests fail fast (SERVICE_UNAVAILABLE) rather than queue while the database is unreachable.
-        .acquire_timeout(Duration::from_secs(5));
+        .acquire_timeout(Duration::from_secs(5))
+        // Each idle connection is pinged before a request gets it (sqlx's default, relied on): one the database
+        // dropped meanwhile (`pg_terminate_backend`, a restart, a failover) is replaced instead of failing the request.
+        // Only requests whose connection drops while they use it answer SERVICE_UNAVAILABLE (tests/api/faults.rs).
+        .test_before_acquire(true);
     if url.starts_with("sqlite:") {
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)

@@ -47,4 +47,6 @@ pub struct Services {
     pub live: Arc<live::Live>,
     /// How long raw clicks are kept (`CLICK_RETENTION_DAYS`); their figures stay in the rollups.
     pub click_retention: chrono::Duration,
+    /// Requests per minute allowed to one API key or reporting token (`KEY_RATE_LIMIT`); `None`: no limit.
+    pub key_rate_limit: Option<u32>,
 }

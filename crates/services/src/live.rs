@@ -89,6 +89,11 @@ impl Live {
         self.tx.subscribe()
     }
 
+    /// How many subscriptions of this process are open (each holds one receiver).
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     fn publish_local(&self, change: Change) {
         // No receiver is not an error: nobody has a dashboard open.
         let _ = self.tx.send(change);

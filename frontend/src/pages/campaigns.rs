@@ -240,7 +240,9 @@ pub fn NewCampaign() -> impl IntoView {
             match api::run::<api::CreateCampaign>(session.token().as_deref(), api::create_campaign::Variables { input })
                 .await
             {
-                Ok(data) => navigate(&format!("/campaigns/{}/settings?created=1", data.create_campaign.id), Default::default()),
+                Ok(data) => {
+                    navigate(&format!("/campaigns/{}/settings?created=1", data.create_campaign.id), Default::default())
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -444,7 +446,11 @@ fn campaign_resource(id: impl Fn() -> String + Send + Sync + 'static) -> LocalRe
     LocalResource::new(move || {
         let id = id();
         let token = session.token();
-        async move { api::run::<api::Campaign>(token.as_deref(), api::campaign::Variables { id }).await.map(|d| Row::from(d.campaign)) }
+        async move {
+            api::run::<api::Campaign>(token.as_deref(), api::campaign::Variables { id })
+                .await
+                .map(|d| Row::from(d.campaign))
+        }
     })
 }
 

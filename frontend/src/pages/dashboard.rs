@@ -281,7 +281,9 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
     let preset = RwSignal::new(Preset::Last7);
     let custom_from = RwSignal::new(String::new());
     let custom_to = RwSignal::new(String::new());
-    let zone = RwSignal::new(scope.with_untracked(|s| s.zone.clone()).or_else(saved_zone).unwrap_or_else(time_zones::browser_zone));
+    let zone = RwSignal::new(
+        scope.with_untracked(|s| s.zone.clone()).or_else(saved_zone).unwrap_or_else(time_zones::browser_zone),
+    );
     let chart_metric = RwSignal::new("submitted");
     let live_state = RwSignal::new(live::Status::Connecting);
     let bump = RwSignal::new(0u64);
@@ -307,7 +309,8 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
                     .nodes
                     .iter()
                     .map(|n| {
-                        let (id, name) = n.campaign.as_ref().map(|c| (c.id.clone(), c.name.clone())).unwrap_or_default();
+                        let (id, name) =
+                            n.campaign.as_ref().map(|c| (c.id.clone(), c.name.clone())).unwrap_or_default();
                         let link = s.owner.then(|| format!("/campaigns/{id}"));
                         Line { key: id, label: name, link, sums: Sums::from(&n.metrics) }
                     })
@@ -337,12 +340,8 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
                         .collect()
                 }
             };
-            let days: Vec<(String, Sums)> = d
-                .daily
-                .nodes
-                .iter()
-                .map(|n| (n.day.clone().unwrap_or_default(), Sums::from(&n.metrics)))
-                .collect();
+            let days: Vec<(String, Sums)> =
+                d.daily.nodes.iter().map(|n| (n.day.clone().unwrap_or_default(), Sums::from(&n.metrics))).collect();
             Ok(Some(Figures {
                 from,
                 to,
@@ -440,8 +439,18 @@ fn FiguresView(
     let cards = vec![
         ("clicks", "Clicks", c.clicks.to_string(), change(as_f(c.clicks), as_f(p.clicks), false)),
         ("submitted", "Leads", c.submitted.to_string(), change(as_f(c.submitted), as_f(p.submitted), false)),
-        ("approvalRate", "Approval rate", percent(c.approval_rate()), change(c.approval_rate(), p.approval_rate(), true)),
-        ("conversionRate", "Conversion rate", percent(c.conversion_rate()), change(c.conversion_rate(), p.conversion_rate(), true)),
+        (
+            "approvalRate",
+            "Approval rate",
+            percent(c.approval_rate()),
+            change(c.approval_rate(), p.approval_rate(), true),
+        ),
+        (
+            "conversionRate",
+            "Conversion rate",
+            percent(c.conversion_rate()),
+            change(c.conversion_rate(), p.conversion_rate(), true),
+        ),
         (
             "earnings",
             money_label,
@@ -808,7 +817,8 @@ async fn download_csv(token: Option<&str>, query: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/csv");
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|_| "The download failed.".to_owned())?;
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| "The download failed.".to_owned())?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "The download failed.".to_owned())?;
     let a = web_sys::window()
         .and_then(|w| w.document())

@@ -33,7 +33,8 @@ pub fn CampaignLeads() -> impl IntoView {
     let reject_error = RwSignal::new(None::<ApiError>);
 
     let data = LocalResource::new(move || {
-        let filter = crate::lead_filter!(campaign_leads, Some(id.get()), None, status.get(), kind.get(), from.get(), to.get());
+        let filter =
+            crate::lead_filter!(campaign_leads, Some(id.get()), None, status.get(), kind.get(), from.get(), to.get());
         let vars = api::campaign_leads::Variables { filter: Some(filter), first: Some(50), after: after.get() };
         let token = session.token();
         async move { api::run::<api::CampaignLeads>(token.as_deref(), vars).await.map(|d| d.leads) }
@@ -53,12 +54,18 @@ pub fn CampaignLeads() -> impl IntoView {
         let n = ids.len();
         error.set(None);
         spawn_local(async move {
-            match api::run::<api::SetLeadStatus>(session.token().as_deref(), Variables { ids, status, reason: why }).await {
+            match api::run::<api::SetLeadStatus>(session.token().as_deref(), Variables { ids, status, reason: why })
+                .await
+            {
                 Ok(_) => {
                     rejecting.set(false);
                     reason.set(String::new());
                     selected.set(BTreeSet::new());
-                    notice.set(Some(format!("{n} lead{} {}.", if n == 1 { "" } else { "s" }, lead_status_label(target).to_lowercase())));
+                    notice.set(Some(format!(
+                        "{n} lead{} {}.",
+                        if n == 1 { "" } else { "s" },
+                        lead_status_label(target).to_lowercase()
+                    )));
                     data.refetch();
                 }
                 Err(e) if rejecting.get_untracked() => reject_error.set(Some(e)),

@@ -151,14 +151,24 @@ fn AddPartnerDialog(
         let value = email.get_untracked().trim().to_lowercase();
         let (local, domain) = value.split_once('@').unwrap_or_default();
         if local.is_empty() || !domain.contains('.') || value.contains(' ') {
-            error.set(Some(ApiError { code: "VALIDATION".into(), message: "Enter the partner's email address, e.g. pat@partner.com.".into(), field: Some("email".into()) }));
+            error.set(Some(ApiError {
+                code: "VALIDATION".into(),
+                message: "Enter the partner's email address, e.g. pat@partner.com.".into(),
+                field: Some("email".into()),
+            }));
             return;
         }
         error.set(None);
         busy.set(true);
         spawn_local(async move {
-            let found = api::run::<api::FindPartner>(session.token().as_deref(), api::find_partner::Variables { search: value.clone() }).await;
-            let status = found.ok().and_then(|d| d.marketing_partners.nodes.into_iter().find(|p| p.email == value).map(|p| wire(&p.status)));
+            let found = api::run::<api::FindPartner>(
+                session.token().as_deref(),
+                api::find_partner::Variables { search: value.clone() },
+            )
+            .await;
+            let status = found.ok().and_then(|d| {
+                d.marketing_partners.nodes.into_iter().find(|p| p.email == value).map(|p| wire(&p.status))
+            });
             existing.set(status);
             busy.set(false);
             step.set(2);
@@ -182,7 +192,11 @@ fn AddPartnerDialog(
                     email: email.get_untracked(),
                     caps: cap_inputs!(add_marketing_partner, caps),
                 };
-                let res = api::run::<api::AddMarketingPartner>(session.token().as_deref(), api::add_marketing_partner::Variables { input }).await;
+                let res = api::run::<api::AddMarketingPartner>(
+                    session.token().as_deref(),
+                    api::add_marketing_partner::Variables { input },
+                )
+                .await;
                 busy.set(false);
                 match res {
                     Ok(d) => {
@@ -343,10 +357,24 @@ pub fn CampaignPartners() -> impl IntoView {
             let t = t.as_deref();
             let p = row.partner_id.clone();
             let res = match label {
-                "resend" => api::run::<api::ResendInvitation>(t, api::resend_invitation::Variables { partner_id: p }).await.map(|_| format!("Invitation sent again to {}. The previous link no longer works.", row.email)),
-                "pause" => api::run::<api::PausePartner>(t, api::pause_partner::Variables { partner_id: p, campaign_id: Some(campaign_id) }).await.map(|_| format!("{} is paused on this campaign.", row.email)),
-                "resume" => api::run::<api::ResumePartner>(t, api::resume_partner::Variables { partner_id: p, campaign_id: Some(campaign_id) }).await.map(|_| format!("{} is active again.", row.email)),
-                _ => api::run::<api::RemovePartner>(t, api::remove_partner::Variables { partner_id: p, campaign_id }).await.map(|_| format!("{} was removed from this campaign.", row.email)),
+                "resend" => api::run::<api::ResendInvitation>(t, api::resend_invitation::Variables { partner_id: p })
+                    .await
+                    .map(|_| format!("Invitation sent again to {}. The previous link no longer works.", row.email)),
+                "pause" => api::run::<api::PausePartner>(
+                    t,
+                    api::pause_partner::Variables { partner_id: p, campaign_id: Some(campaign_id) },
+                )
+                .await
+                .map(|_| format!("{} is paused on this campaign.", row.email)),
+                "resume" => api::run::<api::ResumePartner>(
+                    t,
+                    api::resume_partner::Variables { partner_id: p, campaign_id: Some(campaign_id) },
+                )
+                .await
+                .map(|_| format!("{} is active again.", row.email)),
+                _ => api::run::<api::RemovePartner>(t, api::remove_partner::Variables { partner_id: p, campaign_id })
+                    .await
+                    .map(|_| format!("{} was removed from this campaign.", row.email)),
             };
             match res {
                 Ok(m) => {
@@ -589,12 +617,21 @@ pub fn PartnerView() -> impl IntoView {
     let data = LocalResource::new(move || {
         let id = id();
         let token = session.token();
-        async move { api::run::<api::MarketingPartner>(token.as_deref(), api::marketing_partner::Variables { id }).await.map(|d| d.marketing_partner) }
+        async move {
+            api::run::<api::MarketingPartner>(token.as_deref(), api::marketing_partner::Variables { id })
+                .await
+                .map(|d| d.marketing_partner)
+        }
     });
     let resend = move || {
         error.set(None);
         spawn_local(async move {
-            match api::run::<api::ResendInvitation>(session.token().as_deref(), api::resend_invitation::Variables { partner_id: id() }).await {
+            match api::run::<api::ResendInvitation>(
+                session.token().as_deref(),
+                api::resend_invitation::Variables { partner_id: id() },
+            )
+            .await
+            {
                 Ok(_) => {
                     notice.set(Some("Invitation sent again with a new link.".into()));
                     data.refetch();
@@ -606,7 +643,12 @@ pub fn PartnerView() -> impl IntoView {
     let revoke = move || {
         error.set(None);
         spawn_local(async move {
-            match api::run::<api::RevokeInvitation>(session.token().as_deref(), api::revoke_invitation::Variables { partner_id: id() }).await {
+            match api::run::<api::RevokeInvitation>(
+                session.token().as_deref(),
+                api::revoke_invitation::Variables { partner_id: id() },
+            )
+            .await
+            {
                 Ok(_) => {
                     notice.set(Some("Invitation withdrawn: its link no longer works.".into()));
                     data.refetch();

@@ -40,7 +40,10 @@ fn advertisers_of(acc: &Account) -> Vec<Org> {
         .iter()
         .map(|m| {
             let paused = wire(&m.status) == "PAUSED";
-            Org { id: m.organization.id.clone(), name: if paused { format!("{} (paused)", m.organization.name) } else { m.organization.name.clone() } }
+            Org {
+                id: m.organization.id.clone(),
+                name: if paused { format!("{} (paused)", m.organization.name) } else { m.organization.name.clone() },
+            }
         })
         .collect()
 }
@@ -56,7 +59,11 @@ fn names_phrase(names: &[String]) -> String {
 
 /// "Advertiser: All advertisers | each advertiser": narrows the portal to one advertiser's campaigns, figures and leads.
 #[component]
-fn AdvertiserSelect(advertisers: Vec<Org>, value: RwSignal<String>, #[prop(optional, into)] on_change: Option<Callback<()>>) -> impl IntoView {
+fn AdvertiserSelect(
+    advertisers: Vec<Org>,
+    value: RwSignal<String>,
+    #[prop(optional, into)] on_change: Option<Callback<()>>,
+) -> impl IntoView {
     view! {
         <label for="advertiser">"Advertiser"</label>
         <select id="advertiser" on:change=move |ev| {
@@ -79,7 +86,11 @@ pub fn PartnerHome() -> impl IntoView {
     let session = use_session();
     let data = LocalResource::new(move || {
         let token = session.token();
-        async move { api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {}).await.map(|d| d.my_partner_account) }
+        async move {
+            api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {})
+                .await
+                .map(|d| d.my_partner_account)
+        }
     });
     view! {
         <main class="page" id="main">
@@ -111,12 +122,18 @@ fn PartnerOverview(acc: Account) -> impl IntoView {
         breakdown: crate::pages::dashboard::Breakdown::Campaign,
     });
     let names: Vec<String> = acc.advertisers.iter().map(|m| m.organization.name.clone()).collect();
-    let subtitle = if names.is_empty() { "Marketing partner".to_owned() } else { format!("Marketing partner of {}", names_phrase(&names)) };
+    let subtitle = if names.is_empty() {
+        "Marketing partner".to_owned()
+    } else {
+        format!("Marketing partner of {}", names_phrase(&names))
+    };
     let none_at_all = acc.campaigns.is_empty();
     let campaigns = StoredValue::new(acc.campaigns);
     let shown = move || -> Vec<Assigned> {
         let only = selected.get();
-        campaigns.with_value(|all| all.iter().filter(|c| only.as_ref().is_none_or(|id| c.advertiser.id == *id)).cloned().collect())
+        campaigns.with_value(|all| {
+            all.iter().filter(|c| only.as_ref().is_none_or(|id| c.advertiser.id == *id)).cloned().collect()
+        })
     };
     view! {
         <div class="page-head">
@@ -192,7 +209,12 @@ pub fn PartnerLeads() -> impl IntoView {
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
     let account = LocalResource::new(move || {
         let token = session.token();
-        async move { api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {}).await.ok().map(|d| d.my_partner_account) }
+        async move {
+            api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {})
+                .await
+                .ok()
+                .map(|d| d.my_partner_account)
+        }
     });
     let advertisers = Signal::derive(move || account.get().flatten().map(|a| advertisers_of(&a)).unwrap_or_default());
     // Known advertisers only: until the account is loaded, every advertiser's leads.
@@ -201,7 +223,8 @@ pub fn PartnerLeads() -> impl IntoView {
         advertisers.with(|list| list.iter().any(|o| o.id == v)).then_some(v)
     });
     let data = LocalResource::new(move || {
-        let filter = crate::lead_filter!(my_leads, None, organization.get(), status.get(), kind.get(), from.get(), to.get());
+        let filter =
+            crate::lead_filter!(my_leads, None, organization.get(), status.get(), kind.get(), from.get(), to.get());
         let vars = api::my_leads::Variables { filter: Some(filter), first: Some(25), after: after.get() };
         let token = session.token();
         async move { api::run::<api::MyLeads>(token.as_deref(), vars).await.map(|d| d.my_leads) }
@@ -414,7 +437,11 @@ pub fn ApiKeysPage() -> impl IntoView {
     // The organizations a key may be limited to: the one the account owns, and those it is a partner of.
     let organizations = Signal::derive(move || {
         let Some(u) = session.user() else { return Vec::new() };
-        let mut list: Vec<Org> = u.organization.into_iter().map(|o| Org { name: format!("{} (your organization)", o.name), id: o.id }).collect();
+        let mut list: Vec<Org> = u
+            .organization
+            .into_iter()
+            .map(|o| Org { name: format!("{} (your organization)", o.name), id: o.id })
+            .collect();
         let others: Vec<Org> = u.advertisers.into_iter().filter(|a| !list.iter().any(|o| o.id == a.id)).collect();
         list.extend(others);
         list
@@ -430,7 +457,11 @@ pub fn ApiKeysPage() -> impl IntoView {
         ev.prevent_default();
         error.set(None);
         spawn_local(async move {
-            let scope = if scope.get_untracked() == "REPORTS" { api::create_api_key::ApiKeyScope::REPORTS } else { api::create_api_key::ApiKeyScope::LEADS };
+            let scope = if scope.get_untracked() == "REPORTS" {
+                api::create_api_key::ApiKeyScope::REPORTS
+            } else {
+                api::create_api_key::ApiKeyScope::LEADS
+            };
             let organization_id = Some(organization.get_untracked()).filter(|o| !o.is_empty());
             let vars = api::create_api_key::Variables { name: name.get_untracked(), scope, organization_id };
             match api::run::<api::CreateApiKey>(session.token().as_deref(), vars).await {
@@ -447,7 +478,8 @@ pub fn ApiKeysPage() -> impl IntoView {
         let Some((id, _)) = revoking.get_untracked() else { return };
         revoking.set(None);
         spawn_local(async move {
-            match api::run::<api::RevokeApiKey>(session.token().as_deref(), api::revoke_api_key::Variables { id }).await {
+            match api::run::<api::RevokeApiKey>(session.token().as_deref(), api::revoke_api_key::Variables { id }).await
+            {
                 Ok(_) => keys.refetch(),
                 Err(e) => error.set(Some(e)),
             }

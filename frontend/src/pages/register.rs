@@ -19,7 +19,11 @@ pub fn Register() -> impl IntoView {
         let token = token.clone();
         move || {
             let token = token.clone();
-            async move { api::run::<api::InvitationPreview>(None, api::invitation_preview::Variables { token }).await.map(|d| d.invitation_preview) }
+            async move {
+                api::run::<api::InvitationPreview>(None, api::invitation_preview::Variables { token })
+                    .await
+                    .map(|d| d.invitation_preview)
+            }
         }
     });
 
@@ -103,7 +107,11 @@ fn NewAccount(token: String) -> impl IntoView {
             return;
         }
         if password.get_untracked() != confirm.get_untracked() {
-            error.set(Some(ApiError { code: "VALIDATION".into(), message: "The two passwords differ.".into(), field: Some("confirm".into()) }));
+            error.set(Some(ApiError {
+                code: "VALIDATION".into(),
+                message: "The two passwords differ.".into(),
+                field: Some("confirm".into()),
+            }));
             return;
         }
         busy.set(true);
@@ -147,9 +155,13 @@ enum Visitor {
     Checking,
     SignedOut,
     /// Signed in as the invited email; `has_name`: the account already has a name (else the form asks for one).
-    Invited { has_name: bool },
+    Invited {
+        has_name: bool,
+    },
     /// Signed in as another account.
-    Other { email: String },
+    Other {
+        email: String,
+    },
 }
 
 /// An email that already has an account: log in here (or, signed in as it, just accept); signed in as another
@@ -181,8 +193,14 @@ fn ExistingAccount(token: String, email: String) -> impl IntoView {
         move |name: Option<String>| {
             let navigate = navigate.clone();
             async move {
-                let input = api::accept_invitation::AcceptInvitationInput { token: token.get_value(), name, password: None };
-                match api::run::<api::AcceptInvitation>(session.token().as_deref(), api::accept_invitation::Variables { input }).await {
+                let input =
+                    api::accept_invitation::AcceptInvitationInput { token: token.get_value(), name, password: None };
+                match api::run::<api::AcceptInvitation>(
+                    session.token().as_deref(),
+                    api::accept_invitation::Variables { input },
+                )
+                .await
+                {
                     Ok(d) => {
                         enter_portal(session, d.accept_invitation.into_auth());
                         navigate("/portal", Default::default());
@@ -223,7 +241,8 @@ fn ExistingAccount(token: String, email: String) -> impl IntoView {
         }
     };
 
-    move || match visitor.get() {
+    move || {
+        match visitor.get() {
         Visitor::Checking => view! { <Loading what="your session" /> }.into_any(),
         Visitor::SignedOut => view! {
             <form on:submit=log_in.clone() novalidate>
@@ -258,6 +277,7 @@ fn ExistingAccount(token: String, email: String) -> impl IntoView {
         }.into_any(),
         Visitor::Other { email } => view! { <OtherAccount token=token.get_value() invited=invited.get_value() signed_in_as=email /> }.into_any(),
     }
+    }
 }
 
 /// Signed in as another account: the server says why it may not accept (naming the invited address), and the
@@ -274,7 +294,8 @@ fn OtherAccount(token: String, invited: String, signed_in_as: String) -> impl In
         let auth = session.token();
         async move {
             let input = api::accept_invitation::AcceptInvitationInput { token, name: None, password: None };
-            match api::run::<api::AcceptInvitation>(auth.as_deref(), api::accept_invitation::Variables { input }).await {
+            match api::run::<api::AcceptInvitation>(auth.as_deref(), api::accept_invitation::Variables { input }).await
+            {
                 Ok(d) => {
                     enter_portal(session, d.accept_invitation.into_auth());
                     navigate("/portal", Default::default());

@@ -167,6 +167,22 @@ async fn every_error_of_a_bad_document_has_a_code(db: Db) {
         assert!(got.iter().all(|c| *c == code), "{what}: expected {code}: {res}");
     }
 
+    // A variable left out is an absent argument: an optional filter or scope takes its default.
+    let res = app.gql(token, "query($f: LeadFilterInput) { leads(filter: $f) { totalCount } }", json!({})).await;
+    assert_eq!(res["data"]["leads"]["totalCount"], 0, "{res}");
+    let res = app
+        .gql(
+            token,
+            "mutation($s: ApiKeyScope) { createApiKey(name: \"BI\", scope: $s) { apiKey { scope } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(res["data"]["createApiKey"]["apiKey"]["scope"], "LEADS", "{res}");
+    // Left out where the input needs a value, it is the caller's VALIDATION, never INTERNAL.
+    let doc = "mutation($c: [CapInput!]) { addMarketingPartner(input: { campaignId: \"x\", email: \"a@b.co\", caps: $c }) { assignment { id } } }";
+    let res = app.gql(token, doc, json!({})).await;
+    assert_eq!(codes(&res), ["VALIDATION"], "{res}");
+
     // A bad argument names its path.
     let res = app.gql(token, "{ campaigns(first: \"ten\") { totalCount } }", json!({})).await;
     assert_eq!(res["errors"][0]["extensions"]["field"], "first", "{res}");

@@ -32,6 +32,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when `METRICS_ADDR` was set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub clock: Clock,
     pub database_url: String,
@@ -86,9 +88,11 @@ async fn start(database_url: Option<String>, clock: Clock, extra: &[(&str, &str)
     }
     let app = Application::build(&config, clock.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     tokio::spawn(app.run_until_stopped());
     let db = Database::connect(&config.database_url).await.unwrap();
-    TestApp { address, client: reqwest::Client::new(), clock, database_url: config.database_url, db, data_dir }
+    let client = reqwest::Client::new();
+    TestApp { address, metrics_address, client, clock, database_url: config.database_url, db, data_dir }
 }
 
 /// A new, empty database on the test PostgreSQL (`TEST_DATABASE_URL`); an unreachable server fails the test.
@@ -117,7 +121,7 @@ impl TestApp {
     ) -> TestApp {
         let db = Database::connect(database_url).await.unwrap();
         let (address, database_url) = (address.to_owned(), database_url.to_owned());
-        TestApp { address, client, clock: Clock::system(), database_url, db, data_dir }
+        TestApp { address, metrics_address: None, client, clock: Clock::system(), database_url, db, data_dir }
     }
 
     /// A second server process on the same database (and the same clock), like another replica.

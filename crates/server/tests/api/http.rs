@@ -40,9 +40,10 @@ async fn graphql_endpoint_rejects_bad_requests_with_json(db: Db) {
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "BAD_REQUEST");
 
+    // GraphiQL comes with the built app; until it is built, a page says how.
     let res = app.client.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("graphiql"));
+    assert!(res.text().await.unwrap().contains("./scripts/build-frontend"));
 
     let res = app.client.delete(&url).send().await.unwrap();
     assert_eq!(res.status(), 405);
@@ -62,6 +63,13 @@ async fn serves_the_browser_app_with_cache_rules(db: Db) {
     std::fs::write(dir.join("index.html"), "<!doctype html><title>Partnerdesk</title>").unwrap();
     std::fs::write(dir.join("app-0123456789abcdef.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.join("style-0123456789abcdef.css"), "body{}".repeat(200)).unwrap();
+    std::fs::write(dir.join("graphiql.html"), r#"<script src="/graphiql-0123456789abcdef.js"></script>"#).unwrap();
+
+    // GraphiQL: the page the build wrote, whose assets are this server's own (no CDN).
+    let res = get("/graphql").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    assert!(res.text().await.unwrap().contains("/graphiql-0123456789abcdef.js"));
 
     for path in ["/", "/campaigns", "/campaigns/0192/edit", "/register?token=abc"] {
         let res = get(path).await.unwrap();

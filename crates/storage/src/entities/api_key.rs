@@ -30,6 +30,10 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
     pub scope: Scope,
+    /// Start of the key's current one-minute request window (`KEY_RATE_LIMIT`); `None` before its first request.
+    pub rate_window_started_at: Option<DateTimeUtc>,
+    /// Requests in that window, refused ones included.
+    pub rate_window_requests: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
