@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Lead-ingestion benchmark on PostgreSQL: one and two server processes, 64 concurrent clients, caps on, traffic spread
 # over 500 partners and all on one partner; and, in the same run, the floor: pgbench running the ingest transaction.
+# Then the same for clicks (bench/clicks.sh, sourced at the end: `GET /c/{code}` driven by wrk, without and with a
+# click cap, beside pgbench running bench/click.sql).
 # Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test)
 source "$(dirname "$0")/../scripts/lib.sh"
 ensure_rust
+command -v wrk >/dev/null || apt_install wrk
 ADMIN="${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
 DB_URL="${ADMIN%/*}/pd_bench"
 SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
@@ -68,24 +71,33 @@ log "floor: pgbench with the ingest transaction"
 # pgbench has no per-client random in -D; spread draws :p inside the script instead.
 sed 's/^BEGIN;/\\set p random(0, 499)\nBEGIN;/' "$ROOT/bench/ingest.sql" >"$OUT/spread.sql"
 sed 's/^BEGIN;/\\set p 0\nBEGIN;/' "$ROOT/bench/ingest.sql" >"$OUT/hot.sql"
+# The same writes as one statement, as the server now sends them on PostgreSQL (bench/ingest-batch.sql).
+sed 's/^WITH a AS/\\set p random(0, 499)\nWITH a AS/' "$ROOT/bench/ingest-batch.sql" >"$OUT/spread-batch.sql"
+sed 's/^WITH a AS/\\set p 0\nWITH a AS/' "$ROOT/bench/ingest-batch.sql" >"$OUT/hot-batch.sql"
 floor spread "$OUT/spread.sql"
 floor hot "$OUT/hot.sql"
+floor "spread, one statement" "$OUT/spread-batch.sql"
+floor "hot, one statement" "$OUT/hot-batch.sql"
 
-spread_floor=$(awk -F'|' '$1=="spread" {print $2}' "$OUT/floor")
-hot_floor=$(awk -F'|' '$1=="hot" {print $2}' "$OUT/floor")
+floor_of() { awk -F'|' -v l="$1" '$1==l {print $2}' "$OUT/floor"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "—" }'; }
 echo
-echo "| run | leads/s | p50 ms | p99 ms | errors | server RSS | floor (pgbench tps) | ratio |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| run | leads/s | p50 ms | p99 ms | errors | server RSS | floor: ingest.sql (tps) | ratio | floor: one statement (tps) | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 while IFS='|' read -r label json rss; do
-  floor=$spread_floor; [[ "$label" == *hot* ]] && floor=$hot_floor; [[ "$label" == *clients* ]] && floor="—"
+  kind=spread; [[ "$label" == *hot* ]] && kind=hot
+  floor=$(floor_of "$kind"); batch=$(floor_of "$kind, one statement")
+  [[ "$label" == *clients* ]] && floor="—" && batch="—"
   lps=$(echo "$json" | sed 's/.*"leads_per_s":\([0-9.]*\).*/\1/')
   p50=$(echo "$json" | sed 's/.*"p50_ms":\([0-9.]*\).*/\1/')
   p99=$(echo "$json" | sed 's/.*"p99_ms":\([0-9.]*\).*/\1/')
   err=$(echo "$json" | sed 's/.*"errors":\([0-9]*\).*/\1/')
-  ratio=$(awk -v a="$lps" -v b="$floor" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "—" }')
-  echo "| $label | ${lps%.*} | $p50 | $p99 | $err | $rss | $floor | $ratio |"
+  echo "| $label | ${lps%.*} | $p50 | $p99 | $err | $rss | $floor | $(ratio "$lps" "$floor") | $batch | $(ratio "$lps" "$batch") |"
 done <"$OUT/results"
 echo
 echo "| floor (pgbench, $CONCURRENCY clients) | tps | p50 ms | p99 ms |"
 echo "|---|---|---|---|"
 while IFS='|' read -r label tps p50 p99; do echo "| $label | $tps | $p50 | $p99 |"; done <"$OUT/floor"
+
+log "clicks"
+source "$ROOT/bench/clicks.sh"

@@ -7,6 +7,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const artifacts = join(here, "artifacts");
@@ -33,7 +34,7 @@ export async function startServer(env = {}) {
       LISTEN_ADDR: "127.0.0.1:0",
       LOG_FORMAT: "json",
       WORKERS: "2",
-      FRONTEND_DIR: join(here, "..", "frontend", "dist"),
+      FRONTEND_DIR: process.env.FRONTEND_DIR || join(here, "..", "frontend", "dist"),
       PERSISTED_ONLY_FOR_APP: "1",
       ...env,
     },
@@ -68,9 +69,29 @@ export async function startBrowser() {
   return browser;
 }
 
-/** Saves a full-page screenshot as e2e/artifacts/<name>.png. */
-export async function shot(page, name) {
+/**
+ * Saves a full-page screenshot as e2e/artifacts/<name>.png, and checks the page as it is (with any open dialog) for
+ * accessibility: see `checkA11y`. `{ a11y: false }` only for pages that are not the app's (an email, GraphiQL).
+ */
+export async function shot(page, name, { a11y = true } = {}) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  if (a11y) await checkA11y(page, name);
+}
+
+/**
+ * Runs axe-core on the page as it is now (WCAG 2.0/2.1 A and AA rules and axe's best practices) and fails on any
+ * violation, naming each rule, why, and the elements it found.
+ */
+export async function checkA11y(page, name) {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
+    .analyze();
+  if (violations.length) {
+    const lines = violations.map(
+      (v) => `- ${v.id} (${v.impact}): ${v.help}\n` + v.nodes.map((n) => `    ${n.target.join(" ")}: ${n.failureSummary.replaceAll("\n", " ")}`).join("\n"),
+    );
+    throw new Error(`accessibility violations on ${name} (${page.url()}):\n${lines.join("\n")}`);
+  }
 }
 
 /** A new, empty PostgreSQL database (named pd_test_*, so `scripts/test` drops it on its next run); returns its URL. */

@@ -80,8 +80,14 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   const bar = partner.locator("svg.bars rect.day-bar[data-value='3']");
   await bar.waitFor({ timeout: 2000 });
   assert.equal(await partner.locator("svg.bars rect.day-bar").count(), 7, "one bar per day of the last 7 days");
-  const row = partner.getByRole("row").filter({ hasText: "Solar NY" });
-  assert.match(await row.innerText(), /4\s+3\s+0\s+0\s+—\s+0\.0%\s+1\.60 USD\s+0\.40 USD/);
+  // The per-campaign table follows the KPI cards in the same update: wait for it rather than read it once.
+  const campaignRow = /4\s+3\s+0\s+0\s+—\s+0\.0%\s+1\.60 USD\s+0\.40 USD/;
+  await partner.waitForFunction(
+    (source) =>
+      [...document.querySelectorAll("tr")].some((r) => r.innerText.includes("Solar NY") && new RegExp(source).test(r.innerText)),
+    campaignRow.source,
+    { timeout: 2000 },
+  );
   await shot(partner, "25-partner-dashboard");
 
   // The owner, on the other process, sees the campaign's Overview and approves one lead.

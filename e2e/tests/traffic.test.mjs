@@ -2,7 +2,7 @@
 // the partner sees them and the full cap bar; the owner approves and rejects; the partner sees status and reason.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, shot, app } from "../harness.mjs";
+import { startServer, startBrowser, shot, checkA11y, app } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 let server, browser, smtp;
@@ -99,6 +99,7 @@ test("leads flow from a partner's API key to the owner's decision and back", asy
   const dialog = ownerPage.getByRole("dialog", { name: "Reject the selected leads" });
   await dialog.getByRole("button", { name: "Reject leads" }).click();
   await dialog.locator("#reason-error").waitFor();
+  await checkA11y(ownerPage, "reject-leads-dialog-error");
   await dialog.getByLabel("Reason").fill("Duplicate phone number");
   await dialog.getByRole("button", { name: "Reject leads" }).click();
   await ownerPage.getByText("1 lead rejected.").waitFor();

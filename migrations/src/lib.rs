@@ -15,6 +15,7 @@ mod m20261125_000006_reporting_tokens;
 mod m20261125_000007_campaign_stats;
 mod m20261203_000008_accounts;
 mod m20261203_000009_key_rate;
+mod m20261203_000010_write_batch;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_campaign_stats::Migration),
             Box::new(m20261203_000008_accounts::Migration),
             Box::new(m20261203_000009_key_rate::Migration),
+            Box::new(m20261203_000010_write_batch::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use partnerdesk_domain::windows::{self, Window};
 use partnerdesk_storage::entities::cap::{self, Metric, Period};
 use partnerdesk_storage::entities::cap_counter;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use uuid::Uuid;
 
 use crate::partners::{metric_name, period_name};
@@ -45,34 +45,39 @@ pub async fn caps_for(conn: &impl ConnectionTrait, assignment_id: Uuid, metric: 
 
 /// Counts one event against every cap, or fails with `CAP_REACHED` (the caller rolls the transaction back).
 pub async fn take(conn: &impl ConnectionTrait, caps: &[cap::Model], tz: Tz, now: DateTime<Utc>) -> Result<()> {
-    let backend = conn.get_database_backend();
     for c in caps {
-        let w = window_of(c.period, tz, now);
-        let row = conn
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO cap_counters (assignment_id, metric, period, window_key, used) VALUES ($1, $2, $3, $4, 1) \
-                 ON CONFLICT (assignment_id, metric, period, window_key) \
-                 DO UPDATE SET used = cap_counters.used + 1 WHERE cap_counters.used < $5 RETURNING used",
-                [
-                    c.assignment_id.into(),
-                    metric_name(c.metric).into(),
-                    period_name(c.period).into(),
-                    w.key.clone().into(),
-                    c.limit_count.into(),
-                ],
-            ))
-            .await?;
-        if row.is_none() {
-            return Err(Error::CapReached {
-                metric: metric_name(c.metric),
-                window: period_name(c.period),
-                limit: c.limit_count,
-                resets_at: w.resets_at,
-            });
+        let (statement, full) = counter(conn.get_database_backend(), c, tz, now);
+        if conn.query_one_raw(statement).await?.is_none() {
+            return Err(full);
         }
     }
     Ok(())
+}
+
+/// The statement that counts one event in `c`'s current window, returning a row only when the cap had room, and
+/// the `CAP_REACHED` error to answer when it returns none. For [`take`], or guarded in a [`crate::db::Batch`].
+pub fn counter(backend: DbBackend, c: &cap::Model, tz: Tz, now: DateTime<Utc>) -> (Statement, Error) {
+    let w = window_of(c.period, tz, now);
+    let statement = Statement::from_sql_and_values(
+        backend,
+        "INSERT INTO cap_counters (assignment_id, metric, period, window_key, used) VALUES ($1, $2, $3, $4, 1) \
+         ON CONFLICT (assignment_id, metric, period, window_key) \
+         DO UPDATE SET used = cap_counters.used + 1 WHERE cap_counters.used < $5 RETURNING used",
+        [
+            c.assignment_id.into(),
+            metric_name(c.metric).into(),
+            period_name(c.period).into(),
+            w.key.clone().into(),
+            c.limit_count.into(),
+        ],
+    );
+    let full = Error::CapReached {
+        metric: metric_name(c.metric),
+        window: period_name(c.period),
+        limit: c.limit_count,
+        resets_at: w.resets_at,
+    };
+    (statement, full)
 }
 
 /// How much of a cap is used in its current window.

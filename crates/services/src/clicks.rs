@@ -1,11 +1,11 @@
 //! Clicks on tracking links: counted against the click caps like leads, or recorded as not counted.
 
-use partnerdesk_storage::entities::campaign::{self, Status as CampaignStatus};
-use partnerdesk_storage::entities::campaign_assignment::{self, Status as AssignmentStatus};
-use partnerdesk_storage::entities::cap::Metric;
+use partnerdesk_storage::entities::campaign::Status as CampaignStatus;
+use partnerdesk_storage::entities::campaign_assignment::Status as AssignmentStatus;
+use partnerdesk_storage::entities::cap::{self, Metric, Period};
 use partnerdesk_storage::entities::click;
-use partnerdesk_storage::entities::marketing_partner::{self, Status as PartnerStatus};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use partnerdesk_storage::entities::marketing_partner::Status as PartnerStatus;
+use sea_orm::{EntityTrait, FromQueryResult, QueryTrait, Set, Statement};
 use uuid::Uuid;
 
 use crate::{Error, Result, Services, caps, db, stats};
@@ -21,26 +21,52 @@ pub enum Outcome {
     Refused { reason: &'static str, message: String },
 }
 
-/// Records a click on `/c/{code}` (HEAD requests only look: `record` false) and says where it goes.
+/// What a click is recorded against, read in one statement: the tracking link's assignment, its campaign, the
+/// partner, and the click caps (one row per cap).
+#[derive(Debug, FromQueryResult)]
+struct Target {
+    assignment_id: Uuid,
+    assignment_status: AssignmentStatus,
+    click_override: Option<i64>,
+    campaign_id: Uuid,
+    organization_id: Uuid,
+    campaign_status: CampaignStatus,
+    time_zone: String,
+    landing_url: String,
+    fallback_url: Option<String>,
+    click_payout: i64,
+    partner_id: Uuid,
+    partner_status: PartnerStatus,
+    cap_id: Option<Uuid>,
+    cap_period: Option<Period>,
+    cap_limit: Option<i64>,
+}
+
+/// Records a click on `/c/{code}` (HEAD requests only look: `record` false) and says where it goes. Two round trips
+/// on PostgreSQL: the read above, and the click's writes as one [`db::Batch`].
 pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record: bool) -> Result<Outcome> {
-    let assignment = campaign_assignment::Entity::find()
-        .filter(campaign_assignment::Column::TrackingCode.eq(code))
-        .one(&s.db)
-        .await?
-        .ok_or(Error::NotFound("Tracking link"))?;
-    let campaign = campaign::Entity::find_by_id(assignment.campaign_id)
-        .one(&s.db)
-        .await?
-        .ok_or(Error::NotFound("Tracking link"))?;
-    let partner = marketing_partner::Entity::find_by_id(assignment.partner_id)
-        .one(&s.db)
-        .await?
-        .ok_or(Error::NotFound("Tracking link"))?;
-    let blocked = if assignment.status == AssignmentStatus::Removed {
+    let backend = s.db.get_database_backend();
+    let rows = Target::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        "SELECT a.id AS assignment_id, a.status AS assignment_status, a.click_payout AS click_override, \
+                c.id AS campaign_id, c.organization_id, c.status AS campaign_status, c.time_zone, c.landing_url, \
+                c.fallback_url, c.click_payout, p.id AS partner_id, p.status AS partner_status, \
+                k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
+         FROM campaign_assignments a \
+         JOIN campaigns c ON c.id = a.campaign_id \
+         JOIN marketing_partners p ON p.id = a.partner_id \
+         LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = 'CLICK' \
+         WHERE a.tracking_code = $1",
+        [code.into()],
+    ))
+    .all(&s.db)
+    .await?;
+    let t = rows.first().ok_or(Error::NotFound("Tracking link"))?;
+    let blocked = if t.assignment_status == AssignmentStatus::Removed {
         Some("REMOVED")
-    } else if assignment.status == AssignmentStatus::Paused || partner.status != PartnerStatus::Active {
+    } else if t.assignment_status == AssignmentStatus::Paused || t.partner_status != PartnerStatus::Active {
         Some("PARTNER_PAUSED")
-    } else if campaign.status != CampaignStatus::Active {
+    } else if t.campaign_status != CampaignStatus::Active {
         Some("CAMPAIGN_NOT_ACTIVE")
     } else {
         None
@@ -48,73 +74,105 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
     let now = s.clock.now();
     // The id is the click's time (UUIDv7 of the service clock): retention deletes clicks by id range.
     let id = crate::retention::id_at(now);
-    let row = |counted: bool, reason: Option<&'static str>, payout: i64| click::ActiveModel {
-        id: Set(id),
-        organization_id: Set(campaign.organization_id),
-        campaign_id: Set(campaign.id),
-        partner_id: Set(partner.id),
-        assignment_id: Set(assignment.id),
-        counted: Set(counted),
-        reason: Set(reason.map(str::to_owned)),
-        payout: Set(payout),
-        sub1: Set(subs[0].clone()),
-        sub2: Set(subs[1].clone()),
-        sub3: Set(subs[2].clone()),
-        sub4: Set(subs[3].clone()),
-        sub5: Set(subs[4].clone()),
-        created_at: Set(now),
-    };
-    let not_counted = |reason: &'static str, message: String| match &campaign.fallback_url {
+    let not_counted = |reason: &'static str, message: String| match &t.fallback_url {
         Some(url) => Outcome::Fallback { url: url.clone(), reason },
         None => Outcome::Refused { reason, message },
     };
-    let tz = caps::time_zone(&campaign.time_zone);
+    if !record {
+        return Ok(match blocked {
+            Some(reason) => not_counted(reason, "This partner cannot send traffic to this campaign right now.".into()),
+            None => Outcome::Landing(landing(&t.landing_url, id)),
+        });
+    }
+    let tz = caps::time_zone(&t.time_zone);
     let key = stats::Key::new(
-        campaign.organization_id,
-        campaign.id,
-        partner.id,
+        t.organization_id,
+        t.campaign_id,
+        t.partner_id,
         "CLICK",
         [&subs[0], &subs[1], &subs[2], &subs[3], &subs[4]],
         tz,
         now,
     );
-    // A click not counted is still recorded, with its reason, and shows in the statistics as not counted.
-    let key = &key;
-    let row = &row;
+    // The click and its figures: counted (with its payout), or not counted with its reason.
+    let writes = |batch: &mut db::Batch, reason: Option<&'static str>, payout: i64| {
+        let row = click::ActiveModel {
+            id: Set(id),
+            organization_id: Set(t.organization_id),
+            campaign_id: Set(t.campaign_id),
+            partner_id: Set(t.partner_id),
+            assignment_id: Set(t.assignment_id),
+            counted: Set(reason.is_none()),
+            reason: Set(reason.map(str::to_owned)),
+            payout: Set(payout),
+            sub1: Set(subs[0].clone()),
+            sub2: Set(subs[1].clone()),
+            sub3: Set(subs[2].clone()),
+            sub4: Set(subs[3].clone()),
+            sub5: Set(subs[4].clone()),
+            created_at: Set(now),
+        };
+        batch.push(click::Entity::insert(row).build(backend));
+        let delta = match reason {
+            None => stats::Delta { counted: 1, earnings: payout, ..Default::default() },
+            Some(_) => stats::Delta { not_counted: 1, ..Default::default() },
+        };
+        for statement in stats::statements(backend, [(key.clone(), delta)]) {
+            batch.push(statement);
+        }
+    };
     let not_counted_row = |reason: &'static str| async move {
-        let txn = db::begin_write(&s.db).await?;
-        row(false, Some(reason), 0).insert(&txn).await?;
-        stats::add(&txn, key, stats::Delta { not_counted: 1, ..Default::default() }).await?;
-        txn.commit().await?;
-        s.live.changed(key.organization_id, [key.partner_id]);
+        let mut batch = db::Batch::default();
+        writes(&mut batch, Some(reason), 0);
+        batch.run(&s.db).await.map_err(batch_error)?;
+        s.live.changed(t.organization_id, [t.partner_id]);
         Ok::<_, Error>(())
     };
     if let Some(reason) = blocked {
-        if record {
-            not_counted_row(reason).await?;
-        }
+        // A click not counted is still recorded, with its reason, and shows in the statistics as not counted.
+        not_counted_row(reason).await?;
         return Ok(not_counted(reason, "This partner cannot send traffic to this campaign right now.".into()));
     }
-    if !record {
-        return Ok(Outcome::Landing(landing(&campaign.landing_url, id)));
+    let mut caps_rows: Vec<cap::Model> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(cap::Model {
+                id: r.cap_id?,
+                assignment_id: r.assignment_id,
+                metric: Metric::Click,
+                period: r.cap_period?,
+                limit_count: r.cap_limit?,
+            })
+        })
+        .collect();
+    caps_rows.sort_by_key(|c| c.period);
+    let mut batch = db::Batch::default();
+    let mut full = Vec::with_capacity(caps_rows.len());
+    for c in &caps_rows {
+        let (counter, error) = caps::counter(backend, c, tz, now);
+        batch.push_guarded(counter, full.len());
+        full.push(error);
     }
-    let txn = db::begin_write(&s.db).await?;
-    let cap_rows = caps::caps_for(&txn, assignment.id, Metric::Click).await?;
-    match caps::take(&txn, &cap_rows, tz, now).await {
+    writes(&mut batch, None, t.click_override.unwrap_or(t.click_payout));
+    match batch.run(&s.db).await {
         Ok(()) => {
-            let payout = assignment.click_payout.unwrap_or(campaign.click_payout);
-            row(true, None, payout).insert(&txn).await?;
-            stats::add(&txn, key, stats::Delta { counted: 1, earnings: payout, ..Default::default() }).await?;
-            txn.commit().await?;
-            s.live.changed(key.organization_id, [key.partner_id]);
-            Ok(Outcome::Landing(landing(&campaign.landing_url, id)))
+            s.live.changed(t.organization_id, [t.partner_id]);
+            Ok(Outcome::Landing(landing(&t.landing_url, id)))
         }
-        Err(e @ Error::CapReached { .. }) => {
-            drop(txn);
+        Err(db::BatchError::Guard(i)) => {
+            let message = full.swap_remove(i).to_string();
             not_counted_row("CAP_REACHED").await?;
-            Ok(not_counted("CAP_REACHED", e.to_string()))
+            Ok(not_counted("CAP_REACHED", message))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(batch_error(e)),
+    }
+}
+
+fn batch_error(e: db::BatchError) -> Error {
+    match e {
+        db::BatchError::Db(e) => e.into(),
+        // Only the cap counters are guarded, and a click that is not counted takes none.
+        db::BatchError::Guard(_) => Error::Unexpected(anyhow::anyhow!("a click's writes were refused by a guard")),
     }
 }
 

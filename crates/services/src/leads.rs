@@ -9,7 +9,7 @@ use partnerdesk_storage::entities::marketing_partner::Status as PartnerStatus;
 use partnerdesk_storage::entities::{campaign, click, idempotency_key, lead};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 use serde_json::{Map, Value};
 use tracing::instrument;
@@ -275,60 +275,66 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
     };
     let now = s.clock.now();
     let tz = caps::time_zone(&t.time_zone);
-    let txn = db::begin_write(&s.db).await?;
-    caps::take(&txn, &cap_rows, tz, now).await?;
     let [sub1, sub2, sub3, sub4, sub5] = v.subs;
-    let lead = lead::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(t.organization_id),
-        campaign_id: Set(t.campaign_id),
-        partner_id: Set(partner_id),
-        assignment_id: Set(t.assignment_id),
-        kind: Set(v.kind),
-        status: Set(Status::Received),
-        reason: Set(None),
-        external_id: Set(v.external_id),
-        click_id: Set(v.click_id),
-        sub1: Set(sub1),
-        sub2: Set(sub2),
-        sub3: Set(sub3),
-        sub4: Set(sub4),
-        sub5: Set(sub5),
-        fields: Set(v.fields),
-        caller_number: Set(v.caller_number),
-        duration_seconds: Set(v.duration_seconds),
-        payout: Set(payout),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let lead = Lead {
+        id: Uuid::now_v7(),
+        organization_id: t.organization_id,
+        campaign_id: t.campaign_id,
+        partner_id,
+        assignment_id: t.assignment_id,
+        kind: v.kind,
+        status: Status::Received,
+        reason: None,
+        external_id: v.external_id,
+        click_id: v.click_id,
+        sub1,
+        sub2,
+        sub3,
+        sub4,
+        sub5,
+        fields: v.fields,
+        caller_number: v.caller_number,
+        duration_seconds: v.duration_seconds,
+        payout,
+        created_at: now,
+        updated_at: now,
+    };
+    // Every write of the lead in one batch (one round trip on PostgreSQL): its caps first, in a fixed order, each
+    // guarded so that a full one undoes everything; then the lead, its history, its figures, its idempotency key.
+    let backend = s.db.get_database_backend();
+    let mut batch = db::Batch::default();
+    let mut full = Vec::with_capacity(cap_rows.len());
+    for c in &cap_rows {
+        let (counter, error) = caps::counter(backend, c, tz, now);
+        batch.push_guarded(counter, full.len());
+        full.push(error);
     }
-    .insert(&txn)
-    .await?;
-    record(&txn, lead.id, None, Status::Received, None, None, now).await?;
-    stats::add(&txn, &stats::Key::of_lead(&lead, tz), stats::Delta::of_status(Status::Received, 0)).await?;
+    batch.push(lead::Entity::insert(lead.clone().into_active_model()).build(backend));
+    batch.push(lead_history::Entity::insert(history(lead.id, None, Status::Received, None, None, now)).build(backend));
+    let figures = [(stats::Key::of_lead(&lead, tz), stats::Delta::of_status(Status::Received, 0))];
+    for statement in stats::statements(backend, figures) {
+        batch.push(statement);
+    }
     if let Some(idem) = idem {
         // Written with the lead: of two concurrent requests with one key, the second fails here and replays the first.
-        idempotency_key::ActiveModel {
+        let key = idempotency_key::ActiveModel {
             api_key_id: Set(idem.api_key_id),
             idempotency_key: Set(idem.key.to_owned()),
             request_hash: Set(idem.request_hash),
             response_status: Set(201),
             response_body: Set(receipt(&lead).to_string()),
             created_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
-            if db::is_unique_violation(&e, "idempotency_keys_pkey") {
-                Error::Refused {
-                    code: "IDEMPOTENCY_RACE",
-                    message: "A request with this Idempotency-Key is in flight.".into(),
-                }
-            } else {
-                e.into()
-            }
-        })?;
+        };
+        batch.push(idempotency_key::Entity::insert(key).build(backend));
     }
-    txn.commit().await?;
+    batch.run(&s.db).await.map_err(|e| match e {
+        db::BatchError::Guard(i) => full.swap_remove(i),
+        db::BatchError::Db(e) if db::is_unique_violation(&e, "idempotency_keys_pkey") => Error::Refused {
+            code: "IDEMPOTENCY_RACE",
+            message: "A request with this Idempotency-Key is in flight.".into(),
+        },
+        db::BatchError::Db(e) => e.into(),
+    })?;
     s.live.changed(lead.organization_id, [partner_id]);
     Ok(lead)
 }
@@ -347,6 +353,19 @@ async fn record(
     user_id: Option<Uuid>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
+    history(lead_id, from, to, reason, user_id, at).insert(conn).await?;
+    Ok(())
+}
+
+/// One step of a lead's history.
+fn history(
+    lead_id: Uuid,
+    from: Option<Status>,
+    to: Status,
+    reason: Option<String>,
+    user_id: Option<Uuid>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> lead_history::ActiveModel {
     lead_history::ActiveModel {
         id: Set(Uuid::now_v7()),
         lead_id: Set(lead_id),
@@ -356,9 +375,6 @@ async fn record(
         user_id: Set(user_id),
         created_at: Set(at),
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// What a lead is recorded against, read in one statement.

@@ -131,6 +131,14 @@ pub async fn add(conn: &impl ConnectionTrait, key: &Key, d: Delta) -> Result<()>
 /// Adds several changes in one order for every transaction (the `daily_stats` rows by key, then the
 /// `campaign_stats` rows by key), so concurrent transactions never wait for each other in a circle.
 pub async fn add_all(conn: &impl ConnectionTrait, changes: impl IntoIterator<Item = (Key, Delta)>) -> Result<()> {
+    for statement in statements(conn.get_database_backend(), changes) {
+        conn.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// The upserts that add `changes`, in the order [`add_all`] runs them: for a [`crate::db::Batch`].
+pub fn statements(backend: DbBackend, changes: impl IntoIterator<Item = (Key, Delta)>) -> Vec<Statement> {
     let mut rows: BTreeMap<Key, Delta> = BTreeMap::new();
     let mut coarse: BTreeMap<(Uuid, String, i16), (Uuid, Totals)> = BTreeMap::new();
     for (k, d) in changes {
@@ -139,7 +147,7 @@ pub async fn add_all(conn: &impl ConnectionTrait, changes: impl IntoIterator<Ite
         row.1.add(&d.totals(k.kind));
         rows.entry(k).or_default().add(d);
     }
-    let backend = conn.get_database_backend();
+    let mut out = Vec::with_capacity(rows.len() + coarse.len());
     for (k, d) in &rows {
         let mut values: Vec<Value> = vec![
             k.organization_id.into(),
@@ -150,7 +158,7 @@ pub async fn add_all(conn: &impl ConnectionTrait, changes: impl IntoIterator<Ite
         ];
         values.extend(k.subs.clone().map(Value::from));
         values.extend([d.counted, d.not_counted, d.approved, d.rejected, d.converted, d.earnings].map(Value::from));
-        conn.execute_raw(Statement::from_sql_and_values(
+        out.push(Statement::from_sql_and_values(
             backend,
             "INSERT INTO daily_stats AS s (organization_id, campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, \
              sub5, counted, not_counted, approved, rejected, converted, earnings) \
@@ -160,30 +168,22 @@ pub async fn add_all(conn: &impl ConnectionTrait, changes: impl IntoIterator<Ite
              approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
              converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
             values,
-        ))
-        .await?;
+        ));
     }
     for ((campaign, day, shard), (org, t)) in coarse {
-        add_to_campaign_day(conn, org, campaign, &day, shard, &t).await?;
+        out.push(campaign_day(backend, org, campaign, &day, shard, &t));
     }
-    Ok(())
+    out
 }
 
-async fn add_to_campaign_day(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    campaign: Uuid,
-    day: &str,
-    shard: i16,
-    t: &Totals,
-) -> Result<()> {
+fn campaign_day(backend: DbBackend, org: Uuid, campaign: Uuid, day: &str, shard: i16, t: &Totals) -> Statement {
     let mut values: Vec<Value> = vec![org.into(), campaign.into(), day.into(), shard.into()];
     values.extend(
         [t.clicks, t.clicks_not_counted, t.forms, t.calls, t.approved, t.rejected, t.converted, t.earnings]
             .map(Value::from),
     );
-    conn.execute_raw(Statement::from_sql_and_values(
-        conn.get_database_backend(),
+    Statement::from_sql_and_values(
+        backend,
         "INSERT INTO campaign_stats AS s (organization_id, campaign_id, day, shard, clicks, clicks_not_counted, \
          forms, calls, approved, rejected, converted, earnings) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -193,9 +193,7 @@ async fn add_to_campaign_day(
          approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
          converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
         values,
-    ))
-    .await?;
-    Ok(())
+    )
 }
 
 #[derive(FromQueryResult)]
@@ -256,7 +254,8 @@ pub async fn fold(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
         }
         for d in days {
             let txn = crate::db::begin_write(db).await?;
-            add_to_campaign_day(&txn, d.organization_id, d.campaign_id, &d.day, 0, &Totals::default()).await?;
+            txn.execute_raw(campaign_day(backend, d.organization_id, d.campaign_id, &d.day, 0, &Totals::default()))
+                .await?;
             let shards: Vec<i16> = txn
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
@@ -281,7 +280,7 @@ pub async fn fold(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
                     sum.add(&t.into());
                 }
             }
-            add_to_campaign_day(&txn, d.organization_id, d.campaign_id, &d.day, 0, &sum).await?;
+            txn.execute_raw(campaign_day(backend, d.organization_id, d.campaign_id, &d.day, 0, &sum)).await?;
             txn.commit().await?;
             folded += 1;
         }

@@ -538,7 +538,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                     Ok(list) => view! {
                         <div class="table-wrap"><table>
                             <caption class="sr-only">"API keys"</caption>
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Organization"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"></th></tr></thead>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Organization"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>{list.into_iter().map(|k| {
                                 let active = k.revoked_at.is_none();
                                 let target = (k.id.clone(), k.name.clone());

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use partnerdesk::{Application, Config};
 use partnerdesk_services::Clock;
 use partnerdesk_storage::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -55,11 +55,20 @@ pub async fn spawn_app(db: Db) -> TestApp {
 
 /// With extra settings, e.g. `SMTP_URL`.
 pub async fn spawn_app_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_at_with(db, Utc::now(), extra).await
+}
+
+/// With the manual clock starting at `at` (a DST transition, a month end) instead of now.
+pub async fn spawn_app_at(db: Db, at: DateTime<Utc>) -> TestApp {
+    spawn_app_at_with(db, at, &[]).await
+}
+
+async fn spawn_app_at_with(db: Db, at: DateTime<Utc>, extra: &[(&str, &str)]) -> TestApp {
     let database_url = match db {
         Db::Sqlite => None,
         Db::Postgres => Some(fresh_postgres_database().await),
     };
-    start(database_url, Clock::manual(Utc::now()), extra).await
+    start(database_url, Clock::manual(at), extra).await
 }
 
 /// On a database of the test's choosing (reached through a relay the test can cut, a restored backup).

@@ -13,6 +13,7 @@ mod cli;
 mod faults;
 mod graphql_limits;
 mod http;
+mod ingestion;
 mod live;
 mod metrics;
 mod nginx;

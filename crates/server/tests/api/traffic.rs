@@ -170,6 +170,12 @@ async fn windows_reset_in_the_campaign_time_zone(db: Db) {
         total += accepted;
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM leads").await, total);
+    // A lead refused by a full cap leaves every counter as it was, those with room included: each window's
+    // counters add up to the leads accepted.
+    for period in ["DAILY", "MONTHLY", "GLOBAL"] {
+        let sql = format!("SELECT CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM cap_counters WHERE period = '{period}'");
+        assert_eq!(app.count(&sql).await, total, "{period} counters");
+    }
 }
 
 async fn cap_reached_says_which_cap_and_when_it_resets(db: Db) {
