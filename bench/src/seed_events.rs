@@ -86,6 +86,8 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
         login_limits: LoginLimits::default(),
         public_url: "http://127.0.0.1".into(),
         outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
+        deliveries_wakeup: Arc::new(tokio::sync::Notify::new()),
+        allow_private_destinations: false,
         live: Arc::default(),
         click_retention: chrono::Duration::days(3660),
         key_rate_limit: None,

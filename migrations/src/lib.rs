@@ -16,6 +16,7 @@ mod m20261125_000007_campaign_stats;
 mod m20261203_000008_accounts;
 mod m20261203_000009_key_rate;
 mod m20261203_000010_write_batch;
+mod m20261203_000011_postbacks;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_accounts::Migration),
             Box::new(m20261203_000009_key_rate::Migration),
             Box::new(m20261203_000010_write_batch::Migration),
+            Box::new(m20261203_000011_postbacks::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ mod ids;
 pub mod limits;
 mod mutation;
 mod partners;
+mod postbacks;
 mod query;
 mod stats;
 mod traffic;
@@ -17,10 +18,21 @@ use partnerdesk_services::Services;
 pub use partnerdesk_services::authz::Actor;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::BaseQuery, partners::PartnerQuery, traffic::TrafficQuery, stats::StatsQuery);
+pub struct QueryRoot(
+    query::BaseQuery,
+    partners::PartnerQuery,
+    traffic::TrafficQuery,
+    stats::StatsQuery,
+    postbacks::PostbackQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(mutation::BaseMutation, partners::PartnerMutation, traffic::TrafficMutation);
+pub struct MutationRoot(
+    mutation::BaseMutation,
+    partners::PartnerMutation,
+    traffic::TrafficMutation,
+    postbacks::PostbackMutation,
+);
 
 pub use stats::{SessionDeadline, SubscriptionRoot};
 

@@ -7,8 +7,9 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use partnerdesk_domain::Money;
+use partnerdesk_services::delivery::outbox;
 use partnerdesk_services::partners::{self, Assignment, CapInput, EffectiveStatus, Partner};
-use partnerdesk_services::{authz, invitations, outbox};
+use partnerdesk_services::{authz, invitations};
 use partnerdesk_storage::entities::{campaign, cap, email_outbox, marketing_partner};
 
 use crate::error::Res;
@@ -80,6 +81,8 @@ pub enum DeliveryStatus {
 pub enum EmailKind {
     Invitation,
     Assignment,
+    /// The partner's postback was disabled after failing repeatedly.
+    Postback,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

@@ -55,6 +55,12 @@ pub struct Config {
     /// Requests that come as the browser app (anonymous, or with a session's access token) may only run the app's
     /// persisted documents (`documentId`); reporting tokens still send any document.
     pub persisted_only_for_app: bool,
+    /// Postbacks may reach loopback and private addresses (tests, self-hosted trackers).
+    pub postback_allow_private: bool,
+    /// First retry delay of a failed postback; each further failure doubles it, up to an hour.
+    pub postback_retry_base: chrono::Duration,
+    /// Postback requests in flight to one host, per process.
+    pub postback_host_concurrency: usize,
 }
 
 /// Requests per minute per API key or reporting token when `KEY_RATE_LIMIT` is not set: 100 a second, more than a
@@ -165,12 +171,30 @@ impl Config {
             Some("1" | "true" | "on") => true,
             Some(_) => return Err(bad("PERSISTED_ONLY_FOR_APP", "expected 1 or 0 (true/false, on/off)")),
         };
+        let postback_allow_private = match var("POSTBACK_ALLOW_PRIVATE").as_deref().map(str::trim) {
+            None | Some("0" | "false" | "off") => false,
+            Some("1" | "true" | "on") => true,
+            Some(_) => return Err(bad("POSTBACK_ALLOW_PRIVATE", "expected 1 or 0 (true/false, on/off)")),
+        };
+        let postback_retry_ms = i64::try_from(millis("POSTBACK_RETRY_BASE_MS", 30_000)?).unwrap_or(30_000);
+        let postback_host_concurrency = match var("POSTBACK_HOST_CONCURRENCY") {
+            None => 4,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=32).contains(n))
+                .ok_or_else(|| bad("POSTBACK_HOST_CONCURRENCY", "expected a number from 1 to 32"))?,
+        };
         let trusted_proxies = var("TRUSTED_PROXIES")
             .map(|v| TrustedProxies::parse(&v).map_err(|e| bad("TRUSTED_PROXIES", e)))
             .transpose()?
             .unwrap_or_default();
         Ok(Self {
             persisted_only_for_app,
+            postback_allow_private,
+            postback_retry_base: chrono::Duration::milliseconds(postback_retry_ms),
+            postback_host_concurrency,
             key_rate_limit,
             trusted_proxies,
             click_retention_days,

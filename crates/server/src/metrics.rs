@@ -16,9 +16,9 @@ use actix_web::middleware::Next;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use partnerdesk_services::clicks::Outcome;
 use partnerdesk_services::{Error, Services};
-use partnerdesk_storage::entities::email_outbox::{self, Status};
+use partnerdesk_storage::entities::{delivery, email_outbox};
 use prometheus::{Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
-use sea_orm::{ColumnTrait as _, DbBackend, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _};
+use sea_orm::{ColumnTrait as _, DbBackend, EntityTrait, PaginatorTrait as _, QueryFilter as _, QueryOrder as _};
 use sea_orm::{DatabaseConnection, QuerySelect as _};
 
 use crate::startup::AppState;
@@ -134,17 +134,19 @@ impl Metrics {
         self.read_pool(&s.db);
         self.live_subscriptions.set(i64::try_from(s.live.subscribers()).unwrap_or(i64::MAX));
         let mut families = self.registry.gather();
-        let outbox = match tokio::time::timeout(DB_TIMEOUT, read_outbox(s)).await {
+        let queues = match tokio::time::timeout(DB_TIMEOUT, read_queues(s)).await {
             Ok(Ok(o)) => Ok(o),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err(format!("no answer within {} s", DB_TIMEOUT.as_secs())),
         };
-        match outbox {
-            Ok(o) => {
+        match queues {
+            Ok(queues) => {
                 if self.db_failing.swap(false, Ordering::Relaxed) {
                     tracing::info!("metrics: the outbox figures can be read again");
                 }
-                families.extend(o.gather()?);
+                for q in queues {
+                    families.extend(q.gather()?);
+                }
                 families.sort_by(|a, b| a.name().cmp(b.name()));
             }
             Err(error) => {
@@ -174,27 +176,40 @@ impl Metrics {
     }
 }
 
-/// The email outbox as the database has it now: the same on every process.
-struct Outbox {
+/// A delivery queue (the email outbox, postback deliveries) as the database has it now: the same on every process.
+struct Queue {
+    /// Metric names start with it: `partnerdesk_outbox`, `partnerdesk_postback`.
+    prefix: &'static str,
+    /// What is queued: `emails`, `deliveries`.
+    noun: &'static str,
     pending: i64,
     failed: i64,
     oldest_due_seconds: f64,
 }
 
-impl Outbox {
+impl Queue {
     fn gather(&self) -> prometheus::Result<Vec<prometheus::proto::MetricFamily>> {
         let r = Registry::new();
-        let int = |name: &str, help: &str, v: i64| {
+        let (prefix, noun) = (self.prefix, self.noun);
+        let int = |name: String, help: String, v: i64| {
             register(&r, IntGauge::new(name, format!("{help} (database-wide: the same on every process)."))?)
                 .map(|g| g.set(v))
         };
-        int("partnerdesk_outbox_pending_emails", "Emails waiting to be sent, due or retrying later", self.pending)?;
-        int("partnerdesk_outbox_failed_emails", "Emails given up after every attempt failed", self.failed)?;
+        let capital = format!("{}{}", noun[..1].to_uppercase(), &noun[1..]);
+        int(
+            format!("{prefix}_pending_{noun}"),
+            format!("{capital} waiting to be sent, due or retrying later"),
+            self.pending,
+        )?;
+        int(format!("{prefix}_failed_{noun}"), format!("{capital} given up"), self.failed)?;
         register(
             &r,
             Gauge::new(
-                "partnerdesk_outbox_oldest_due_age_seconds",
-                "How long the longest-waiting due email has been due; 0 when none is due (database-wide: the same on every process).",
+                format!("{prefix}_oldest_due_age_seconds"),
+                format!(
+                    "How long the longest-waiting due one of the {noun} has been due; 0 when none is due \
+                     (database-wide: the same on every process)."
+                ),
             )?,
         )?
         .set(self.oldest_due_seconds);
@@ -202,24 +217,55 @@ impl Outbox {
     }
 }
 
-async fn read_outbox(s: &Services) -> Result<Outbox, sea_orm::DbErr> {
+/// A queue's figures: rows `PENDING` (due or not), `FAILED`, and the oldest due one's wait.
+async fn read_queue<E: EntityTrait>(
+    s: &Services,
+    (prefix, noun): (&'static str, &'static str),
+    status: E::Column,
+    next_attempt_at: E::Column,
+) -> Result<Queue, sea_orm::DbErr>
+where
+    E::Model: Sync,
+{
     let now = s.clock.now();
-    let pending = email_outbox::Entity::find().filter(email_outbox::Column::Status.eq(Status::Pending));
+    let pending = E::find().filter(status.eq("PENDING"));
     let oldest_due: Option<chrono::DateTime<chrono::Utc>> = pending
         .clone()
-        .filter(email_outbox::Column::NextAttemptAt.lte(now))
+        .filter(next_attempt_at.lte(now))
         .select_only()
-        .column(email_outbox::Column::NextAttemptAt)
-        .order_by_asc(email_outbox::Column::NextAttemptAt)
+        .column(next_attempt_at)
+        .order_by_asc(next_attempt_at)
         .into_tuple()
         .one(&s.db)
         .await?;
-    let failed = email_outbox::Entity::find().filter(email_outbox::Column::Status.eq(Status::Failed)).count(&s.db);
-    Ok(Outbox {
+    let failed = E::find().filter(status.eq("FAILED")).count(&s.db).await?;
+    Ok(Queue {
+        prefix,
+        noun,
         pending: i64::try_from(pending.count(&s.db).await?).unwrap_or(i64::MAX),
-        failed: i64::try_from(failed.await?).unwrap_or(i64::MAX),
+        failed: i64::try_from(failed).unwrap_or(i64::MAX),
         oldest_due_seconds: oldest_due.map_or(0.0, |t| (now - t).to_std().map_or(0.0, |d| d.as_secs_f64())),
     })
+}
+
+/// Both queues' figures.
+async fn read_queues(s: &Services) -> Result<[Queue; 2], sea_orm::DbErr> {
+    Ok([
+        read_queue::<email_outbox::Entity>(
+            s,
+            ("partnerdesk_outbox", "emails"),
+            email_outbox::Column::Status,
+            email_outbox::Column::NextAttemptAt,
+        )
+        .await?,
+        read_queue::<delivery::Entity>(
+            s,
+            ("partnerdesk_postback", "deliveries"),
+            delivery::Column::Status,
+            delivery::Column::NextAttemptAt,
+        )
+        .await?,
+    ])
 }
 
 /// Counts every request of the main listener by method, matched route pattern and status, and times it.

@@ -10,7 +10,8 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use partnerdesk_mailer::Mailer;
 use partnerdesk_migrations::{Migrator, MigratorTrait as _};
-use partnerdesk_services::outbox::{self, RelaySettings};
+use partnerdesk_services::delivery::outbox::{self, RelaySettings};
+use partnerdesk_services::delivery::{HttpRelaySettings, run_http_relay};
 use partnerdesk_services::tokens::TokenKeys;
 use partnerdesk_services::{Clock, LoginLimits, Services, db};
 use sea_orm::{DatabaseConnection, DbBackend};
@@ -57,6 +58,7 @@ async fn housekeeping(s: Services) {
                 idempotency_keys = p.idempotency_keys,
                 refresh_tokens = p.refresh_tokens,
                 login_windows = p.login_windows,
+                delivery_attempts = p.delivery_attempts,
                 "old rows removed"
             ),
             Ok(_) => {}
@@ -135,6 +137,8 @@ async fn connect_unmigrated(config: &Config, clock: Clock, default_url: &str) ->
         login_limits: LoginLimits::default(),
         public_url,
         outbox_wakeup: Arc::new(tokio::sync::Notify::new()),
+        deliveries_wakeup: Arc::new(tokio::sync::Notify::new()),
+        allow_private_destinations: config.postback_allow_private,
         live: Arc::default(),
         click_retention: chrono::Duration::days(config.click_retention_days),
         key_rate_limit: config.key_rate_limit,
@@ -244,6 +248,14 @@ impl Application {
         migrated.store(true, Ordering::Release);
         let relay = RelaySettings { poll: config.outbox_poll, retry_base: config.mail_retry_base };
         tokio::spawn(outbox::run_relay(services.clone(), mailer, relay));
+        let postbacks = HttpRelaySettings {
+            poll: config.outbox_poll,
+            retry_base: config.postback_retry_base,
+            per_host: config.postback_host_concurrency,
+            disable_after: partnerdesk_services::delivery::DISABLE_AFTER,
+            allow_private: config.postback_allow_private,
+        };
+        tokio::spawn(run_http_relay(services.clone(), postbacks));
         tokio::spawn(housekeeping(services.clone()));
         tokio::spawn(partnerdesk_services::live::run(services));
         tracing::info!("listening on http://{addr}");

@@ -194,6 +194,17 @@ fn partner_of(p: &Principal) -> Result<PartnerScope> {
     Ok(PartnerScope { user_id: p.user_id, memberships: p.partner_of.clone() })
 }
 
+/// Who reads a postback's log: the account's partner side (its own postbacks) and its owner side (its partners'
+/// postbacks, for its campaigns' events); at least one of them.
+pub fn postback_readers(actor: &Actor) -> Result<(Option<PartnerScope>, Option<OwnerScope>)> {
+    let p = signed_in(actor)?;
+    let (partner, owner) = (partner_of(p).ok(), owner_of(p).ok());
+    if partner.is_none() && owner.is_none() {
+        return Err(Error::Forbidden);
+    }
+    Ok((partner, owner))
+}
+
 /// Whose statistics a reader sees. Also a reporting token: reports are what it is for. `role` picks the side for
 /// an account that is both; without it, an owner reads as the owner.
 pub fn reader(actor: &Actor, role: Option<Role>) -> Result<Audience> {

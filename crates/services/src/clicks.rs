@@ -8,6 +8,7 @@ use partnerdesk_storage::entities::marketing_partner::Status as PartnerStatus;
 use sea_orm::{EntityTrait, FromQueryResult, QueryTrait, Set, Statement};
 use uuid::Uuid;
 
+use crate::delivery::{Event, postbacks};
 use crate::{Error, Result, Services, caps, db, stats};
 
 /// Where a click goes.
@@ -36,6 +37,8 @@ struct Target {
     fallback_url: Option<String>,
     click_payout: i64,
     partner_id: Uuid,
+    /// The partner's account (none until it registers): its postbacks want counted clicks.
+    user_id: Option<Uuid>,
     partner_status: PartnerStatus,
     cap_id: Option<Uuid>,
     cap_period: Option<Period>,
@@ -50,7 +53,7 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
         backend,
         "SELECT a.id AS assignment_id, a.status AS assignment_status, a.click_payout AS click_override, \
                 c.id AS campaign_id, c.organization_id, c.status AS campaign_status, c.time_zone, c.landing_url, \
-                c.fallback_url, c.click_payout, p.id AS partner_id, p.status AS partner_status, \
+                c.fallback_url, c.click_payout, p.id AS partner_id, p.user_id, p.status AS partner_status, \
                 k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
          FROM campaign_assignments a \
          JOIN campaigns c ON c.id = a.campaign_id \
@@ -154,9 +157,23 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
         full.push(error);
     }
     writes(&mut batch, None, t.click_override.unwrap_or(t.click_payout));
+    if let Some(user_id) = t.user_id {
+        batch.push(postbacks::on_event(
+            backend,
+            Event::ClickCounted,
+            id,
+            t.organization_id,
+            user_id,
+            t.campaign_id,
+            now,
+        ));
+    }
     match batch.run(&s.db).await {
         Ok(()) => {
             s.live.changed(t.organization_id, [t.partner_id]);
+            if t.user_id.is_some() {
+                s.deliveries_wakeup.notify_one();
+            }
             Ok(Outcome::Landing(landing(&t.landing_url, id)))
         }
         Err(db::BatchError::Guard(i)) => {

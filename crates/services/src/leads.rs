@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::api_keys::KeyHolder;
 use crate::authz::{Audience, OwnerScope, Sender};
+use crate::delivery::{Event, postbacks};
 use crate::page::{self, Page};
 use crate::{Error, Result, Services, caps, db, partners, stats};
 
@@ -310,7 +311,19 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         full.push(error);
     }
     batch.push(lead::Entity::insert(lead.clone().into_active_model()).build(backend));
-    batch.push(lead_history::Entity::insert(history(lead.id, None, Status::Received, None, None, now)).build(backend));
+    let received = Uuid::now_v7();
+    let step = history(received, lead.id, None, Status::Received, None, None, now);
+    batch.push(lead_history::Entity::insert(step).build(backend));
+    // Its postbacks, written with it: sent if and only if the lead is stored.
+    batch.push(postbacks::on_event(
+        backend,
+        Event::LeadReceived,
+        received,
+        lead.organization_id,
+        sender.user_id,
+        lead.campaign_id,
+        now,
+    ));
     let figures = [(stats::Key::of_lead(&lead, tz), stats::Delta::of_status(Status::Received, 0))];
     for statement in stats::statements(backend, figures) {
         batch.push(statement);
@@ -336,6 +349,7 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         db::BatchError::Db(e) => e.into(),
     })?;
     s.live.changed(lead.organization_id, [partner_id]);
+    s.deliveries_wakeup.notify_one();
     Ok(lead)
 }
 
@@ -344,6 +358,7 @@ pub async fn replay(s: &Services, holder: &KeyHolder, key: &str) -> Result<Optio
     Ok(idempotency_key::Entity::find_by_id((holder.key_id, key.to_owned())).one(&s.db).await?)
 }
 
+/// Records a step of a lead's history; returns its id (the event a postback reports).
 async fn record(
     conn: &impl ConnectionTrait,
     lead_id: Uuid,
@@ -352,13 +367,15 @@ async fn record(
     reason: Option<String>,
     user_id: Option<Uuid>,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
-    history(lead_id, from, to, reason, user_id, at).insert(conn).await?;
-    Ok(())
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    history(id, lead_id, from, to, reason, user_id, at).insert(conn).await?;
+    Ok(id)
 }
 
 /// One step of a lead's history.
 fn history(
+    id: Uuid,
     lead_id: Uuid,
     from: Option<Status>,
     to: Status,
@@ -367,7 +384,7 @@ fn history(
     at: chrono::DateTime<chrono::Utc>,
 ) -> lead_history::ActiveModel {
     lead_history::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         lead_id: Set(lead_id),
         from_status: Set(from),
         to_status: Set(to),
@@ -448,6 +465,7 @@ pub async fn set_status(
         .collect();
     let mut changes = Vec::with_capacity(found.len());
     let mut updated = Vec::with_capacity(found.len());
+    let mut steps = Vec::with_capacity(found.len());
     for l in found {
         if !allowed(l.status, status) {
             return Err(bad(
@@ -463,14 +481,16 @@ pub async fn set_status(
         }
         m.updated_at = Set(now);
         let l = m.update(&txn).await?;
-        record(&txn, l.id, Some(from), status, reason.clone(), Some(scope.user_id()), now).await?;
+        steps.push(record(&txn, l.id, Some(from), status, reason.clone(), Some(scope.user_id()), now).await?);
         let tz = zones.get(&l.campaign_id).copied().unwrap_or(chrono_tz::Tz::UTC);
         changes.push((stats::Key::of_lead(&l, tz), stats::Delta::of_status(status, l.payout)));
         updated.push(l);
     }
     stats::add_all(&txn, changes).await?;
+    txn.execute_raw(postbacks::on_history(txn.get_database_backend(), Event::of_lead(status), &steps, now)).await?;
     txn.commit().await?;
     s.live.changed(scope.organization_id(), updated.iter().map(|l| l.partner_id));
+    s.deliveries_wakeup.notify_one();
     Ok(updated)
 }
 

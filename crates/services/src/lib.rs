@@ -10,12 +10,11 @@ pub mod campaigns;
 pub mod caps;
 pub mod clicks;
 pub mod db;
-mod emails;
+pub mod delivery;
 mod error;
 pub mod invitations;
 pub mod leads;
 pub mod live;
-pub mod outbox;
 pub mod page;
 pub mod partners;
 mod passwords;
@@ -43,6 +42,10 @@ pub struct Services {
     pub public_url: String,
     /// Wakes this process's mail relay when a transaction wrote an email.
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
+    /// Wakes this process's postback relay when a transaction wrote deliveries.
+    pub deliveries_wakeup: Arc<tokio::sync::Notify>,
+    /// Postbacks may point at loopback and private addresses (`POSTBACK_ALLOW_PRIVATE`, tests and self-hosters).
+    pub allow_private_destinations: bool,
     /// Tells open dashboards in every process that figures changed.
     pub live: Arc<live::Live>,
     /// How long raw clicks are kept (`CLICK_RETENTION_DAYS`); their figures stay in the rollups.

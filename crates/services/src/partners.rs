@@ -23,9 +23,10 @@ use uuid::Uuid;
 
 use crate::authz::OwnerScope;
 use crate::campaigns;
+use crate::delivery::{emails, outbox};
 use crate::error::FieldExt;
 use crate::page::{Page, check_first};
-use crate::{Error, Result, Services, db, emails, outbox, tokens};
+use crate::{Error, Result, Services, db, tokens};
 
 pub const INVITATION_TTL: Duration = Duration::days(7);
 pub const RESEND_INTERVAL: Duration = Duration::minutes(1);

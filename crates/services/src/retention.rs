@@ -1,9 +1,12 @@
 //! What is not kept forever: raw clicks after the retention period (their figures stay in the rollups), idempotency
-//! keys after 48 hours, expired sessions and finished login-limit windows. Run by each process's hourly housekeeping;
+//! keys after 48 hours, expired sessions and finished login-limit windows, postback deliveries finished and attempts
+//! logged more than 90 days ago. Run by each process's hourly housekeeping;
 //! deletes in small batches, so a backlog never holds long locks.
 
 use chrono::{DateTime, Duration, Utc};
-use partnerdesk_storage::entities::{click, idempotency_key, login_throttle, refresh_token};
+use partnerdesk_storage::entities::{
+    click, delivery, delivery_attempt, idempotency_key, login_throttle, refresh_token,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -13,6 +16,8 @@ use crate::Result;
 pub const DEFAULT_CLICK_RETENTION_DAYS: i64 = 90;
 /// Idempotency keys are kept at least 24 hours and at most this long.
 const IDEMPOTENCY_TTL: Duration = Duration::hours(48);
+/// How long postback delivery logs are kept.
+pub const DELIVERY_LOG_DAYS: i64 = 90;
 /// Rows deleted per statement.
 pub const BATCH: u64 = 2_000;
 
@@ -23,6 +28,7 @@ pub struct Pruned {
     pub idempotency_keys: u64,
     pub refresh_tokens: u64,
     pub login_windows: u64,
+    pub delivery_attempts: u64,
 }
 
 /// The smallest UUIDv7 of the millisecond `at`: every id generated before `at` sorts below it (ids are UUIDv7, so
@@ -88,6 +94,13 @@ pub async fn prune(db: &DatabaseConnection, now: DateTime<Utc>, click_retention:
         .exec(db)
         .await?
         .rows_affected;
+    let log_horizon = now - Duration::days(DELIVERY_LOG_DAYS);
+    pruned.delivery_attempts = delivery_attempt::Entity::delete_many()
+        .filter(delivery_attempt::Column::CreatedAt.lt(log_horizon))
+        .exec(db)
+        .await?
+        .rows_affected;
+    delivery::Entity::delete_many().filter(delivery::Column::FinishedAt.lt(log_horizon)).exec(db).await?;
     Ok(pruned)
 }
 

@@ -133,6 +133,19 @@ const MATRIX: &[(&str, [&str; 7])] = &[
     // A fresh organization invites the partner of A's email, which has an account: only that account, signed in,
     // accepts. A reporting token is no sign-in: told to log in. (Late: the partner of A gains an advertiser.)
     ("acceptInvitation(the email has an account)", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
+    // The partner of A's postback (for all its campaigns): its partner manages it; A's owner reads it and its log.
+    ("postbacks", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, OK, OK, FORBIDDEN]),
+    ("partnerPostbacks", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("postbackDeliveries", [UNAUTH, OK, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
+    ("postbackMacros", [OK, OK, OK, OK, OK, OK, OK]),
+    ("createPostback", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, OK, OK, FORBIDDEN]),
+    ("createPostback(B's campaign)", [UNAUTH, FORBIDDEN, FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN]),
+    ("updatePostback", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
+    ("setPostbackEnabled", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
+    ("sendTestPostback", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
+    ("retryPostbackDelivery", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
+    ("replayPostback", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
+    ("deletePostback", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
 ];
@@ -297,6 +310,9 @@ struct World {
     keys: BTreeMap<Who, String>,
     /// The partner of A's tracking link on A's campaign.
     tracking_link: String,
+    /// The partner of A's postback, and the event of a test delivery to it.
+    postback_id: String,
+    test_event_id: String,
 }
 
 impl World {
@@ -555,6 +571,54 @@ impl World {
                 let (token, _) = self.app.invitation_from(&self.partner.email, &format!("Inviter {n}")).await;
                 return self.app.accept_invitation(self.token(who), &token, None, None).await;
             }
+            "postbacks" => ("{ postbacks { id url } }".to_owned(), json!({})),
+            "partnerPostbacks" => (
+                "query($p: ID!) { partnerPostbacks(partnerId: $p) { id url events } }".to_owned(),
+                json!({ "p": self.partner_id }),
+            ),
+            "postbackDeliveries" => (
+                "query($id: ID!) { postbackDeliveries(postbackId: $id) { totalCount nodes { event url } } }".to_owned(),
+                json!({ "id": self.postback_id }),
+            ),
+            "postbackMacros" => ("{ postbackMacros }".to_owned(), json!({})),
+            "createPostback" => (
+                "mutation { createPostback(input: { events: [LEAD_RECEIVED], url: \"https://tracker.example/new\" }) { id } }"
+                    .to_owned(),
+                json!({}),
+            ),
+            "createPostback(B's campaign)" => (
+                "mutation($c: ID!) { createPostback(input: { campaignId: $c, events: [LEAD_APPROVED], url: \"https://tracker.example/b\" }) { id } }"
+                    .to_owned(),
+                json!({ "c": self.campaign_b }),
+            ),
+            "updatePostback" => (
+                "mutation($id: ID!) { updatePostback(id: $id, input: { events: [LEAD_RECEIVED, CLICK_COUNTED], url: \"https://tracker.example/solo?l={lead_id}\" }) { id } }"
+                    .to_owned(),
+                json!({ "id": self.postback_id }),
+            ),
+            "setPostbackEnabled" => (
+                "mutation($id: ID!) { setPostbackEnabled(id: $id, enabled: true) { id enabled } }".to_owned(),
+                json!({ "id": self.postback_id }),
+            ),
+            "sendTestPostback" => (
+                "mutation($id: ID!) { sendTestPostback(id: $id) }".to_owned(),
+                json!({ "id": self.postback_id }),
+            ),
+            "retryPostbackDelivery" => (
+                "mutation($id: ID!, $e: ID!) { retryPostbackDelivery(postbackId: $id, eventId: $e) }".to_owned(),
+                json!({ "id": self.postback_id, "e": self.test_event_id }),
+            ),
+            "replayPostback" => {
+                let now = self.app.clock.now();
+                (
+                    "mutation($id: ID!, $f: DateTime!, $t: DateTime!) { replayPostback(id: $id, from: $f, to: $t) }"
+                        .to_owned(),
+                    json!({ "id": self.postback_id, "f": now - chrono::Duration::days(1), "t": now + chrono::Duration::days(1) }),
+                )
+            }
+            "deletePostback" => {
+                ("mutation($id: ID!) { deletePostback(id: $id) }".to_owned(), json!({ "id": self.postback_id }))
+            }
             other => panic!("the authorization matrix has no call for `{other}`: add one"),
         };
         self.app.gql(self.token(who), &query, vars).await
@@ -703,6 +767,24 @@ async fn world(db: Db) -> (World, Books) {
         }
     }
 
+    // The partner of A's postback, before its leads (a tracker name that does not resolve here: attempts fail).
+    let res = app
+        .gql(
+            Some(&partner.access_token),
+            "mutation { createPostback(input: { events: [LEAD_RECEIVED, LEAD_APPROVED], url: \"https://tracker.example/solo?l={lead_id}\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let postback_id = res["data"]["createPostback"]["id"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned();
+    let res = app
+        .gql(
+            Some(&partner.access_token),
+            "mutation($id: ID!) { sendTestPostback(id: $id) }",
+            json!({ "id": postback_id }),
+        )
+        .await;
+    let test_event_id = res["data"]["sendTestPostback"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned();
+
     // Leads: the partner of A's in A (signed in); the partner of A and B's in A and in B with one key; owner C's in A;
     // B's and C's partners' own; and one more per organization for the REST decisions.
     let lead = app
@@ -764,6 +846,8 @@ async fn world(db: Db) -> (World, Books) {
     books.mark(&campaign_c, &[C]);
     books.mark("Gamma Windows", &[C]);
     books.mark("solo@example.com", &[A, T, P]);
+    books.mark(&postback_id, &[A, P]);
+    books.mark("tracker.example/solo", &[A, P]);
     books.mark(&partner_id, &[A, T, P]);
     books.mark("pab@example.com", &[A, T, B, PAB]);
     books.mark(&pab_in_a, &[A, T, PAB]);
@@ -816,6 +900,8 @@ async fn world(db: Db) -> (World, Books) {
         owner_key_id,
         keys,
         tracking_link,
+        postback_id,
+        test_event_id,
     };
     (world, books)
 }

@@ -19,6 +19,7 @@ mod metrics;
 mod nginx;
 mod partners;
 mod persisted;
+mod postbacks;
 mod proxies;
 mod rate_limits;
 mod retention;

@@ -20,6 +20,9 @@ pub enum Kind {
     /// A registered partner was added to another campaign.
     #[sea_orm(string_value = "ASSIGNMENT")]
     Assignment,
+    /// A partner's postback was disabled after failing repeatedly.
+    #[sea_orm(string_value = "POSTBACK")]
+    Postback,
 }
 
 /// An email written in the same transaction as the change it reports, sent by the relay. Invitation bodies hold

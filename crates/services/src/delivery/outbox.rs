@@ -8,17 +8,18 @@ use chrono::Duration;
 use partnerdesk_mailer::{Email, Mailer};
 use partnerdesk_storage::entities::email_outbox::{self, Kind, Status};
 use partnerdesk_storage::entities::invitation;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::emails::{INVITATION_URL, Rendered};
+use super::emails::{INVITATION_URL, Rendered};
+use super::{Queue, claim};
 use crate::{Error, Result, Services};
 
 /// Attempts before an email is given up as `FAILED`.
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a claimed email stays reserved for the process sending it.
 const LEASE: Duration = Duration::minutes(2);
-const BATCH: i64 = 20;
+const BATCH: usize = 20;
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn enqueue(
@@ -55,11 +56,6 @@ pub(crate) async fn enqueue(
     Ok(())
 }
 
-/// Delay before attempt `n + 1` after `n` failures: `base`, 2 x `base`, 4 x `base`, ...
-pub fn backoff(base: Duration, failures: i32) -> Duration {
-    base * 2_i32.saturating_pow(u32::try_from(failures.clamp(1, 16) - 1).unwrap_or(0))
-}
-
 /// Settings of the relay.
 #[derive(Debug, Clone, Copy)]
 pub struct RelaySettings {
@@ -78,7 +74,7 @@ pub async fn run_relay(s: Services, mailer: Mailer, settings: RelaySettings) {
             crate::db::available();
         }
         match pass {
-            Ok(n) if n as i64 == BATCH => continue,
+            Ok(n) if n == BATCH => continue,
             Ok(_) => {}
             // Logged once when the outage began.
             Err(Error::Unavailable) => {}
@@ -90,7 +86,7 @@ pub async fn run_relay(s: Services, mailer: Mailer, settings: RelaySettings) {
 
 /// One pass: returns how many emails it tried.
 pub async fn relay_once(s: &Services, mailer: &Mailer, settings: RelaySettings) -> Result<usize> {
-    let claimed = claim(s).await?;
+    let claimed = claim::<email_outbox::Entity>(s, &QUEUE, BATCH, "", Vec::new()).await?;
     for row in &claimed {
         let rendered = render(s, row).await;
         let outcome = match rendered {
@@ -115,7 +111,7 @@ pub async fn relay_once(s: &Services, mailer: &Mailer, settings: RelaySettings) 
                     m.status = Set(Status::Failed);
                     tracing::warn!(email_id = %row.id, attempts = row.attempts, error = %message, "email failed for good");
                 } else {
-                    m.next_attempt_at = Set(now + backoff(settings.retry_base, row.attempts));
+                    m.next_attempt_at = Set(now + super::backoff(settings.retry_base, row.attempts, Duration::days(1)));
                     tracing::warn!(email_id = %row.id, attempt = row.attempts, error = %message, "email failed; will retry");
                 }
                 m.last_error = Set(Some(message));
@@ -126,22 +122,7 @@ pub async fn relay_once(s: &Services, mailer: &Mailer, settings: RelaySettings) 
     Ok(claimed.len())
 }
 
-/// Reserves due emails for this process and counts the attempt, in one statement.
-async fn claim(s: &Services) -> Result<Vec<email_outbox::Model>> {
-    let backend = s.db.get_database_backend();
-    let now = s.clock.now();
-    let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-    let sql = format!(
-        "UPDATE email_outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN (\
-           SELECT id FROM email_outbox WHERE status = 'PENDING' AND next_attempt_at <= $2 \
-           AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_attempt_at LIMIT {BATCH} {lock}) \
-         RETURNING *"
-    );
-    Ok(email_outbox::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, [(now + LEASE).into(), now.into()]))
-        .all(&s.db)
-        .await?)
-}
+const QUEUE: Queue = Queue { table: "email_outbox", key: "id", lease: LEASE };
 
 /// The bodies as sent: invitation emails get their link, derived from the current token version.
 async fn render(s: &Services, row: &email_outbox::Model) -> anyhow::Result<(String, String)> {
@@ -173,17 +154,4 @@ pub async fn latest_for_invitations(
         }
     }
     Ok(latest)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles() {
-        let base = Duration::seconds(30);
-        assert_eq!(backoff(base, 1), Duration::seconds(30));
-        assert_eq!(backoff(base, 2), Duration::seconds(60));
-        assert_eq!(backoff(base, 4), Duration::seconds(240));
-    }
 }

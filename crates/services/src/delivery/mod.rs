@@ -1,0 +1,161 @@
+//! Everything Partnerdesk sends outward: emails and HTTP calls (partner postbacks). One mechanism for all: a row is
+//! written in the transaction of the event that causes it, and a relay in every server process claims due rows with
+//! a lease ([`claim`]: `FOR UPDATE SKIP LOCKED` on PostgreSQL), sends them, and records the outcome; failures retry
+//! with exponential backoff.
+
+pub(crate) mod emails;
+mod http;
+mod macros;
+pub mod outbox;
+pub mod postbacks;
+
+use chrono::Duration;
+use sea_orm::{DbBackend, EntityTrait, Statement, Value};
+
+pub use http::{HttpRelaySettings, run_http_relay};
+pub use macros::MACROS;
+
+use crate::{Result, Services};
+
+/// Failures in a row after which a postback is disabled and its partner emailed.
+pub const DISABLE_AFTER: i32 = 20;
+
+/// Delay before attempt `n + 1` after `n` failures: `base`, 2 x `base`, 4 x `base`, ... up to `max`.
+pub fn backoff(base: Duration, failures: i32, max: Duration) -> Duration {
+    (base * 2_i32.saturating_pow(u32::try_from(failures.clamp(1, 20) - 1).unwrap_or(0))).min(max)
+}
+
+/// `d` moved by up to a fifth either way, so that retries of many rows that failed together spread out.
+pub fn jitter(d: Duration) -> Duration {
+    let spread = d.num_milliseconds() / 5;
+    if spread <= 0 {
+        return d;
+    }
+    let r: u64 = rand::random();
+    d + Duration::milliseconds((r % (2 * spread as u64 + 1)) as i64 - spread)
+}
+
+/// What a claim takes: rows of `table` identified by `key` (a column, or a tuple of columns), with the columns
+/// `status`, `attempts`, `next_attempt_at` and `locked_until`.
+pub(crate) struct Queue {
+    pub table: &'static str,
+    pub key: &'static str,
+    /// How long a claimed row stays reserved for the process sending it.
+    pub lease: Duration,
+}
+
+/// Reserves up to `limit` due rows for this process and counts the attempt, in one statement. `filter`: more
+/// conditions on the rows (SQL over the queue's own columns; its values follow the two of the claim).
+pub(crate) async fn claim<E: EntityTrait>(
+    s: &Services,
+    queue: &Queue,
+    limit: usize,
+    filter: &str,
+    values: Vec<Value>,
+) -> Result<Vec<E::Model>> {
+    let backend = s.db.get_database_backend();
+    let now = s.clock.now();
+    let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let Queue { table, key, lease } = queue;
+    let columns = key.trim_start_matches('(').trim_end_matches(')');
+    let sql = format!(
+        "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 WHERE {key} IN (\
+           SELECT {columns} FROM {table} WHERE status = 'PENDING' AND next_attempt_at <= $2 \
+           AND (locked_until IS NULL OR locked_until <= $2) {filter} ORDER BY next_attempt_at LIMIT {limit} {lock}) \
+         RETURNING *"
+    );
+    let mut all: Vec<Value> = vec![(now + *lease).into(), now.into()];
+    all.extend(values);
+    Ok(E::find().from_raw_sql(Statement::from_sql_and_values(backend, sql, all)).all(&s.db).await?)
+}
+
+/// The events a destination may ask for: a lead's steps and counted clicks; `Test` is sent on request only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Event {
+    LeadReceived,
+    LeadApproved,
+    LeadRejected,
+    LeadConverted,
+    ClickCounted,
+    Test,
+}
+
+impl Event {
+    pub const ALL: [Event; 5] =
+        [Event::LeadReceived, Event::LeadApproved, Event::LeadRejected, Event::LeadConverted, Event::ClickCounted];
+
+    /// As sent in `{event}` and stored.
+    pub fn name(self) -> &'static str {
+        match self {
+            Event::LeadReceived => "lead.received",
+            Event::LeadApproved => "lead.approved",
+            Event::LeadRejected => "lead.rejected",
+            Event::LeadConverted => "lead.converted",
+            Event::ClickCounted => "click.counted",
+            Event::Test => "test",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Event> {
+        Event::ALL.into_iter().chain([Event::Test]).find(|e| e.name() == name)
+    }
+
+    /// Its bit in a destination's event set.
+    pub fn bit(self) -> i32 {
+        match self {
+            Event::LeadReceived => 1,
+            Event::LeadApproved => 2,
+            Event::LeadRejected => 4,
+            Event::LeadConverted => 8,
+            Event::ClickCounted => 16,
+            Event::Test => 0,
+        }
+    }
+
+    /// The event of a lead reaching `status`.
+    pub fn of_lead(status: partnerdesk_storage::entities::lead::Status) -> Event {
+        use partnerdesk_storage::entities::lead::Status;
+        match status {
+            Status::Received => Event::LeadReceived,
+            Status::Approved => Event::LeadApproved,
+            Status::Rejected => Event::LeadRejected,
+            Status::Converted => Event::LeadConverted,
+        }
+    }
+
+    /// The events of a set of bits.
+    pub fn set(bits: i32) -> Vec<Event> {
+        Event::ALL.into_iter().filter(|e| bits & e.bit() != 0).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_ceiling() {
+        let (base, max) = (Duration::seconds(30), Duration::hours(1));
+        assert_eq!(backoff(base, 1, max), Duration::seconds(30));
+        assert_eq!(backoff(base, 2, max), Duration::seconds(60));
+        assert_eq!(backoff(base, 4, max), Duration::seconds(240));
+        assert_eq!(backoff(base, 12, max), Duration::hours(1));
+    }
+
+    #[test]
+    fn jitter_stays_within_a_fifth() {
+        for _ in 0..1000 {
+            let j = jitter(Duration::seconds(100));
+            assert!(j >= Duration::seconds(80) && j <= Duration::seconds(120), "{j}");
+        }
+    }
+
+    #[test]
+    fn events_round_trip_through_names_and_bits() {
+        for e in Event::ALL {
+            assert_eq!(Event::parse(e.name()), Some(e));
+            assert_eq!(Event::set(e.bit()), vec![e]);
+        }
+        assert_eq!(Event::set(1 | 8), vec![Event::LeadReceived, Event::LeadConverted]);
+    }
+}
