@@ -13,13 +13,6 @@ click_row() { # label ports partners floor-label: wrk, 2 threads (one per proces
   echo "$1: $json, server RSS: $rss" >&2
 }
 
-stop_servers() { # and wait until they are gone, so that their ports are free for the next ones
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  pids=()
-}
-
-json_field() { echo "$2" | sed "s/.*\"$1\":\([0-9.]*\).*/\1/"; } # name json
-
 stop_servers
 for cap in "no cap" "click cap"; do
   capped=0

@@ -3,7 +3,9 @@
 # over 500 partners and all on one partner; and, in the same run, the floor: pgbench running the ingest transaction.
 # Then the same for clicks (bench/clicks.sh, sourced at the end: `GET /c/{code}` driven by wrk, without and with a
 # click cap, beside pgbench running bench/click.sql).
-# Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test)
+# Then postback rows (bench/postbacks.sh): ingestion with two postbacks per lead, the delay to the receivers.
+# Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test;
+#        BENCH_SECONDS per row, default 20; BENCH_ONLY=postbacks for the postback rows alone)
 source "$(dirname "$0")/../scripts/lib.sh"
 ensure_rust
 command -v wrk >/dev/null || apt_install wrk
@@ -20,24 +22,31 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$OUT"; }
 trap cleanup EXIT
 
-reset_db() {
+reset_db() { # [more seed arguments, e.g. --postbacks 2 --postback-urls ..]
   psql "$ADMIN" -qc "DROP DATABASE IF EXISTS pd_bench WITH (FORCE)" -c "CREATE DATABASE pd_bench" >/dev/null
   DATABASE_URL="$DB_URL" DATA_DIR="$OUT" JWT_SECRET=bench-secret-bench-secret-bench-secret "$BIN" migrate >/dev/null
-  CAMPAIGN=$("$LOAD" seed --database-url "$DB_URL" --partners 500)
+  CAMPAIGN=$("$LOAD" seed --database-url "$DB_URL" --partners 500 "$@")
 }
 
-start_server() { # port
-  DATABASE_URL="$DB_URL" DATA_DIR="$OUT" JWT_SECRET=bench-secret-bench-secret-bench-secret LISTEN_ADDR="127.0.0.1:$1" \
+start_server() { # port (SERVER_ENV: more settings, e.g. "POSTBACK_ALLOW_PRIVATE=1")
+  env ${SERVER_ENV:-} DATABASE_URL="$DB_URL" DATA_DIR="$OUT" JWT_SECRET=bench-secret-bench-secret-bench-secret LISTEN_ADDR="127.0.0.1:$1" \
     KEY_RATE_LIMIT=off RUST_LOG=warn LOG_FORMAT=json "$BIN" serve >"$OUT/server-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/ready" >/dev/null && return; sleep 0.1; done
   die "server on $1 did not start"
 }
 
+stop_servers() { # and wait until they are gone, so that their ports are free for the next ones
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+
+json_field() { echo "$2" | sed "s/.*\"$1\":\([0-9.]*\).*/\1/"; } # name json
+
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
-row() { # label urls keys [concurrency]
-  local json; json=$("$LOAD" load --urls "$2" --campaign "$CAMPAIGN" --keys "$3" --concurrency "${4:-$CONCURRENCY}" --seconds "$SECONDS_PER_RUN")
+row() { # label urls keys [concurrency] [rate]
+  local json; json=$("$LOAD" load --urls "$2" --campaign "$CAMPAIGN" --keys "$3" --concurrency "${4:-$CONCURRENCY}" --seconds "$SECONDS_PER_RUN" --rate "${5:-0}")
   local rss=""; for p in "${pids[@]}"; do rss="$rss$(rss_mb "$p") MB "; done
   echo "$1|$json|$rss" >>"$OUT/results"
   echo "$1: $json, server RSS: $rss" >&2
@@ -54,10 +63,17 @@ floor() { # label script: tps, and p50 / p99 of the transactions' latency from p
   echo "floor $1: $tps tps, p50|p99 ms $pct" >&2
 }
 
+# BENCH_ONLY=postbacks: the postback rows alone (bench/postbacks.sh).
+if [ "${BENCH_ONLY:-}" != postbacks ]; then
 log "resetting pd_bench and seeding 500 partners"
 reset_db
 start_server 18101
 row "1 process, spread" "http://127.0.0.1:18101" 500
+# The same row with wrk (C) as the load generator instead of partnerdesk-bench (Rust, on the same 2 cores).
+wrk_json=$(LEAD_CAMPAIGN="$CAMPAIGN" LEAD_PARTNERS=500 wrk -t2 -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" --timeout 10s \
+  -s "$ROOT/bench/leads.lua" "http://127.0.0.1:18101" | sed -n 's/^LEADS //p')
+echo "1 process, spread, wrk|$wrk_json|$(rss_mb "${pids[0]}") MB " >>"$OUT/results"
+echo "1 process, spread, wrk: $wrk_json" >&2
 row "1 process, hot" "http://127.0.0.1:18101" 1
 start_server 18102
 row "2 processes, spread" "http://127.0.0.1:18101,http://127.0.0.1:18102" 500
@@ -101,3 +117,6 @@ while IFS='|' read -r label tps p50 p99; do echo "| $label | $tps | $p50 | $p99 
 
 log "clicks"
 source "$ROOT/bench/clicks.sh"
+fi
+log "postbacks"
+source "$ROOT/bench/postbacks.sh"

@@ -6,6 +6,7 @@
 
 mod live;
 mod measure;
+mod receive;
 mod seed_events;
 
 use std::sync::Arc;
@@ -31,6 +32,11 @@ enum Command {
         database_url: String,
         #[arg(long, default_value_t = 500)]
         partners: usize,
+        /// Postbacks per partner (on lead.received, GET `<url>/pb?l={lead_id}`), the j-th to `--postback-urls`[j].
+        #[arg(long, default_value_t = 0)]
+        postbacks: usize,
+        #[arg(long, value_delimiter = ',')]
+        postback_urls: Vec<String>,
     },
     /// Drive load: `--urls` round-robin, `--keys` partners (1 = one hot partner).
     Load {
@@ -44,6 +50,18 @@ enum Command {
         concurrency: usize,
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+        /// Leads per second in all (each client paced); 0: as fast as the server answers.
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
+    },
+    /// A postback receiver: prints how long after each lead its postback arrived (JSON) after `--seconds`.
+    Receive {
+        #[arg(long)]
+        port: u16,
+        #[arg(long, default_value_t = 40)]
+        seconds: u64,
+        #[arg(long, default_value_t = 0)]
+        delay_ms: u64,
     },
     /// Migrate and seed an empty database for the reporting benchmark: 1 organization, 20 campaigns, 500
     /// partners, N events over the past year, the `daily_stats` rollup filled from them. Prints timings as JSON.
@@ -92,7 +110,7 @@ pub fn key(i: usize) -> String {
     format!("pdk_bench_{i:05}_0123456789abcdef0123456789abcdef")
 }
 
-async fn seed(url: &str, partners: usize) -> anyhow::Result<()> {
+async fn seed(url: &str, partners: usize, postbacks: usize, postback_urls: &[String]) -> anyhow::Result<()> {
     let db = Database::connect(url).await.context("connect")?;
     let b = db.get_database_backend();
     let now = chrono::Utc::now();
@@ -154,6 +172,22 @@ async fn seed(url: &str, partners: usize) -> anyhow::Result<()> {
             vec![uuid::Uuid::now_v7().into(), user.into(), hex::encode(Sha256::digest(key(i).as_bytes())).into(), now.into()],
         ))
         .await?;
+        for j in 0..postbacks {
+            let base = postback_urls.get(j % postback_urls.len().max(1)).context("--postback-urls")?;
+            let host = url::Url::parse(base)?.host_str().unwrap_or_default().to_owned();
+            db.execute_raw(exec(
+                "INSERT INTO postbacks (id, user_id, campaign_id, events, method, url, host, body, consecutive_failures, \
+                 disabled_at, created_at, updated_at) VALUES ($1, $2, NULL, 1, 'GET', $3, $4, NULL, 0, NULL, $5, $5)",
+                vec![
+                    uuid::Uuid::now_v7().into(),
+                    user.into(),
+                    format!("{base}/pb?l={{lead_id}}").into(),
+                    host.into(),
+                    now.into(),
+                ],
+            ))
+            .await?;
+        }
     }
     println!("{campaign}");
     Ok(())
@@ -165,6 +199,7 @@ async fn load(
     keys: usize,
     concurrency: usize,
     seconds: u64,
+    rate: u64,
 ) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -173,11 +208,18 @@ async fn load(
     for w in 0..concurrency {
         let (client, stop, campaign) = (client.clone(), stop.clone(), campaign.clone());
         let url = format!("{}/v1/leads", urls[w % urls.len()]);
+        // Paced: each client sends every `concurrency / rate` seconds, the clients' starts spread over one period.
+        let period = (rate > 0).then(|| Duration::from_secs_f64(concurrency as f64 / rate as f64));
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0_u64;
             let mut n = w;
+            let mut next = tokio::time::Instant::now() + period.unwrap_or_default().mul_f64(w as f64 / concurrency as f64);
             while !stop.load(Ordering::Relaxed) {
+                if let Some(period) = period {
+                    tokio::time::sleep_until(next).await;
+                    next += period;
+                }
                 let body = serde_json::json!({ "campaignId": campaign, "type": "form", "fields": { "name": "Bench Lead", "zip": "10001", "phone": "+12125550123" } });
                 let t = Instant::now();
                 let res = client.post(&url).bearer_auth(key(n % keys)).json(&body).send().await;
@@ -216,10 +258,13 @@ async fn load(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Seed { database_url, partners } => seed(&database_url, partners).await,
-        Command::Load { urls, campaign, keys, concurrency, seconds } => {
-            load(urls, campaign, keys, concurrency, seconds).await
+        Command::Seed { database_url, partners, postbacks, postback_urls } => {
+            seed(&database_url, partners, postbacks, &postback_urls).await
         }
+        Command::Load { urls, campaign, keys, concurrency, seconds, rate } => {
+            load(urls, campaign, keys, concurrency, seconds, rate).await
+        }
+        Command::Receive { port, seconds, delay_ms } => receive::run(port, seconds, delay_ms).await,
         Command::SeedEvents { database_url, events, verify } => seed_events::run(&database_url, events, verify).await,
         Command::Reports { url, database_url, events, runs, naive_runs, budget_seconds } => {
             let budget = Duration::from_secs(budget_seconds);

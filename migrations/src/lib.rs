@@ -17,6 +17,7 @@ mod m20261203_000008_accounts;
 mod m20261203_000009_key_rate;
 mod m20261203_000010_write_batch;
 mod m20261203_000011_postbacks;
+mod m20261203_000012_webhooks;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_key_rate::Migration),
             Box::new(m20261203_000010_write_batch::Migration),
             Box::new(m20261203_000011_postbacks::Migration),
+            Box::new(m20261203_000012_webhooks::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ enum Postbacks {
     Events,
     Method,
     Url,
+    Host,
     Body,
     ConsecutiveFailures,
     DisabledAt,
@@ -71,6 +72,7 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Postbacks::Events).integer().not_null())
                 .col(ColumnDef::new(Postbacks::Method).string_len(16).not_null())
                 .col(ColumnDef::new(Postbacks::Url).string_len(2048).not_null())
+                .col(ColumnDef::new(Postbacks::Host).string_len(255).not_null())
                 .col(ColumnDef::new(Postbacks::Body).text().null())
                 .col(ColumnDef::new(Postbacks::ConsecutiveFailures).integer().not_null().default(0))
                 .col(time_null(Postbacks::DisabledAt))

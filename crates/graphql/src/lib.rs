@@ -11,6 +11,7 @@ mod query;
 mod stats;
 mod traffic;
 mod types;
+mod webhooks;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 pub use error::ApiError;
@@ -24,6 +25,7 @@ pub struct QueryRoot(
     traffic::TrafficQuery,
     stats::StatsQuery,
     postbacks::PostbackQuery,
+    webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -32,6 +34,7 @@ pub struct MutationRoot(
     partners::PartnerMutation,
     traffic::TrafficMutation,
     postbacks::PostbackMutation,
+    webhooks::WebhookMutation,
 );
 
 pub use stats::{SessionDeadline, SubscriptionRoot};

@@ -83,6 +83,8 @@ pub enum EmailKind {
     Assignment,
     /// The partner's postback was disabled after failing repeatedly.
     Postback,
+    /// A webhook endpoint was disabled after failing repeatedly.
+    Webhook,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

@@ -260,7 +260,7 @@ async fn read_queues(s: &Services) -> Result<[Queue; 2], sea_orm::DbErr> {
         .await?,
         read_queue::<delivery::Entity>(
             s,
-            ("partnerdesk_postback", "deliveries"),
+            ("partnerdesk_outbound", "deliveries"),
             delivery::Column::Status,
             delivery::Column::NextAttemptAt,
         )

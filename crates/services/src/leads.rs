@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::api_keys::KeyHolder;
 use crate::authz::{Audience, OwnerScope, Sender};
-use crate::delivery::{Event, postbacks};
+use crate::delivery::{Event, postbacks, webhooks};
 use crate::page::{self, Page};
 use crate::{Error, Result, Services, caps, db, partners, stats};
 
@@ -324,6 +324,7 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         lead.campaign_id,
         now,
     ));
+    batch.push(webhooks::on_received(backend, received, lead.organization_id, now));
     let figures = [(stats::Key::of_lead(&lead, tz), stats::Delta::of_status(Status::Received, 0))];
     for statement in stats::statements(backend, figures) {
         batch.push(statement);
@@ -487,7 +488,9 @@ pub async fn set_status(
         updated.push(l);
     }
     stats::add_all(&txn, changes).await?;
-    txn.execute_raw(postbacks::on_history(txn.get_database_backend(), Event::of_lead(status), &steps, now)).await?;
+    let backend = txn.get_database_backend();
+    txn.execute_raw(postbacks::on_history(backend, Event::of_lead(status), &steps, now)).await?;
+    txn.execute_raw(webhooks::on_status_changes(backend, &steps, now)).await?;
     txn.commit().await?;
     s.live.changed(scope.organization_id(), updated.iter().map(|l| l.partner_id));
     s.deliveries_wakeup.notify_one();

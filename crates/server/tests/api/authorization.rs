@@ -146,6 +146,16 @@ const MATRIX: &[(&str, [&str; 7])] = &[
     ("retryPostbackDelivery", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
     ("replayPostback", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
     ("deletePostback", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
+    // A's webhook endpoint: its owner's alone.
+    ("webhookEndpoints", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
+    ("webhookDeliveries", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("createWebhookEndpoint", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
+    ("updateWebhookEndpoint", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("rotateWebhookSecret", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("setWebhookEndpointEnabled", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("sendTestWebhook", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("retryWebhookDelivery", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("deleteWebhookEndpoint", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
 ];
@@ -313,6 +323,9 @@ struct World {
     /// The partner of A's postback, and the event of a test delivery to it.
     postback_id: String,
     test_event_id: String,
+    /// Organization A's webhook endpoint, and the event of a test delivery to it.
+    endpoint_id: String,
+    webhook_test_event_id: String,
 }
 
 impl World {
@@ -619,6 +632,39 @@ impl World {
             "deletePostback" => {
                 ("mutation($id: ID!) { deletePostback(id: $id) }".to_owned(), json!({ "id": self.postback_id }))
             }
+            "webhookEndpoints" => ("{ webhookEndpoints { id url } }".to_owned(), json!({})),
+            "webhookDeliveries" => (
+                "query($id: ID!) { webhookDeliveries(endpointId: $id) { totalCount nodes { event url } } }".to_owned(),
+                json!({ "id": self.endpoint_id }),
+            ),
+            "createWebhookEndpoint" => (
+                "mutation { createWebhookEndpoint(input: { url: \"https://hooks.example/new\", events: [LEAD_RECEIVED] }) { secret endpoint { id } } }"
+                    .to_owned(),
+                json!({}),
+            ),
+            "updateWebhookEndpoint" => (
+                "mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { url: \"https://hooks.example/a\", events: [LEAD_RECEIVED, LEAD_STATUS_CHANGED] }) { id } }"
+                    .to_owned(),
+                json!({ "id": self.endpoint_id }),
+            ),
+            "rotateWebhookSecret" => (
+                "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { id } } }".to_owned(),
+                json!({ "id": self.endpoint_id }),
+            ),
+            "setWebhookEndpointEnabled" => (
+                "mutation($id: ID!) { setWebhookEndpointEnabled(id: $id, enabled: true) { id enabled } }".to_owned(),
+                json!({ "id": self.endpoint_id }),
+            ),
+            "sendTestWebhook" => {
+                ("mutation($id: ID!) { sendTestWebhook(id: $id) }".to_owned(), json!({ "id": self.endpoint_id }))
+            }
+            "retryWebhookDelivery" => (
+                "mutation($id: ID!, $e: ID!) { retryWebhookDelivery(endpointId: $id, eventId: $e) }".to_owned(),
+                json!({ "id": self.endpoint_id, "e": self.webhook_test_event_id }),
+            ),
+            "deleteWebhookEndpoint" => {
+                ("mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }".to_owned(), json!({ "id": self.endpoint_id }))
+            }
             other => panic!("the authorization matrix has no call for `{other}`: add one"),
         };
         self.app.gql(self.token(who), &query, vars).await
@@ -785,6 +831,22 @@ async fn world(db: Db) -> (World, Books) {
         .await;
     let test_event_id = res["data"]["sendTestPostback"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned();
 
+    // Organization A's webhook endpoint (a name that does not resolve here: attempts fail) and a test delivery.
+    let res = app
+        .gql(
+            Some(&a.access_token),
+            "mutation { createWebhookEndpoint(input: { url: \"https://hooks.example/a\", events: [LEAD_RECEIVED] }) { secret endpoint { id } } }",
+            json!({}),
+        )
+        .await;
+    let endpoint_id =
+        res["data"]["createWebhookEndpoint"]["endpoint"]["id"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned();
+    let webhook_secret = res["data"]["createWebhookEndpoint"]["secret"].as_str().unwrap().to_owned();
+    let res = app
+        .gql(Some(&a.access_token), "mutation($id: ID!) { sendTestWebhook(id: $id) }", json!({ "id": endpoint_id }))
+        .await;
+    let webhook_test_event_id = res["data"]["sendTestWebhook"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned();
+
     // Leads: the partner of A's in A (signed in); the partner of A and B's in A and in B with one key; owner C's in A;
     // B's and C's partners' own; and one more per organization for the REST decisions.
     let lead = app
@@ -848,6 +910,10 @@ async fn world(db: Db) -> (World, Books) {
     books.mark("solo@example.com", &[A, T, P]);
     books.mark(&postback_id, &[A, P]);
     books.mark("tracker.example/solo", &[A, P]);
+    books.mark(&endpoint_id, &[A]);
+    books.mark("hooks.example/a", &[A]);
+    // Shown once, when created: no answer holds it again.
+    books.mark(&webhook_secret, &[]);
     books.mark(&partner_id, &[A, T, P]);
     books.mark("pab@example.com", &[A, T, B, PAB]);
     books.mark(&pab_in_a, &[A, T, PAB]);
@@ -902,6 +968,8 @@ async fn world(db: Db) -> (World, Books) {
         tracking_link,
         postback_id,
         test_event_id,
+        endpoint_id,
+        webhook_test_event_id,
     };
     (world, books)
 }

@@ -139,9 +139,9 @@ async fn metrics_count_what_happened(db: Db) {
     assert_eq!(v("partnerdesk_outbox_failed_emails", &[]), Some(1.0));
     assert_eq!(v("partnerdesk_outbox_oldest_due_age_seconds", &[]), Some(600.0));
     // No postbacks here: their queue is empty.
-    assert_eq!(v("partnerdesk_postback_pending_deliveries", &[]), Some(0.0));
-    assert_eq!(v("partnerdesk_postback_failed_deliveries", &[]), Some(0.0));
-    assert_eq!(v("partnerdesk_postback_oldest_due_age_seconds", &[]), Some(0.0));
+    assert_eq!(v("partnerdesk_outbound_pending_deliveries", &[]), Some(0.0));
+    assert_eq!(v("partnerdesk_outbound_failed_deliveries", &[]), Some(0.0));
+    assert_eq!(v("partnerdesk_outbound_oldest_due_age_seconds", &[]), Some(0.0));
     assert!(v("partnerdesk_db_pool_connections", &[]).unwrap() >= 1.0);
     assert!(v("partnerdesk_db_pool_connections_in_use", &[]).is_some());
     assert!(v("partnerdesk_db_pool_max_connections", &[]).unwrap() >= 1.0);

@@ -23,6 +23,7 @@ pub struct Hit {
     pub raw_query: String,
     pub content_type: String,
     pub body: String,
+    pub headers: BTreeMap<String, String>,
 }
 
 #[derive(Default)]
@@ -84,6 +85,11 @@ async fn record(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
         raw_query: req.query_string().to_owned(),
         content_type: req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned(),
         body: String::from_utf8_lossy(&body).into_owned(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect(),
     };
     state.hits.lock().unwrap().push(hit);
     let delay = state.delay_ms.load(Ordering::SeqCst);
@@ -437,6 +443,7 @@ async fn internal_addresses_are_refused(db: Db) {
             "Unknown macro {payot}",
         ),
         (json!({ "events": [], "url": "https://tracker.example/pb" }), "events", "at least one event"),
+        (json!({ "events": ["LEAD_RECEIVED"], "url": "https://{sub1}.tracker.example/pb" }), "url", "not in the host"),
         (
             json!({ "events": ["LEAD_RECEIVED"], "url": format!("https://tracker.example/{}", "a".repeat(2048)) }),
             "url",
@@ -471,6 +478,7 @@ async fn internal_addresses_are_refused(db: Db) {
         events: Set(1),
         method: Set(postback::Method::Get),
         url: Set(url),
+        host: Set("localhost".into()),
         body: Set(None),
         consecutive_failures: Set(0),
         disabled_at: Set(None),
@@ -626,6 +634,81 @@ async fn a_slow_tracker_holds_only_its_own_slots(db: Db) {
     .await;
 }
 
+/// Owner webhooks on both databases: lead events as signed JSON, the same `webhook-id` on a retry with a signature
+/// of its own timestamp, both secrets during a rotation's overlap and only the new one after it. (The signatures are
+/// checked with the npm `standardwebhooks` library in e2e/tests/webhooks.test.mjs.)
+async fn webhooks_carry_lead_events_signed(db: Db) {
+    use partnerdesk_services::delivery::webhooks::sign;
+    let rx = Receiver::start().await;
+    let app = spawn_app_with(db, &[ALLOW]).await;
+    let (owner, campaign, _pat, partner_id, key) = program(&app).await;
+    let res = app
+        .gql(
+            Some(&owner.access_token),
+            "mutation($u: String!) { createWebhookEndpoint(input: { url: $u, events: [LEAD_RECEIVED, LEAD_STATUS_CHANGED] }) { secret endpoint { id } } }",
+            json!({ "u": format!("{}/hooks", rx.address) }),
+        )
+        .await;
+    let secret = res["data"]["createWebhookEndpoint"]["secret"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned();
+    let endpoint = res["data"]["createWebhookEndpoint"]["endpoint"]["id"].as_str().unwrap().to_owned();
+    let verify = |hit: &Hit, secret: &str| {
+        let (id, ts) = (&hit.headers["webhook-id"], hit.headers["webhook-timestamp"].parse::<i64>().unwrap());
+        let want = sign(secret, id, ts, &hit.body).unwrap();
+        hit.headers["webhook-signature"].split(' ').any(|s| s == want)
+    };
+
+    rx.answer(503);
+    let lead_id = lead(&app, &key, &campaign, "crm-7").await;
+    let first = rx.wait_for("/hooks", 1).await.remove(0);
+    assert!(verify(&first, &secret), "{first:?}");
+    let body: Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(body["type"], "lead.received");
+    assert_eq!(body["data"]["id"], lead_id);
+    assert_eq!(body["data"]["partnerId"], partner_id);
+    assert_eq!((body["data"]["status"].as_str(), body["data"]["payout"].as_str()), (Some("RECEIVED"), Some("12.5")));
+    assert_eq!(body["data"]["subIds"][0], "a b&c=d/é");
+    // Retried later: the same id, a signature of the new timestamp.
+    rx.answer(200);
+    app.clock.advance(chrono::Duration::seconds(40));
+    let again = rx.wait_for("/hooks", 2).await.remove(1);
+    assert_eq!(again.headers["webhook-id"], first.headers["webhook-id"]);
+    assert_eq!(again.body, first.body);
+    assert_eq!(
+        again.headers["webhook-timestamp"].parse::<i64>().unwrap()
+            - first.headers["webhook-timestamp"].parse::<i64>().unwrap(),
+        40
+    );
+    assert!(verify(&again, &secret));
+
+    // Rotated: both secrets sign for a day, then only the new one.
+    let owner = session(&app.login("owner@acme.test", PASSWORD).await, "login");
+    let res = app
+        .gql(
+            Some(&owner.access_token),
+            "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }",
+            json!({ "id": endpoint }),
+        )
+        .await;
+    let rotated = res["data"]["rotateWebhookSecret"]["secret"].as_str().unwrap_or_else(|| panic!("{res}")).to_owned();
+    decide(&app, &owner, &[&lead_id], "APPROVED", None).await;
+    let changed = rx.wait_for("/hooks", 3).await.remove(2);
+    assert!(verify(&changed, &secret) && verify(&changed, &rotated), "{changed:?}");
+    let body: Value = serde_json::from_str(&changed.body).unwrap();
+    assert_eq!(
+        (body["type"].as_str(), body["data"]["fromStatus"].as_str()),
+        (Some("lead.status_changed"), Some("RECEIVED"))
+    );
+    app.clock.advance(chrono::Duration::hours(25));
+    let owner = session(&app.login("owner@acme.test", PASSWORD).await, "login");
+    let res = app
+        .gql(Some(&owner.access_token), "mutation($id: ID!) { sendTestWebhook(id: $id) }", json!({ "id": endpoint }))
+        .await;
+    assert!(res["data"]["sendTestWebhook"].is_string(), "{res}");
+    let test = rx.wait_for("/hooks", 4).await.remove(3);
+    assert_eq!(test.headers["webhook-signature"].split(' ').count(), 1);
+    assert!(verify(&test, &rotated) && !verify(&test, &secret));
+}
+
 on_both_databases!(
     each_outcome_reaches_the_tracker,
     a_refused_lead_sends_nothing,
@@ -635,4 +718,5 @@ on_both_databases!(
     a_failing_postback_is_disabled_and_resumed,
     tests_and_replays,
     a_slow_tracker_holds_only_its_own_slots,
+    webhooks_carry_lead_events_signed,
 );

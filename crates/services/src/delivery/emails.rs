@@ -100,21 +100,21 @@ pub fn assignment(organization: &str, campaign: &str, login_url: &str) -> Render
     Rendered { subject, text, html }
 }
 
-/// A partner's postback was disabled after failing `failures` times in a row; its deliveries wait for it.
-pub fn postback_disabled(url: &str, failures: i32, last: &str, manage_url: &str) -> Rendered {
-    let subject = "Your postback was disabled after repeated failures".to_owned();
+/// A postback or webhook endpoint (`what`) was disabled after failing `failures` times in a row; its deliveries
+/// wait for it.
+pub fn destination_disabled(what: &str, url: &str, failures: i32, last: &str, manage_url: &str) -> Rendered {
+    let subject = format!("Your {what} was disabled after repeated failures");
     let text = format!(
-        "Your postback to {url} failed {failures} times in a row (last: {last}), so Partnerdesk disabled it.\n\n\
-         Nothing is lost: its deliveries wait. Fix your tracker, then enable the postback again; what is due goes \
-         out, and you can replay any period of up to 31 days.\n\nManage your postbacks: {manage_url}\n"
+        "Your {what} {url} failed {failures} times in a row (last: {last}), so Partnerdesk disabled it.\n\n\
+         Nothing is lost: its deliveries wait. Fix the receiving side, then enable it again: what is due goes \
+         out.\n\nManage it: {manage_url}\n"
     );
     let html = layout(
         &subject,
         &format!(
-            "<p>Your postback to <strong>{url}</strong> failed {failures} times in a row (last: {last}), so \
-             Partnerdesk disabled it.</p><p>Nothing is lost: its deliveries wait. Fix your tracker, then enable the \
-             postback again; what is due goes out, and you can replay any period of up to 31 days.</p>\
-             <p><a href=\"{manage}\">Manage your postbacks</a></p>",
+            "<p>Your {what} <strong>{url}</strong> failed {failures} times in a row (last: {last}), so \
+             Partnerdesk disabled it.</p><p>Nothing is lost: its deliveries wait. Fix the receiving side, then \
+             enable it again: what is due goes out.</p><p><a href=\"{manage}\">Manage it</a></p>",
             url = escape(url),
             last = escape(last),
             manage = escape(manage_url),

@@ -12,16 +12,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
-use partnerdesk_storage::entities::delivery::{self, Status};
+use partnerdesk_storage::entities::delivery::{self, Channel, Status};
+use partnerdesk_storage::entities::email_outbox::Kind;
 use partnerdesk_storage::entities::postback::{self, Method};
-use partnerdesk_storage::entities::{delivery_attempt, marketing_partner, user};
+use partnerdesk_storage::entities::{delivery_attempt, marketing_partner, organization_member, user, webhook_endpoint};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Statement};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use super::macros::{self, Encoding};
-use super::postbacks;
 use super::{Queue, backoff, claim, jitter};
+use super::{postbacks, webhooks};
 use crate::{Error, Result, Services, db};
 
 /// Settings of the HTTP relay.
@@ -184,28 +185,26 @@ struct Attempt {
     error: Option<String>,
 }
 
-/// Per-host slots of this process, and which destinations are on a host whose slots are all taken.
+/// Per-host slots of this process.
 struct Hosts {
     per_host: usize,
     slots: Mutex<HashMap<String, Arc<Semaphore>>>,
-    host_of: Mutex<HashMap<Uuid, String>>,
 }
 
 impl Hosts {
-    fn slot(&self, host: &str) -> Arc<Semaphore> {
+    /// A slot of `host`, if one is free now.
+    fn try_slot(&self, host: &str) -> Option<OwnedSemaphorePermit> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots.entry(host.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host))).clone()
+        let slot = slots.entry(host.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host)));
+        slot.clone().try_acquire_owned().ok()
     }
 
-    /// Destinations not to claim now: their host has no free slot in this process.
-    fn saturated(&self) -> Vec<Uuid> {
-        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let host_of = self.host_of.lock().unwrap_or_else(|e| e.into_inner());
-        host_of
-            .iter()
-            .filter(|(_, h)| slots.get(*h).is_some_and(|s| s.available_permits() == 0))
-            .map(|(d, _)| *d)
-            .collect()
+    /// Hosts with no free slot in this process: their deliveries are not claimed now.
+    fn saturated(&self) -> Vec<String> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        // Idle hosts are forgotten.
+        slots.retain(|_, s| s.available_permits() < self.per_host);
+        slots.iter().filter(|(_, s)| s.available_permits() == 0).map(|(h, _)| h.clone()).collect()
     }
 }
 
@@ -225,10 +224,16 @@ pub async fn run_http_relay(s: Services, settings: HttpRelaySettings) {
         }
     };
     let per_host = settings.per_host.max(1);
-    // Claimed rows wait at most for the requests ahead of them on their host: the lease covers that.
-    let lease = Duration::from_std(TIMEOUT * (IN_FLIGHT / per_host + 2) as u32).unwrap_or(Duration::minutes(10));
-    let queue = Queue { table: "deliveries", key: "(destination_id, event_id)", lease };
-    let hosts = Arc::new(Hosts { per_host, slots: Mutex::default(), host_of: Mutex::default() });
+    // A claimed row is sent at once (a row whose host has no free slot is given back): a lease of a few timeouts.
+    let lease = Duration::from_std(TIMEOUT * 3).unwrap_or(Duration::minutes(1));
+    let queue = Queue {
+        table: "deliveries",
+        key: "(destination_id, event_id)",
+        columns: "destination_id, event_id, event, organization_id, status, attempts, next_attempt_at, locked_until, \
+                  last_status_code, created_at, finished_at, channel",
+        lease,
+    };
+    let hosts = Hosts { per_host, slots: Mutex::default() };
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
     let finished = Arc::new(tokio::sync::Notify::new());
     tracing::info!(per_host, allow_private = settings.allow_private, "postback relay started");
@@ -238,45 +243,53 @@ pub async fn run_http_relay(s: Services, settings: HttpRelaySettings) {
             finished.notified().await;
             continue;
         }
-        let skip = hosts.saturated();
+        let busy = hosts.saturated();
+        let placeholders: Vec<String> = (0..busy.len()).map(|i| format!("${}", i + 3)).collect();
+        let hosts_busy =
+            if busy.is_empty() { String::new() } else { format!(" OR host IN ({})", placeholders.join(", ")) };
         let filter = format!(
-            "AND destination_id NOT IN (SELECT id FROM postbacks WHERE disabled_at IS NOT NULL){}",
-            if skip.is_empty() {
-                String::new()
-            } else {
-                // Uuids, printed by us: nothing to escape.
-                format!(
-                    " AND destination_id NOT IN ({})",
-                    skip.iter().map(|d| format!("'{d}'")).collect::<Vec<_>>().join(",")
-                )
-            }
+            "AND destination_id NOT IN (SELECT id FROM postbacks WHERE disabled_at IS NOT NULL{hosts_busy}) \
+             AND destination_id NOT IN (SELECT id FROM webhook_endpoints WHERE disabled_at IS NOT NULL{hosts_busy})"
         );
-        let claimed = claim::<delivery::Entity>(&s, &queue, free, &filter, Vec::new()).await;
-        let claimed = match claimed {
-            Ok(rows) => {
-                db::available();
-                rows
-            }
-            Err(Error::Unavailable) => Vec::new(),
+        let values = busy.into_iter().map(Into::into).collect();
+        let claimed = match claim::<delivery::Entity>(&s, &queue, free, &filter, values).await {
+            Ok(rows) => rows,
             Err(e) => {
-                tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "postback relay");
+                relay_error(e);
                 Vec::new()
             }
         };
         let full = claimed.len() == free;
+        let destinations = match destinations(&s, &claimed).await {
+            Ok(found) => found,
+            Err(e) => {
+                // The claims expire with their lease and go again.
+                relay_error(e);
+                continue;
+            }
+        };
+        let mut put_back = Vec::new();
         for row in claimed {
-            let Ok(permit) = in_flight.clone().try_acquire_owned() else { break };
-            let (s, client, hosts, finished) = (s.clone(), client.clone(), hosts.clone(), finished.clone());
+            // A destination deleted since: its deliveries went with it.
+            let Some(dest) = destinations.get(&row.destination_id).cloned() else { continue };
+            let (Some(slot), Ok(permit)) = (hosts.try_slot(dest.host()), in_flight.clone().try_acquire_owned()) else {
+                put_back.push(row);
+                continue;
+            };
+            let (s, client, finished) = (s.clone(), client.clone(), finished.clone());
             tokio::spawn(async move {
                 let id = (row.destination_id, row.event_id);
-                if let Err(e) = deliver(&s, &client, &hosts, settings, row).await {
+                if let Err(e) = deliver(&s, &client, settings, row, dest).await {
                     tracing::warn!(destination_id = %id.0, event_id = %id.1, error = %format!("{:#}", anyhow::Error::from(e)), "postback relay: outcome not recorded; the lease will expire and it goes again");
                 }
-                drop(permit);
+                drop((slot, permit));
                 finished.notify_one();
             });
         }
-        if !full {
+        if let Err(e) = release(&s, &put_back).await {
+            relay_error(e);
+        }
+        if !full || !put_back.is_empty() {
             tokio::select! {
                 () = tokio::time::sleep(settings.poll) => {}
                 () = s.deliveries_wakeup.notified() => {}
@@ -286,49 +299,149 @@ pub async fn run_http_relay(s: Services, settings: HttpRelaySettings) {
     }
 }
 
+fn relay_error(e: Error) {
+    match e {
+        // Logged once when the outage began.
+        Error::Unavailable => {}
+        e => tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "postback relay"),
+    }
+}
+
+/// Gives claimed deliveries back (their host had no free slot): due again at once, the attempt not counted.
+async fn release(s: &Services, rows: &[delivery::Model]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 2);
+    let mut keys = Vec::with_capacity(rows.len());
+    for r in rows {
+        values.push(r.destination_id.into());
+        values.push(r.event_id.into());
+        keys.push(format!("(${}, ${})", values.len() - 1, values.len()));
+    }
+    s.db.execute_raw(Statement::from_sql_and_values(
+        s.db.get_database_backend(),
+        format!(
+            "UPDATE deliveries SET locked_until = NULL, attempts = attempts - 1 WHERE (destination_id, event_id) IN ({})",
+            keys.join(", ")
+        ),
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Where a delivery goes.
+#[derive(Clone)]
+enum Destination {
+    Postback(postback::Model),
+    Webhook(webhook_endpoint::Model),
+}
+
+impl Destination {
+    fn id(&self) -> Uuid {
+        match self {
+            Destination::Postback(p) => p.id,
+            Destination::Webhook(w) => w.id,
+        }
+    }
+
+    fn host(&self) -> &str {
+        match self {
+            Destination::Postback(p) => &p.host,
+            Destination::Webhook(w) => &w.host,
+        }
+    }
+
+    /// Its table, which counts its failures in a row.
+    fn table(&self) -> &'static str {
+        match self {
+            Destination::Postback(_) => "postbacks",
+            Destination::Webhook(_) => "webhook_endpoints",
+        }
+    }
+
+    fn method(&self) -> &'static str {
+        match self {
+            Destination::Postback(p) => method_name(p.method),
+            Destination::Webhook(_) => "POST",
+        }
+    }
+}
+
+/// The destinations of claimed deliveries, by id (a destination deleted since is missing: its deliveries went too).
+async fn destinations(s: &Services, rows: &[delivery::Model]) -> Result<HashMap<Uuid, Destination>> {
+    let of = |c: Channel| rows.iter().filter(|d| d.channel == c).map(|d| d.destination_id).collect::<Vec<_>>();
+    let mut found = HashMap::new();
+    let postbacks = of(Channel::Postback);
+    if !postbacks.is_empty() {
+        for p in postback::Entity::find().filter(postback::Column::Id.is_in(postbacks)).all(&s.db).await? {
+            found.insert(p.id, Destination::Postback(p));
+        }
+    }
+    let endpoints = of(Channel::Webhook);
+    if !endpoints.is_empty() {
+        for w in
+            webhook_endpoint::Entity::find().filter(webhook_endpoint::Column::Id.is_in(endpoints)).all(&s.db).await?
+        {
+            found.insert(w.id, Destination::Webhook(w));
+        }
+    }
+    Ok(found)
+}
+
 /// Sends one delivery and records the attempt.
 async fn deliver(
     s: &Services,
     client: &reqwest::Client,
-    hosts: &Hosts,
     settings: HttpRelaySettings,
     row: delivery::Model,
+    dest: Destination,
 ) -> Result<()> {
-    let Some(pb) = postback::Entity::find_by_id(row.destination_id).one(&s.db).await? else {
-        // Deleted since it was claimed: its deliveries went with it.
-        return Ok(());
+    let failed = |url: String, error: String| Attempt {
+        outcome: Outcome::Failed(None),
+        method: dest.method(),
+        url,
+        latency_ms: 0,
+        response: None,
+        error: Some(error),
     };
-    let attempt = match postbacks::values(s, &row, &pb).await? {
-        None => Attempt {
-            outcome: Outcome::Failed(None),
-            method: method_name(pb.method),
-            url: String::new(),
-            latency_ms: 0,
-            response: None,
-            error: Some("The event is no longer stored (clicks are kept for CLICK_RETENTION_DAYS).".into()),
-        },
-        Some(values) => {
-            let url = macros::render(&pb.url, &values, Encoding::Url);
-            match url::Url::parse(&url) {
-                Err(e) => Attempt {
-                    outcome: Outcome::Failed(None),
-                    method: method_name(pb.method),
-                    url,
-                    latency_ms: 0,
-                    response: None,
-                    error: Some(format!("Not a valid URL once the macros are filled in: {e}.")),
-                },
-                Ok(url) => {
-                    let host = host_of(&url);
-                    hosts.host_of.lock().unwrap_or_else(|e| e.into_inner()).insert(pb.id, host.clone());
-                    let slot = hosts.slot(&host);
-                    let _slot = slot.acquire().await.map_err(|e| Error::Unexpected(e.into()))?;
-                    send(client, &pb, &values, url, settings.allow_private).await
+    let gone = "The event is no longer stored (clicks are kept for CLICK_RETENTION_DAYS).".to_owned();
+    let attempt = match &dest {
+        Destination::Postback(pb) => match postbacks::values(s, &row, pb).await? {
+            None => failed(String::new(), gone),
+            Some(values) => {
+                let url = macros::render(&pb.url, &values, Encoding::Url);
+                match url::Url::parse(&url) {
+                    Err(e) => failed(url, format!("Not a valid URL once the macros are filled in: {e}.")),
+                    Ok(url) => {
+                        let request = postback_request(client, pb, &values, url.clone());
+                        send(request, &url, dest.method(), settings.allow_private).await
+                    }
                 }
             }
-        }
+        },
+        Destination::Webhook(endpoint) => match (webhooks::payload(s, &row).await?, url::Url::parse(&endpoint.url)) {
+            (None, _) => failed(endpoint.url.clone(), gone),
+            (_, Err(e)) => failed(endpoint.url.clone(), format!("Not a valid URL: {e}.")),
+            (Some(body), Ok(url)) => {
+                // The id is the same on every attempt, so that receivers can drop repeats; the signature is the
+                // attempt's own (its timestamp).
+                let id = format!("msg_{}", postbacks::delivery_id(row.destination_id, row.event_id).simple());
+                let timestamp = s.clock.now().timestamp();
+                let signature = webhooks::signatures(endpoint, &id, timestamp, &body, s.clock.now());
+                let request = client
+                    .post(url.clone())
+                    .header("content-type", "application/json")
+                    .header("webhook-id", id)
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header("webhook-signature", signature)
+                    .body(body);
+                send(request, &url, "POST", settings.allow_private).await
+            }
+        },
     };
-    record(s, settings, &row, &pb, attempt).await
+    record(s, settings, &row, &dest, attempt).await
 }
 
 fn method_name(m: Method) -> &'static str {
@@ -338,28 +451,13 @@ fn method_name(m: Method) -> &'static str {
     }
 }
 
-async fn send(
+fn postback_request(
     client: &reqwest::Client,
     pb: &postback::Model,
     values: &macros::Values,
     url: url::Url,
-    allow_private: bool,
-) -> Attempt {
-    let shown = mask(&url);
-    let method = method_name(pb.method);
-    let refused = |error: String| Attempt {
-        outcome: Outcome::Retry(None),
-        method,
-        url: shown.clone(),
-        latency_ms: 0,
-        response: None,
-        error: Some(error),
-    };
-    // Address literals do not go through the resolver: check them here.
-    if let Err(e) = check_literal(&url, allow_private) {
-        return refused(e);
-    }
-    let request = match pb.method {
+) -> reqwest::RequestBuilder {
+    match pb.method {
         Method::Get => client.get(url),
         Method::PostForm => {
             let body = match &pb.body {
@@ -375,7 +473,22 @@ async fn send(
             };
             client.post(url).header("content-type", "application/json").body(body)
         }
-    };
+    }
+}
+
+async fn send(request: reqwest::RequestBuilder, url: &url::Url, method: &'static str, allow_private: bool) -> Attempt {
+    let shown = mask(url);
+    // Address literals do not go through the resolver: check them here.
+    if let Err(e) = check_literal(url, allow_private) {
+        return Attempt {
+            outcome: Outcome::Retry(None),
+            method,
+            url: shown,
+            latency_ms: 0,
+            response: None,
+            error: Some(e),
+        };
+    }
     let started = Instant::now();
     let answer = request.send().await;
     let latency = |started: Instant| i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
@@ -448,7 +561,7 @@ async fn record(
     s: &Services,
     settings: HttpRelaySettings,
     row: &delivery::Model,
-    pb: &postback::Model,
+    dest: &Destination,
     a: Attempt,
 ) -> Result<()> {
     let now = s.clock.now();
@@ -498,17 +611,20 @@ async fn record(
     if status == Status::Delivered {
         txn.execute_raw(Statement::from_sql_and_values(
             backend,
-            "UPDATE postbacks SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0",
-            [pb.id.into()],
+            format!("UPDATE {} SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0", dest.table()),
+            [dest.id().into()],
         ))
         .await?;
     } else {
         let counted = txn
             .query_one_raw(Statement::from_sql_and_values(
                 backend,
-                "UPDATE postbacks SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
-                 RETURNING consecutive_failures",
-                [pb.id.into()],
+                format!(
+                    "UPDATE {} SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
+                     RETURNING consecutive_failures",
+                    dest.table()
+                ),
+                [dest.id().into()],
             ))
             .await?;
         failures = counted.map(|r| r.try_get_by_index::<i32>(0)).transpose()?.unwrap_or(0);
@@ -517,8 +633,8 @@ async fn record(
             disable = txn
                 .execute_raw(Statement::from_sql_and_values(
                     backend,
-                    "UPDATE postbacks SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
-                    [now.into(), pb.id.into()],
+                    format!("UPDATE {} SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL", dest.table()),
+                    [now.into(), dest.id().into()],
                 ))
                 .await?
                 .rows_affected()
@@ -526,18 +642,24 @@ async fn record(
         }
     }
     if disable {
-        disabled_email(s, &txn, pb, failures, a.error.as_deref(), code).await?;
+        disabled_email(s, &txn, dest, failures, a.error.as_deref(), code).await?;
     }
     txn.commit().await?;
     if disable {
         s.outbox_wakeup.notify_one();
-        tracing::warn!(postback_id = %pb.id, failures, "postback disabled after failing repeatedly");
+        tracing::warn!(destination_id = %dest.id(), failures, "destination disabled after failing repeatedly");
     }
     match status {
-        Status::Delivered => tracing::debug!(postback_id = %pb.id, event_id = %row.event_id, "postback delivered"),
-        _ => {
-            tracing::info!(postback_id = %pb.id, event_id = %row.event_id, attempt = row.attempts, status = ?code, error = ?a.error, retry = next.is_some(), "postback not delivered")
-        }
+        Status::Delivered => tracing::debug!(destination_id = %dest.id(), event_id = %row.event_id, "delivered"),
+        _ => tracing::info!(
+            destination_id = %dest.id(),
+            event_id = %row.event_id,
+            attempt = row.attempts,
+            status = ?code,
+            error = ?a.error,
+            retry = next.is_some(),
+            "not delivered"
+        ),
     }
     Ok(())
 }
@@ -545,40 +667,52 @@ async fn record(
 async fn disabled_email(
     s: &Services,
     txn: &sea_orm::DatabaseTransaction,
-    pb: &postback::Model,
+    dest: &Destination,
     failures: i32,
     error: Option<&str>,
     code: Option<i32>,
 ) -> Result<()> {
-    let Some(account) = user::Entity::find_by_id(pb.user_id).one(txn).await? else { return Ok(()) };
-    // The email is filed under one of the account's advertisers (the outbox is kept per organization).
-    let Some(record) =
-        marketing_partner::Entity::find().filter(marketing_partner::Column::UserId.eq(pb.user_id)).one(txn).await?
-    else {
-        return Ok(());
-    };
     let last = match (code, error) {
         (Some(c), _) => format!("HTTP {c}"),
         (None, Some(e)) => e.to_owned(),
         (None, None) => "no answer".to_owned(),
     };
-    let mail = super::emails::postback_disabled(
-        &url::Url::parse(&pb.url).map(|u| mask(&u)).unwrap_or_else(|_| pb.url.clone()),
-        failures,
-        &last,
-        &format!("{}/portal/postbacks", s.public_url),
-    );
-    super::outbox::enqueue(
-        txn,
-        s,
-        record.organization_id,
-        Some(record.id),
-        None,
-        partnerdesk_storage::entities::email_outbox::Kind::Postback,
-        &account.email,
-        mail,
-    )
-    .await
+    let shown = |u: &str| url::Url::parse(u).map(|u| mask(&u)).unwrap_or_else(|_| u.to_owned());
+    // Who is told: the partner account of a postback (its email filed under one of its advertisers: the outbox is
+    // kept per organization), the owner of a webhook endpoint's organization.
+    let (user_id, organization_id, partner_id, what, url, page, kind) = match dest {
+        Destination::Postback(pb) => {
+            let Some(record) = marketing_partner::Entity::find()
+                .filter(marketing_partner::Column::UserId.eq(pb.user_id))
+                .one(txn)
+                .await?
+            else {
+                return Ok(());
+            };
+            (
+                pb.user_id,
+                record.organization_id,
+                Some(record.id),
+                "postback",
+                shown(&pb.url),
+                "portal/keys",
+                Kind::Postback,
+            )
+        }
+        Destination::Webhook(w) => {
+            let Some(owner) = organization_member::Entity::find()
+                .filter(organization_member::Column::OrganizationId.eq(w.organization_id))
+                .one(txn)
+                .await?
+            else {
+                return Ok(());
+            };
+            (owner.user_id, w.organization_id, None, "webhook endpoint", shown(&w.url), "api-access", Kind::Webhook)
+        }
+    };
+    let Some(account) = user::Entity::find_by_id(user_id).one(txn).await? else { return Ok(()) };
+    let mail = super::emails::destination_disabled(what, &url, failures, &last, &format!("{}/{page}", s.public_url));
+    super::outbox::enqueue(txn, s, organization_id, partner_id, None, kind, &account.email, mail).await
 }
 
 #[cfg(test)]

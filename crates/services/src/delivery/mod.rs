@@ -8,14 +8,23 @@ mod http;
 mod macros;
 pub mod outbox;
 pub mod postbacks;
+pub mod webhooks;
 
 use chrono::Duration;
-use sea_orm::{DbBackend, EntityTrait, Statement, Value};
+use partnerdesk_storage::entities::delivery::{self, Channel, Status};
+use partnerdesk_storage::entities::delivery_attempt;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement, Value,
+};
+use uuid::Uuid;
 
 pub use http::{HttpRelaySettings, run_http_relay};
 pub use macros::MACROS;
 
-use crate::{Result, Services};
+use crate::page::{Page, check_first};
+use crate::{Error, Result, Services, db};
 
 /// Failures in a row after which a postback is disabled and its partner emailed.
 pub const DISABLE_AFTER: i32 = 20;
@@ -40,6 +49,9 @@ pub fn jitter(d: Duration) -> Duration {
 pub(crate) struct Queue {
     pub table: &'static str,
     pub key: &'static str,
+    /// The columns the claim returns: the model's, named (SQLite's `RETURNING *` after an `ALTER TABLE .. ADD
+    /// COLUMN` gives the driver a column count it does not expect).
+    pub columns: &'static str,
     /// How long a claimed row stays reserved for the process sending it.
     pub lease: Duration,
 }
@@ -56,13 +68,13 @@ pub(crate) async fn claim<E: EntityTrait>(
     let backend = s.db.get_database_backend();
     let now = s.clock.now();
     let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-    let Queue { table, key, lease } = queue;
+    let Queue { table, key, columns: returning, lease } = queue;
     let columns = key.trim_start_matches('(').trim_end_matches(')');
     let sql = format!(
         "UPDATE {table} SET locked_until = $1, attempts = attempts + 1 WHERE {key} IN (\
            SELECT {columns} FROM {table} WHERE status = 'PENDING' AND next_attempt_at <= $2 \
            AND (locked_until IS NULL OR locked_until <= $2) {filter} ORDER BY next_attempt_at LIMIT {limit} {lock}) \
-         RETURNING *"
+         RETURNING {returning}"
     );
     let mut all: Vec<Value> = vec![(now + *lease).into(), now.into()];
     all.extend(values);
@@ -127,6 +139,84 @@ impl Event {
     pub fn set(bits: i32) -> Vec<Event> {
         Event::ALL.into_iter().filter(|e| bits & e.bit() != 0).collect()
     }
+}
+
+/// One page of a destination's delivery log, newest first; `organization`: only the attempts of that
+/// organization's events (an owner reading a partner's postback).
+pub(crate) async fn attempts(
+    s: &Services,
+    destination_id: Uuid,
+    organization: Option<Uuid>,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<Page<delivery_attempt::Model>> {
+    check_first(first, "attempts")?;
+    let mut q = delivery_attempt::Entity::find().filter(delivery_attempt::Column::DestinationId.eq(destination_id));
+    if let Some(org) = organization {
+        q = q.filter(delivery_attempt::Column::OrganizationId.eq(org));
+    }
+    let total = q.clone().count(&s.db).await?;
+    if let Some(after) = after {
+        q = q.filter(delivery_attempt::Column::Id.lt(after));
+    }
+    let rows = q.order_by_desc(delivery_attempt::Column::Id).limit(first + 1).all(&s.db).await?;
+    Ok(Page::from_rows(rows, first, total))
+}
+
+/// Queues a test event for a destination, sent by the relay like any other; returns its event id.
+pub(crate) async fn queue_test(s: &Services, channel: Channel, destination_id: Uuid) -> Result<Uuid> {
+    let now = s.clock.now();
+    let event_id = Uuid::now_v7();
+    delivery::ActiveModel {
+        destination_id: Set(destination_id),
+        event_id: Set(event_id),
+        event: Set(Event::Test.name().to_owned()),
+        organization_id: Set(None),
+        status: Set(Status::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_status_code: Set(None),
+        created_at: Set(now),
+        finished_at: Set(None),
+        channel: Set(channel),
+    }
+    .insert(&s.db)
+    .await?;
+    s.deliveries_wakeup.notify_one();
+    Ok(event_id)
+}
+
+/// Sends one delivery again now, whatever became of it (failed, delivered, or waiting for its next retry); its
+/// retry period starts again.
+pub(crate) async fn retry_delivery(s: &Services, destination_id: Uuid, event_id: Uuid) -> Result<()> {
+    let now = s.clock.now();
+    let done = delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(Status::Pending.to_value()))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(delivery::Column::FinishedAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
+        .col_expr(delivery::Column::CreatedAt, Expr::value(now))
+        .filter(delivery::Column::DestinationId.eq(destination_id))
+        .filter(delivery::Column::EventId.eq(event_id))
+        .exec(&s.db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(Error::NotFound("Delivery"));
+    }
+    s.deliveries_wakeup.notify_one();
+    Ok(())
+}
+
+/// Deletes a destination (a row of `table`) with its deliveries and log, in one transaction.
+pub(crate) async fn forget_destination(s: &Services, table: &str, id: Uuid) -> Result<()> {
+    let txn = db::begin_write(&s.db).await?;
+    delivery_attempt::Entity::delete_many().filter(delivery_attempt::Column::DestinationId.eq(id)).exec(&txn).await?;
+    delivery::Entity::delete_many().filter(delivery::Column::DestinationId.eq(id)).exec(&txn).await?;
+    let backend = txn.get_database_backend();
+    txn.execute_raw(Statement::from_sql_and_values(backend, format!("DELETE FROM {table} WHERE id = $1"), [id.into()]))
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -122,7 +122,13 @@ pub async fn relay_once(s: &Services, mailer: &Mailer, settings: RelaySettings) 
     Ok(claimed.len())
 }
 
-const QUEUE: Queue = Queue { table: "email_outbox", key: "id", lease: LEASE };
+const QUEUE: Queue = Queue {
+    table: "email_outbox",
+    key: "id",
+    columns: "id, organization_id, partner_id, invitation_id, kind, to_address, subject, text_body, html_body, status, \
+              attempts, next_attempt_at, locked_until, last_error, created_at, sent_at",
+    lease: LEASE,
+};
 
 /// The bodies as sent: invitation emails get their link, derived from the current token version.
 async fn render(s: &Services, row: &email_outbox::Model) -> anyhow::Result<(String, String)> {

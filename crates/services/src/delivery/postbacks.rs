@@ -4,13 +4,13 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use partnerdesk_domain::Money;
-use partnerdesk_storage::entities::delivery::{self, Status};
+use partnerdesk_storage::entities::delivery::{self, Channel, Status};
 use partnerdesk_storage::entities::postback::{self, Method};
 use partnerdesk_storage::entities::{campaign, campaign_assignment, delivery_attempt, lead, marketing_partner};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, Statement, Value,
 };
 use sha2::Digest;
 use uuid::Uuid;
@@ -263,8 +263,8 @@ fn common(
 }
 
 /// Checks a postback as written: its campaign is one of the account's, its URL and body are valid with every macro
-/// known, and its address is public (unless `POSTBACK_ALLOW_PRIVATE`).
-async fn check(s: &Services, scope: &PartnerScope, input: &PostbackInput) -> Result<Option<campaign::Model>> {
+/// known, and its address is public (unless `POSTBACK_ALLOW_PRIVATE`). Returns the URL's host.
+async fn check(s: &Services, scope: &PartnerScope, input: &PostbackInput) -> Result<String> {
     let campaign = match input.campaign_id {
         None => None,
         Some(id) => {
@@ -301,6 +301,11 @@ async fn check(s: &Services, scope: &PartnerScope, input: &PostbackInput) -> Res
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
         return Err(Error::validation("url", "A postback URL starts with http:// or https:// and names a host."));
     }
+    // The host is the template's own: a macro cannot choose where a postback goes.
+    let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    if host.as_deref() != parsed.host_str() {
+        return Err(Error::validation("url", "Macros go in the path or the query, not in the host name."));
+    }
     super::http::check_address(&parsed, s.allow_private_destinations)
         .await
         .map_err(|message| Error::validation("url", message))?;
@@ -327,7 +332,7 @@ async fn check(s: &Services, scope: &PartnerScope, input: &PostbackInput) -> Res
         }
         (None, _) => {}
     }
-    Ok(campaign)
+    Ok(host.unwrap_or_default())
 }
 
 fn bits(events: &[Event]) -> i32 {
@@ -341,7 +346,7 @@ fn body_of(input: &PostbackInput) -> Option<String> {
 /// Adds a postback to the partner's account.
 pub async fn create(s: &Services, scope: &PartnerScope, mut input: PostbackInput) -> Result<postback::Model> {
     input.body = body_of(&input);
-    check(s, scope, &input).await?;
+    let host = check(s, scope, &input).await?;
     let count = postback::Entity::find().filter(postback::Column::UserId.eq(scope.user_id())).count(&s.db).await?;
     if count >= MAX_POSTBACKS {
         return Err(Error::validation("url", format!("An account has at most {MAX_POSTBACKS} postbacks.")));
@@ -354,6 +359,7 @@ pub async fn create(s: &Services, scope: &PartnerScope, mut input: PostbackInput
         events: Set(bits(&input.events)),
         method: Set(input.method),
         url: Set(input.url.trim().to_owned()),
+        host: Set(host),
         body: Set(input.body),
         consecutive_failures: Set(0),
         disabled_at: Set(None),
@@ -376,8 +382,9 @@ async fn own(s: &Services, scope: &PartnerScope, id: Uuid) -> Result<postback::M
 pub async fn update(s: &Services, scope: &PartnerScope, id: Uuid, mut input: PostbackInput) -> Result<postback::Model> {
     let pb = own(s, scope, id).await?;
     input.body = body_of(&input);
-    check(s, scope, &input).await?;
+    let host = check(s, scope, &input).await?;
     let mut m: postback::ActiveModel = pb.into();
+    m.host = Set(host);
     m.campaign_id = Set(input.campaign_id);
     m.events = Set(bits(&input.events));
     m.method = Set(input.method);
@@ -409,15 +416,7 @@ pub async fn set_enabled(s: &Services, scope: &PartnerScope, id: Uuid, enabled: 
 /// Deletes a postback with its deliveries and log, in one transaction.
 pub async fn delete(s: &Services, scope: &PartnerScope, id: Uuid) -> Result<()> {
     let pb = own(s, scope, id).await?;
-    let txn = db::begin_write(&s.db).await?;
-    delivery_attempt::Entity::delete_many()
-        .filter(delivery_attempt::Column::DestinationId.eq(pb.id))
-        .exec(&txn)
-        .await?;
-    delivery::Entity::delete_many().filter(delivery::Column::DestinationId.eq(pb.id)).exec(&txn).await?;
-    postback::Entity::delete_by_id(pb.id).exec(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    super::forget_destination(s, "postbacks", pb.id).await
 }
 
 /// The account's postbacks, oldest first.
@@ -478,7 +477,11 @@ pub async fn log(
     let mut found = None;
     for reader in readers {
         let pb = match reader {
-            Reader::Partner(scope) => own(s, scope, id).await.ok().map(|p| (p, None)),
+            Reader::Partner(scope) => match own(s, scope, id).await {
+                Ok(p) => Some((p, None)),
+                Err(Error::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            },
             Reader::Owner(scope) => {
                 let q = postback::Entity::find_by_id(id).filter(
                     postback::Column::UserId.in_subquery(
@@ -498,60 +501,19 @@ pub async fn log(
         }
     }
     let (pb, organization) = found.ok_or(Error::NotFound("Postback"))?;
-    let mut q = delivery_attempt::Entity::find().filter(delivery_attempt::Column::DestinationId.eq(pb.id));
-    if let Some(org) = organization {
-        q = q.filter(delivery_attempt::Column::OrganizationId.eq(org));
-    }
-    let total = q.clone().count(&s.db).await?;
-    if let Some(after) = after {
-        q = q.filter(delivery_attempt::Column::Id.lt(after));
-    }
-    let rows = q.order_by_desc(delivery_attempt::Column::Id).limit(first + 1).all(&s.db).await?;
-    Ok(Page::from_rows(rows, first, total))
+    super::attempts(s, pb.id, organization, first, after).await
 }
 
 /// Queues a test event (sample values) for the postback, sent by the relay like any other; returns its event id.
 pub async fn send_test(s: &Services, scope: &PartnerScope, id: Uuid) -> Result<Uuid> {
     let pb = own(s, scope, id).await?;
-    let now = s.clock.now();
-    let event_id = Uuid::now_v7();
-    delivery::ActiveModel {
-        destination_id: Set(pb.id),
-        event_id: Set(event_id),
-        event: Set(Event::Test.name().to_owned()),
-        organization_id: Set(None),
-        status: Set(Status::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        locked_until: Set(None),
-        last_status_code: Set(None),
-        created_at: Set(now),
-        finished_at: Set(None),
-    }
-    .insert(&s.db)
-    .await?;
-    s.deliveries_wakeup.notify_one();
-    Ok(event_id)
+    super::queue_test(s, Channel::Postback, pb.id).await
 }
 
 /// Sends a delivery again now, whatever became of it (failed, delivered, or waiting for its next retry).
 pub async fn retry(s: &Services, scope: &PartnerScope, id: Uuid, event_id: Uuid) -> Result<()> {
     let pb = own(s, scope, id).await?;
-    let now = s.clock.now();
-    let done = delivery::Entity::update_many()
-        .col_expr(delivery::Column::Status, Expr::value(Status::Pending.to_value()))
-        .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(delivery::Column::FinishedAt, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(delivery::Column::CreatedAt, Expr::value(now))
-        .filter(delivery::Column::DestinationId.eq(pb.id))
-        .filter(delivery::Column::EventId.eq(event_id))
-        .exec(&s.db)
-        .await?;
-    if done.rows_affected == 0 {
-        return Err(Error::NotFound("Delivery"));
-    }
-    s.deliveries_wakeup.notify_one();
-    Ok(())
+    super::retry_delivery(s, pb.id, event_id).await
 }
 
 /// Sends again every event of `[from, to)` (at most 31 days) that the postback wants, to this postback only:

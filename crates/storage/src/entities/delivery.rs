@@ -12,6 +12,18 @@ pub enum Status {
     Failed,
 }
 
+/// The kind of destination a delivery goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Channel {
+    /// A partner's postback (`postbacks`).
+    #[sea_orm(string_value = "POSTBACK")]
+    Postback,
+    /// An owner's webhook endpoint (`webhook_endpoints`).
+    #[sea_orm(string_value = "WEBHOOK")]
+    Webhook,
+}
+
 /// One event to send to one destination, written in the event's own transaction and sent by a relay.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "deliveries")]
@@ -32,6 +44,7 @@ pub struct Model {
     pub last_status_code: Option<i32>,
     pub created_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+    pub channel: Channel,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

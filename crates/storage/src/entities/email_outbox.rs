@@ -23,6 +23,9 @@ pub enum Kind {
     /// A partner's postback was disabled after failing repeatedly.
     #[sea_orm(string_value = "POSTBACK")]
     Postback,
+    /// An owner's webhook endpoint was disabled after failing repeatedly.
+    #[sea_orm(string_value = "WEBHOOK")]
+    Webhook,
 }
 
 /// An email written in the same transaction as the change it reports, sent by the relay. Invitation bodies hold

@@ -18,3 +18,4 @@ pub mod organization_member;
 pub mod postback;
 pub mod refresh_token;
 pub mod user;
+pub mod webhook_endpoint;

@@ -28,6 +28,8 @@ pub struct Model {
     pub method: Method,
     /// With `{macro}` placeholders.
     pub url: String,
+    /// The URL's host (no macro may stand in it): the relay's per-host limit counts by it.
+    pub host: String,
     /// For POST: the body template; none: every macro, as a form or a JSON object.
     pub body: Option<String>,
     /// Failed attempts in a row; reset by a success.

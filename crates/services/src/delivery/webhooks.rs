@@ -1,0 +1,382 @@
+//! Owners' webhook endpoints: the organization's events as JSON, signed per the Standard Webhooks specification
+//! (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`), sent
+//! through the same deliveries queue, relay and log as partner postbacks.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, SecondsFormat, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use partnerdesk_domain::Money;
+use partnerdesk_storage::entities::delivery::{self, Channel};
+use partnerdesk_storage::entities::{delivery_attempt, lead, webhook_endpoint};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, Statement, Value,
+};
+use uuid::Uuid;
+
+use crate::authz::OwnerScope;
+use crate::page::Page;
+use crate::{Error, Result, Services};
+
+/// Endpoints one organization may have.
+pub const MAX_ENDPOINTS: u64 = 20;
+/// How long the secret before a rotation keeps signing beside the new one.
+pub const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+
+/// What an endpoint may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebhookEvent {
+    /// A partner's lead was accepted.
+    LeadReceived,
+    /// An owner approved, rejected or converted a lead.
+    LeadStatusChanged,
+}
+
+impl WebhookEvent {
+    pub const ALL: [WebhookEvent; 2] = [WebhookEvent::LeadReceived, WebhookEvent::LeadStatusChanged];
+
+    /// The payload's `type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WebhookEvent::LeadReceived => "lead.received",
+            WebhookEvent::LeadStatusChanged => "lead.status_changed",
+        }
+    }
+
+    pub fn bit(self) -> i32 {
+        match self {
+            WebhookEvent::LeadReceived => 1,
+            WebhookEvent::LeadStatusChanged => 2,
+        }
+    }
+
+    pub fn set(bits: i32) -> Vec<WebhookEvent> {
+        WebhookEvent::ALL.into_iter().filter(|e| bits & e.bit() != 0).collect()
+    }
+}
+
+/// A new signing secret: `whsec_` and 32 random bytes in base64.
+fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
+/// `v1,<signature>` of one message with one secret.
+pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String> {
+    let key = STANDARD.decode(secret.strip_prefix("whsec_").unwrap_or(secret)).ok()?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).ok()?;
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+}
+
+/// The `webhook-signature` header: the current secret's signature, and the previous secret's during the overlap
+/// after a rotation (receivers accept a message when any one matches).
+pub fn signatures(e: &webhook_endpoint::Model, id: &str, timestamp: i64, body: &str, now: DateTime<Utc>) -> String {
+    let mut all: Vec<String> = sign(&e.secret, id, timestamp, body).into_iter().collect();
+    if let (Some(previous), Some(until)) = (&e.previous_secret, e.previous_secret_until)
+        && now < until
+    {
+        all.extend(sign(previous, id, timestamp, body));
+    }
+    all.join(" ")
+}
+
+fn insert_columns() -> &'static str {
+    "INSERT INTO deliveries (destination_id, event_id, event, organization_id, status, attempts, next_attempt_at, \
+     created_at, channel) "
+}
+
+/// The deliveries of a lead's receipt: one per endpoint of its organization that wants it. A write of the lead's
+/// own batch.
+pub(crate) fn on_received(backend: DbBackend, event_id: Uuid, organization_id: Uuid, now: DateTime<Utc>) -> Statement {
+    let e = WebhookEvent::LeadReceived;
+    Statement::from_sql_and_values(
+        backend,
+        format!(
+            "{}SELECT id, $1, $2, $3, 'PENDING', 0, $4, $4, 'WEBHOOK' FROM webhook_endpoints \
+             WHERE organization_id = $3 AND (events & $5) <> 0",
+            insert_columns()
+        ),
+        [event_id.into(), e.name().into(), organization_id.into(), now.into(), e.bit().into()],
+    )
+}
+
+/// The deliveries of status changes recorded earlier in the same transaction (their history rows).
+pub(crate) fn on_status_changes(backend: DbBackend, history_ids: &[Uuid], now: DateTime<Utc>) -> Statement {
+    let e = WebhookEvent::LeadStatusChanged;
+    let mut values: Vec<Value> = vec![e.name().into(), now.into(), e.bit().into()];
+    let list: Vec<String> = history_ids
+        .iter()
+        .map(|id| {
+            values.push((*id).into());
+            format!("${}", values.len())
+        })
+        .collect();
+    Statement::from_sql_and_values(
+        backend,
+        format!(
+            "{}SELECT w.id, h.id, $1, l.organization_id, 'PENDING', 0, $2, $2, 'WEBHOOK' \
+             FROM lead_history h JOIN leads l ON l.id = h.lead_id \
+             JOIN webhook_endpoints w ON w.organization_id = l.organization_id AND (w.events & $3) <> 0 \
+             WHERE h.id IN ({})",
+            insert_columns(),
+            list.join(", ")
+        ),
+        values,
+    )
+}
+
+#[derive(Debug, FromQueryResult)]
+struct LeadStep {
+    from_status: Option<lead::Status>,
+    to_status: lead::Status,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+    id: Uuid,
+    campaign_id: Uuid,
+    partner_id: Uuid,
+    kind: lead::Kind,
+    external_id: Option<String>,
+    click_id: Option<Uuid>,
+    sub1: Option<String>,
+    sub2: Option<String>,
+    sub3: Option<String>,
+    sub4: Option<String>,
+    sub5: Option<String>,
+    /// A JSON object, as stored.
+    fields: String,
+    payout: i64,
+    currency: String,
+    created_at: DateTime<Utc>,
+}
+
+/// The JSON body of a delivery: `{"type", "timestamp", "data"}`, `data` being the lead as the API shows it with the
+/// step (`fromStatus`, `status`, `reason`). None when the event is no longer stored.
+pub(crate) async fn payload(s: &Services, row: &delivery::Model) -> Result<Option<String>> {
+    if row.event == super::Event::Test.name() {
+        let body = serde_json::json!({ "type": "test", "timestamp": rfc3339(row.created_at), "data": {} });
+        return Ok(Some(body.to_string()));
+    }
+    use sea_orm::ActiveEnum as _;
+    let Some(l) = LeadStep::find_by_statement(Statement::from_sql_and_values(
+        s.db.get_database_backend(),
+        "SELECT h.from_status, h.to_status, h.reason, h.created_at AS at, l.id, l.campaign_id, l.partner_id, l.kind, \
+                l.external_id, l.click_id, l.sub1, l.sub2, l.sub3, l.sub4, l.sub5, l.fields, l.payout, c.currency, \
+                l.created_at \
+         FROM lead_history h JOIN leads l ON l.id = h.lead_id JOIN campaigns c ON c.id = l.campaign_id \
+         WHERE h.id = $1",
+        [row.event_id.into()],
+    ))
+    .one(&s.db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let body = serde_json::json!({
+        "type": row.event,
+        "timestamp": rfc3339(l.at),
+        "data": {
+            "id": l.id,
+            "campaignId": l.campaign_id,
+            "partnerId": l.partner_id,
+            "type": l.kind.to_value(),
+            "fromStatus": l.from_status.map(|s| s.to_value()),
+            "status": l.to_status.to_value(),
+            "reason": l.reason,
+            "externalId": l.external_id,
+            "clickId": l.click_id,
+            "subIds": [l.sub1, l.sub2, l.sub3, l.sub4, l.sub5],
+            "fields": serde_json::from_str::<serde_json::Value>(&l.fields).unwrap_or_default(),
+            "payout": Money::from_units(l.payout).amount().normalize().to_string(),
+            "currency": l.currency,
+            "createdAt": rfc3339(l.created_at),
+        }
+    });
+    Ok(Some(body.to_string()))
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// An endpoint as its owner writes it.
+#[derive(Debug, Clone)]
+pub struct EndpointInput {
+    pub url: String,
+    pub events: Vec<WebhookEvent>,
+}
+
+async fn check(s: &Services, input: &EndpointInput) -> Result<String> {
+    if input.events.is_empty() {
+        return Err(Error::validation("events", "Choose at least one event to send."));
+    }
+    let url = input.url.trim();
+    if url.chars().count() > super::postbacks::MAX_URL {
+        return Err(Error::validation("url", format!("A URL has at most {} characters.", super::postbacks::MAX_URL)));
+    }
+    let parsed = url::Url::parse(url).map_err(|e| Error::validation("url", format!("Not a valid URL: {e}.")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::validation("url", "An endpoint URL starts with http:// or https:// and names a host."));
+    }
+    super::http::check_address(&parsed, s.allow_private_destinations)
+        .await
+        .map_err(|message| Error::validation("url", message))?;
+    Ok(parsed.host_str().unwrap_or_default().to_ascii_lowercase())
+}
+
+fn bits(events: &[WebhookEvent]) -> i32 {
+    events.iter().fold(0, |b, e| b | e.bit())
+}
+
+/// Adds an endpoint; returns it with its secret, shown this once.
+pub async fn create(
+    s: &Services,
+    scope: &OwnerScope,
+    input: EndpointInput,
+) -> Result<(webhook_endpoint::Model, String)> {
+    let host = check(s, &input).await?;
+    let count = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::OrganizationId.eq(scope.organization_id()))
+        .count(&s.db)
+        .await?;
+    if count >= MAX_ENDPOINTS {
+        return Err(Error::validation(
+            "url",
+            format!("An organization has at most {MAX_ENDPOINTS} webhook endpoints."),
+        ));
+    }
+    let now = s.clock.now();
+    let secret = new_secret();
+    let e = webhook_endpoint::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(scope.organization_id()),
+        url: Set(input.url.trim().to_owned()),
+        host: Set(host),
+        events: Set(bits(&input.events)),
+        secret: Set(secret.clone()),
+        previous_secret: Set(None),
+        previous_secret_until: Set(None),
+        consecutive_failures: Set(0),
+        disabled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&s.db)
+    .await?;
+    Ok((e, secret))
+}
+
+async fn own(s: &Services, scope: &OwnerScope, id: Uuid) -> Result<webhook_endpoint::Model> {
+    webhook_endpoint::Entity::find_by_id(id)
+        .filter(webhook_endpoint::Column::OrganizationId.eq(scope.organization_id()))
+        .one(&s.db)
+        .await?
+        .ok_or(Error::NotFound("Webhook endpoint"))
+}
+
+pub async fn update(
+    s: &Services,
+    scope: &OwnerScope,
+    id: Uuid,
+    input: EndpointInput,
+) -> Result<webhook_endpoint::Model> {
+    let e = own(s, scope, id).await?;
+    let host = check(s, &input).await?;
+    let mut m: webhook_endpoint::ActiveModel = e.into();
+    m.url = Set(input.url.trim().to_owned());
+    m.host = Set(host);
+    m.events = Set(bits(&input.events));
+    m.updated_at = Set(s.clock.now());
+    Ok(m.update(&s.db).await?)
+}
+
+/// A new secret, shown this once; the previous one keeps signing beside it for [`ROTATION_OVERLAP`].
+pub async fn rotate(s: &Services, scope: &OwnerScope, id: Uuid) -> Result<(webhook_endpoint::Model, String)> {
+    let e = own(s, scope, id).await?;
+    let now = s.clock.now();
+    let secret = new_secret();
+    let mut m: webhook_endpoint::ActiveModel = e.clone().into();
+    m.previous_secret = Set(Some(e.secret));
+    m.previous_secret_until = Set(Some(now + ROTATION_OVERLAP));
+    m.secret = Set(secret.clone());
+    m.updated_at = Set(now);
+    Ok((m.update(&s.db).await?, secret))
+}
+
+pub async fn set_enabled(s: &Services, scope: &OwnerScope, id: Uuid, enabled: bool) -> Result<webhook_endpoint::Model> {
+    let e = own(s, scope, id).await?;
+    let now = s.clock.now();
+    let mut m: webhook_endpoint::ActiveModel = e.clone().into();
+    if enabled {
+        m.disabled_at = Set(None);
+        m.consecutive_failures = Set(0);
+    } else if e.disabled_at.is_none() {
+        m.disabled_at = Set(Some(now));
+    }
+    m.updated_at = Set(now);
+    let e = m.update(&s.db).await?;
+    if enabled {
+        s.deliveries_wakeup.notify_one();
+    }
+    Ok(e)
+}
+
+pub async fn delete(s: &Services, scope: &OwnerScope, id: Uuid) -> Result<()> {
+    let e = own(s, scope, id).await?;
+    super::forget_destination(s, "webhook_endpoints", e.id).await
+}
+
+/// The organization's endpoints, oldest first.
+pub async fn list(s: &Services, scope: &OwnerScope) -> Result<Vec<webhook_endpoint::Model>> {
+    Ok(webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::OrganizationId.eq(scope.organization_id()))
+        .order_by_asc(webhook_endpoint::Column::Id)
+        .all(&s.db)
+        .await?)
+}
+
+pub async fn log(
+    s: &Services,
+    scope: &OwnerScope,
+    id: Uuid,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<Page<delivery_attempt::Model>> {
+    let e = own(s, scope, id).await?;
+    super::attempts(s, e.id, None, first, after).await
+}
+
+pub async fn send_test(s: &Services, scope: &OwnerScope, id: Uuid) -> Result<Uuid> {
+    let e = own(s, scope, id).await?;
+    super::queue_test(s, Channel::Webhook, e.id).await
+}
+
+pub async fn retry(s: &Services, scope: &OwnerScope, id: Uuid, event_id: Uuid) -> Result<()> {
+    let e = own(s, scope, id).await?;
+    super::retry_delivery(s, e.id, event_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_follow_the_standard_webhooks_example() {
+        // The specification's example: secret, id, timestamp and body, and the signature it gives.
+        let sig = sign(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            r#"{"test": 2432232314}"#,
+        );
+        assert_eq!(sig.as_deref(), Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+    }
+
+    #[test]
+    fn secrets_are_32_random_bytes() {
+        let (a, b) = (new_secret(), new_secret());
+        assert!(a.starts_with("whsec_") && a != b);
+        assert_eq!(STANDARD.decode(&a[6..]).map(|k| k.len()).ok(), Some(32));
+    }
+}

@@ -1,0 +1,115 @@
+// Owner webhooks verified by a receiver that uses the `standardwebhooks` library (npm), as an owner's CRM would:
+// a test message, a lead received and its approval arrive signed with the endpoint's secret; after a rotation both
+// the new and (during the overlap) the old secret verify; a tampered body does not.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { Webhook } from "standardwebhooks";
+import { startServer, app, graphql } from "../harness.mjs";
+import { startSmtp } from "../smtp.mjs";
+
+let server, smtp, receiver;
+const messages = [];
+before(async () => {
+  smtp = await startSmtp();
+  // Free-form documents from the owner's session (this scenario is an API client, not the app); the receiver is on
+  // loopback.
+  server = await startServer({
+    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+    PERSISTED_ONLY_FOR_APP: "0",
+    POSTBACK_ALLOW_PRIVATE: "1",
+    OUTBOX_POLL_MS: "100",
+  });
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      messages.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+});
+after(async () => {
+  await server?.stop();
+  await smtp?.close();
+  receiver?.close();
+});
+
+/** Waits until `n` messages have arrived. */
+async function arrived(n) {
+  for (let i = 0; i < 500 && messages.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(messages.length >= n, `${n} webhook message(s) expected, ${messages.length} arrived`);
+  return messages.slice(0, n);
+}
+
+test("webhooks arrive signed per Standard Webhooks, and verify with the standardwebhooks library", async () => {
+  const password = "correct horse battery staple";
+  const { signUp } = await app(server, "SignUp", { input: { email: "owner@acme.test", password, organizationName: "Acme" } });
+  const owner = signUp.accessToken;
+  const url = `http://127.0.0.1:${receiver.address().port}/hooks`;
+  const { createWebhookEndpoint } = await graphql(server,
+    `mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret endpoint { id events enabled } } }`,
+    { i: { url, events: ["LEAD_RECEIVED", "LEAD_STATUS_CHANGED"] } }, owner);
+  const { secret, endpoint } = createWebhookEndpoint;
+  assert.match(secret, /^whsec_[A-Za-z0-9+/=]{44}$/);
+  assert.deepEqual(endpoint.events, ["LEAD_RECEIVED", "LEAD_STATUS_CHANGED"]);
+  const verifier = new Webhook(secret);
+
+  // A test message.
+  await graphql(server, `mutation($id: ID!) { sendTestWebhook(id: $id) }`, { id: endpoint.id }, owner);
+  const [testMessage] = await arrived(1);
+  assert.deepEqual(verifier.verify(testMessage.body, testMessage.headers).type, "test");
+  assert.match(testMessage.headers["webhook-id"], /^msg_[0-9a-f]{32}$/);
+  assert.equal(testMessage.headers["content-type"], "application/json");
+
+  // A partner's lead, then the owner's approval.
+  const { createCampaign } = await app(server, "CreateCampaign",
+    { input: { name: "Solar NY", timeZone: "America/New_York", landingUrl: "https://example.com/solar", formPayout: "12.50" } }, owner);
+  await app(server, "AddMarketingPartner", { input: { campaignId: createCampaign.id, email: "pat@partner.test" } }, owner);
+  const mail = await smtp.waitFor(/pat@partner\.test/);
+  const token = mail.match(/token=(pdi_[A-Za-z0-9_-]+)/)[1];
+  const { acceptInvitation } = await app(server, "AcceptInvitation", { input: { token, name: "Pat", password } });
+  const { createApiKey } = await app(server, "CreateApiKey", { name: "Script", scope: "LEADS" }, acceptInvitation.accessToken);
+  const sent = await fetch(server.url + "/v1/leads", {
+    method: "POST",
+    headers: { authorization: `Bearer ${createApiKey.key}`, "content-type": "application/json" },
+    body: JSON.stringify({ campaignId: createCampaign.id, type: "form", externalId: "crm-1", fields: { name: "Ann" } }),
+  });
+  assert.equal(sent.status, 201);
+  const lead = await sent.json();
+  const [, received] = await arrived(2);
+  const receivedEvent = verifier.verify(received.body, received.headers);
+  assert.equal(receivedEvent.type, "lead.received");
+  assert.equal(receivedEvent.data.id, lead.id);
+  assert.equal(receivedEvent.data.status, "RECEIVED");
+  assert.equal(receivedEvent.data.externalId, "crm-1");
+  assert.equal(receivedEvent.data.payout, "12.5");
+  assert.equal(receivedEvent.data.currency, "USD");
+  assert.deepEqual(receivedEvent.data.fields, { name: "Ann" });
+
+  // Rotated: the next message carries both signatures; the new secret verifies it, and so does the old one during
+  // the overlap.
+  const { rotateWebhookSecret } = await graphql(server,
+    `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { previousSecretValidUntil } } }`, { id: endpoint.id }, owner);
+  assert.notEqual(rotateWebhookSecret.secret, secret);
+  assert.ok(rotateWebhookSecret.endpoint.previousSecretValidUntil);
+  await graphql(server, `mutation($id: ID!) { setLeadStatus(ids: [$id], status: APPROVED) { status } }`, { id: lead.id }, owner);
+  const [, , approved] = await arrived(3);
+  assert.equal(approved.headers["webhook-signature"].split(" ").length, 2);
+  const approvedEvent = new Webhook(rotateWebhookSecret.secret).verify(approved.body, approved.headers);
+  assert.equal(approvedEvent.type, "lead.status_changed");
+  assert.equal(approvedEvent.data.fromStatus, "RECEIVED");
+  assert.equal(approvedEvent.data.status, "APPROVED");
+  assert.equal(verifier.verify(approved.body, approved.headers).type, "lead.status_changed");
+
+  // A body changed on the way does not verify.
+  assert.throws(() => verifier.verify(approved.body.replace("APPROVED", "REJECTED"), approved.headers));
+
+  // The log shows each attempt, answered 204.
+  const { webhookDeliveries } = await graphql(server,
+    `query($id: ID!) { webhookDeliveries(endpointId: $id) { totalCount nodes { event statusCode attempt } } }`, { id: endpoint.id }, owner);
+  assert.equal(webhookDeliveries.totalCount, 3);
+  assert.deepEqual(webhookDeliveries.nodes.map((n) => [n.event, n.statusCode]),
+    [["lead.status_changed", 204], ["lead.received", 204], ["test", 204]]);
+});
