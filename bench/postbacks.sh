@@ -42,7 +42,7 @@ echo
 echo "| run (postbacks) | leads/s | p50 ms | p99 ms | errors | receivers: arrived, delay from lead p50 / p99 / max ms |"
 echo "|---|---|---|---|---|---|"
 while IFS='|' read -r label json rx; do
-  rxs=$(echo "$rx" | grep -o '{[^}]*}' | while read -r r; do
+  rxs=$( (echo "$rx" | grep -o '{[^}]*}' || true) | while read -r r; do
     printf '%s, %s / %s / %s; ' "$(json_field received "$r")" "$(json_field p50_ms "$r")" "$(json_field p99_ms "$r")" "$(json_field max_ms "$r")"
   done)
   echo "| $label | $(json_field leads_per_s "$json") | $(json_field p50_ms "$json") | $(json_field p99_ms "$json") | $(json_field errors "$json") | ${rxs:-—} |"
