@@ -16,7 +16,9 @@ use partnerdesk_storage::entities::delivery::{self, Channel, Status};
 use partnerdesk_storage::entities::email_outbox::Kind;
 use partnerdesk_storage::entities::postback::{self, Method};
 use partnerdesk_storage::entities::{delivery_attempt, marketing_partner, organization_member, user, webhook_endpoint};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Statement};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set, Statement,
+};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
@@ -574,8 +576,7 @@ async fn record(
         Outcome::Retry(code) => (Status::Failed, code, None),
     };
     let code = code.map(i32::from);
-    let txn = db::begin_write(&s.db).await?;
-    delivery_attempt::ActiveModel {
+    let logged = delivery_attempt::ActiveModel {
         // Real time: the log lists attempts in the order they happened.
         id: Set(Uuid::now_v7()),
         destination_id: Set(row.destination_id),
@@ -591,55 +592,67 @@ async fn record(
         error: Set(a.error.clone()),
         next_retry_at: Set(next),
         created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    let mut d: delivery::ActiveModel = row.clone().into();
-    d.status = Set(status);
-    d.locked_until = Set(None);
-    d.last_status_code = Set(code);
-    if let Some(next) = next {
-        d.next_attempt_at = Set(next);
-    } else {
-        d.finished_at = Set(Some(now));
-    }
-    d.update(&txn).await?;
-    // Counted in the row itself: deliveries of one postback finish concurrently, in several processes.
-    let backend = txn.get_database_backend();
-    let mut disable = false;
-    let mut failures = 0;
+    };
+    let backend = s.db.get_database_backend();
+    let state = Statement::from_sql_and_values(
+        backend,
+        "UPDATE deliveries SET status = $1, locked_until = NULL, last_status_code = $2, \
+         next_attempt_at = COALESCE($3, next_attempt_at), finished_at = $4 WHERE destination_id = $5 AND event_id = $6",
+        [
+            status.to_value().into(),
+            code.into(),
+            next.into(),
+            (if next.is_none() { Some(now) } else { None }).into(),
+            row.destination_id.into(),
+            row.event_id.into(),
+        ],
+    );
     if status == Status::Delivered {
-        txn.execute_raw(Statement::from_sql_and_values(
+        // The common case in one batch (one round trip on PostgreSQL): the log row, the delivery's state, and the
+        // destination's run of failures ended.
+        let mut batch = db::Batch::default();
+        batch.push(delivery_attempt::Entity::insert(logged).build(backend));
+        batch.push(state);
+        batch.push(Statement::from_sql_and_values(
             backend,
             format!("UPDATE {} SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0", dest.table()),
             [dest.id().into()],
+        ));
+        batch.run(&s.db).await.map_err(|e| match e {
+            db::BatchError::Db(e) => Error::from(e),
+            db::BatchError::Guard(_) => Error::Unexpected(anyhow::anyhow!("a batch without guards")),
+        })?;
+        tracing::debug!(destination_id = %dest.id(), event_id = %row.event_id, "delivered");
+        return Ok(());
+    }
+    let txn = db::begin_write(&s.db).await?;
+    logged.insert(&txn).await?;
+    txn.execute_raw(state).await?;
+    // Counted in the row itself: deliveries of one destination finish concurrently, in several processes.
+    let mut disable = false;
+    let counted = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE {} SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
+                     RETURNING consecutive_failures",
+                dest.table()
+            ),
+            [dest.id().into()],
         ))
         .await?;
-    } else {
-        let counted = txn
-            .query_one_raw(Statement::from_sql_and_values(
+    let failures = counted.map(|r| r.try_get_by_index::<i32>(0)).transpose()?.unwrap_or(0);
+    if failures >= settings.disable_after {
+        // Only the attempt that disables it sends the email.
+        disable = txn
+            .execute_raw(Statement::from_sql_and_values(
                 backend,
-                format!(
-                    "UPDATE {} SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
-                     RETURNING consecutive_failures",
-                    dest.table()
-                ),
-                [dest.id().into()],
+                format!("UPDATE {} SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL", dest.table()),
+                [now.into(), dest.id().into()],
             ))
-            .await?;
-        failures = counted.map(|r| r.try_get_by_index::<i32>(0)).transpose()?.unwrap_or(0);
-        if failures >= settings.disable_after {
-            // Only the attempt that disables it sends the email.
-            disable = txn
-                .execute_raw(Statement::from_sql_and_values(
-                    backend,
-                    format!("UPDATE {} SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL", dest.table()),
-                    [now.into(), dest.id().into()],
-                ))
-                .await?
-                .rows_affected()
-                == 1;
-        }
+            .await?
+            .rows_affected()
+            == 1;
     }
     if disable {
         disabled_email(s, &txn, dest, failures, a.error.as_deref(), code).await?;
@@ -649,18 +662,15 @@ async fn record(
         s.outbox_wakeup.notify_one();
         tracing::warn!(destination_id = %dest.id(), failures, "destination disabled after failing repeatedly");
     }
-    match status {
-        Status::Delivered => tracing::debug!(destination_id = %dest.id(), event_id = %row.event_id, "delivered"),
-        _ => tracing::info!(
-            destination_id = %dest.id(),
-            event_id = %row.event_id,
-            attempt = row.attempts,
-            status = ?code,
-            error = ?a.error,
-            retry = next.is_some(),
-            "not delivered"
-        ),
-    }
+    tracing::info!(
+        destination_id = %dest.id(),
+        event_id = %row.event_id,
+        attempt = row.attempts,
+        status = ?code,
+        error = ?a.error,
+        retry = next.is_some(),
+        "not delivered"
+    );
     Ok(())
 }
 
