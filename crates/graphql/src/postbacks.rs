@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use partnerdesk_services::authz;
 use partnerdesk_services::delivery::postbacks::{self, PostbackInput as Input, Reader};
 use partnerdesk_services::delivery::{Event, MACROS};
+use partnerdesk_storage::entities::delivery::Status;
 use partnerdesk_storage::entities::{delivery_attempt, postback};
 
 use crate::error::Res;
@@ -91,12 +92,14 @@ pub struct Postback {
 impl Postback {
     /// Deliveries waiting to go (due now or at their next retry).
     async fn pending_deliveries(&self, ctx: &Context<'_>) -> Res<u64> {
-        Ok(postbacks::pending(services(ctx)?, ids::parse(&self.id, "Postback")?).await?.0)
+        let id = ids::parse(&self.id, "Postback")?;
+        Ok(postbacks::deliveries_in(services(ctx)?, id, Status::Pending).await?)
     }
 
     /// Deliveries given up: refused by your tracker, or failing for 24 hours. "Retry now" or a replay sends them again.
     async fn failed_deliveries(&self, ctx: &Context<'_>) -> Res<u64> {
-        Ok(postbacks::pending(services(ctx)?, ids::parse(&self.id, "Postback")?).await?.1)
+        let id = ids::parse(&self.id, "Postback")?;
+        Ok(postbacks::deliveries_in(services(ctx)?, id, Status::Failed).await?)
     }
 }
 

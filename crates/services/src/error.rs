@@ -71,6 +71,18 @@ impl From<DbErr> for Error {
     }
 }
 
+impl From<crate::db::BatchError> for Error {
+    /// For a batch whose guards the caller does not expect to fire (or has already handled).
+    fn from(e: crate::db::BatchError) -> Self {
+        match e {
+            crate::db::BatchError::Db(e) => e.into(),
+            crate::db::BatchError::Guard(id) => {
+                Self::Unexpected(anyhow::anyhow!("a batch write guarded {id} found no row"))
+            }
+        }
+    }
+}
+
 /// How long a client should wait before trying again after [`Error::Unavailable`].
 pub const RETRY_AFTER_UNAVAILABLE_SECS: i64 = 5;
 

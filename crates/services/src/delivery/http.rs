@@ -618,10 +618,7 @@ async fn record(
             format!("UPDATE {} SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0", dest.table()),
             [dest.id().into()],
         ));
-        batch.run(&s.db).await.map_err(|e| match e {
-            db::BatchError::Db(e) => Error::from(e),
-            db::BatchError::Guard(_) => Error::Unexpected(anyhow::anyhow!("a batch without guards")),
-        })?;
+        batch.run(&s.db).await?;
         tracing::debug!(destination_id = %dest.id(), event_id = %row.event_id, "delivered");
         return Ok(());
     }

@@ -207,6 +207,35 @@ pub(crate) async fn retry_delivery(s: &Services, destination_id: Uuid, event_id:
     Ok(())
 }
 
+/// Parses a destination's URL as it will be sent and checks it: `http` or `https` with a host, and a public address
+/// unless `POSTBACK_ALLOW_PRIVATE`. `what` begins the message ("A postback URL").
+pub(crate) async fn check_destination(s: &Services, url: &str, what: &str) -> Result<url::Url> {
+    let parsed = url::Url::parse(url).map_err(|e| Error::validation("url", format!("Not a valid URL: {e}.")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::validation("url", format!("{what} starts with http:// or https:// and names a host.")));
+    }
+    http::check_address(&parsed, s.allow_private_destinations)
+        .await
+        .map_err(|message| Error::validation("url", message))?;
+    Ok(parsed)
+}
+
+/// Disables a destination (a row of `table`: its deliveries wait) or enables it again (what is due goes out, its
+/// failures count from 0).
+pub(crate) async fn set_destination_enabled(s: &Services, table: &str, id: Uuid, enabled: bool) -> Result<()> {
+    let now = s.clock.now();
+    let sql = if enabled {
+        format!("UPDATE {table} SET disabled_at = NULL, consecutive_failures = 0, updated_at = $1 WHERE id = $2")
+    } else {
+        format!("UPDATE {table} SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 WHERE id = $2")
+    };
+    s.db.execute_raw(Statement::from_sql_and_values(s.db.get_database_backend(), sql, [now.into(), id.into()])).await?;
+    if enabled {
+        s.deliveries_wakeup.notify_one();
+    }
+    Ok(())
+}
+
 /// Deletes a destination (a row of `table`) with its deliveries and log, in one transaction.
 pub(crate) async fn forget_destination(s: &Services, table: &str, id: Uuid) -> Result<()> {
     let txn = db::begin_write(&s.db).await?;

@@ -296,19 +296,12 @@ async fn check(s: &Services, scope: &PartnerScope, input: &PostbackInput) -> Res
         return Err(Error::validation("url", format!("Unknown macro {{{name}}}. Known macros: {}.", known())));
     }
     let values = sample(Uuid::nil(), campaign.as_ref(), s.clock.now());
-    let parsed = url::Url::parse(&macros::render(url, &values, Encoding::Url))
-        .map_err(|e| Error::validation("url", format!("Not a valid URL: {e}.")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
-        return Err(Error::validation("url", "A postback URL starts with http:// or https:// and names a host."));
-    }
+    let parsed = super::check_destination(s, &macros::render(url, &values, Encoding::Url), "A postback URL").await?;
     // The host is the template's own: a macro cannot choose where a postback goes.
     let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
     if host.as_deref() != parsed.host_str() {
         return Err(Error::validation("url", "Macros go in the path or the query, not in the host name."));
     }
-    super::http::check_address(&parsed, s.allow_private_destinations)
-        .await
-        .map_err(|message| Error::validation("url", message))?;
     match (&input.body, input.method) {
         (Some(_), Method::Get) => {
             return Err(Error::validation("body", "A GET postback sends its values in the URL and has no body."));
@@ -397,20 +390,8 @@ pub async fn update(s: &Services, scope: &PartnerScope, id: Uuid, mut input: Pos
 /// Disables a postback (its deliveries wait) or enables it again (what is due goes out, failures count from 0).
 pub async fn set_enabled(s: &Services, scope: &PartnerScope, id: Uuid, enabled: bool) -> Result<postback::Model> {
     let pb = own(s, scope, id).await?;
-    let now = s.clock.now();
-    let mut m: postback::ActiveModel = pb.clone().into();
-    if enabled {
-        m.disabled_at = Set(None);
-        m.consecutive_failures = Set(0);
-    } else if pb.disabled_at.is_none() {
-        m.disabled_at = Set(Some(now));
-    }
-    m.updated_at = Set(now);
-    let pb = m.update(&s.db).await?;
-    if enabled {
-        s.deliveries_wakeup.notify_one();
-    }
-    Ok(pb)
+    super::set_destination_enabled(s, "postbacks", pb.id, enabled).await?;
+    own(s, scope, id).await
 }
 
 /// Deletes a postback with its deliveries and log, in one transaction.
@@ -473,6 +454,7 @@ pub async fn log(
     first: u64,
     after: Option<Uuid>,
 ) -> Result<Page<delivery_attempt::Model>> {
+    // Checked before the postback is looked up, so a bad page size is VALIDATION whoever asks.
     check_first(first, "attempts")?;
     let mut found = None;
     for reader in readers {
@@ -590,10 +572,11 @@ pub async fn replay(
     Ok(queued)
 }
 
-/// A postback's delivery state now: due or waiting deliveries, and those given up.
-pub async fn pending(s: &Services, id: Uuid) -> Result<(u64, u64)> {
-    let q = delivery::Entity::find().filter(delivery::Column::DestinationId.eq(id));
-    let waiting = q.clone().filter(delivery::Column::Status.eq(Status::Pending)).count(&s.db).await?;
-    let failed = q.filter(delivery::Column::Status.eq(Status::Failed)).count(&s.db).await?;
-    Ok((waiting, failed))
+/// How many of a postback's deliveries are in `status` now (`PENDING`: due or waiting; `FAILED`: given up).
+pub async fn deliveries_in(s: &Services, id: Uuid, status: Status) -> Result<u64> {
+    Ok(delivery::Entity::find()
+        .filter(delivery::Column::DestinationId.eq(id))
+        .filter(delivery::Column::Status.eq(status))
+        .count(&s.db)
+        .await?)
 }

@@ -215,13 +215,7 @@ async fn check(s: &Services, input: &EndpointInput) -> Result<String> {
     if url.chars().count() > super::postbacks::MAX_URL {
         return Err(Error::validation("url", format!("A URL has at most {} characters.", super::postbacks::MAX_URL)));
     }
-    let parsed = url::Url::parse(url).map_err(|e| Error::validation("url", format!("Not a valid URL: {e}.")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
-        return Err(Error::validation("url", "An endpoint URL starts with http:// or https:// and names a host."));
-    }
-    super::http::check_address(&parsed, s.allow_private_destinations)
-        .await
-        .map_err(|message| Error::validation("url", message))?;
+    let parsed = super::check_destination(s, url, "An endpoint URL").await?;
     Ok(parsed.host_str().unwrap_or_default().to_ascii_lowercase())
 }
 
@@ -306,20 +300,8 @@ pub async fn rotate(s: &Services, scope: &OwnerScope, id: Uuid) -> Result<(webho
 
 pub async fn set_enabled(s: &Services, scope: &OwnerScope, id: Uuid, enabled: bool) -> Result<webhook_endpoint::Model> {
     let e = own(s, scope, id).await?;
-    let now = s.clock.now();
-    let mut m: webhook_endpoint::ActiveModel = e.clone().into();
-    if enabled {
-        m.disabled_at = Set(None);
-        m.consecutive_failures = Set(0);
-    } else if e.disabled_at.is_none() {
-        m.disabled_at = Set(Some(now));
-    }
-    m.updated_at = Set(now);
-    let e = m.update(&s.db).await?;
-    if enabled {
-        s.deliveries_wakeup.notify_one();
-    }
-    Ok(e)
+    super::set_destination_enabled(s, "webhook_endpoints", e.id, enabled).await?;
+    own(s, scope, id).await
 }
 
 pub async fn delete(s: &Services, scope: &OwnerScope, id: Uuid) -> Result<()> {
