@@ -18,6 +18,7 @@ mod m20261203_000009_key_rate;
 mod m20261203_000010_write_batch;
 mod m20261203_000011_postbacks;
 mod m20261203_000012_webhooks;
+mod m20261203_000013_events;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_write_batch::Migration),
             Box::new(m20261203_000011_postbacks::Migration),
             Box::new(m20261203_000012_webhooks::Migration),
+            Box::new(m20261203_000013_events::Migration),
         ]
     }
 }

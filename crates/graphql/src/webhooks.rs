@@ -15,29 +15,21 @@ use crate::types::{TotalCount, connection, services};
 
 /// What an endpoint is sent.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "Event")]
 pub enum WebhookEvent {
     /// `lead.received`: a partner's lead was accepted.
     LeadReceived,
     /// `lead.status_changed`: a lead was approved, rejected or converted.
     LeadStatusChanged,
-}
-
-impl From<WebhookEvent> for Event {
-    fn from(e: WebhookEvent) -> Self {
-        match e {
-            WebhookEvent::LeadReceived => Event::LeadReceived,
-            WebhookEvent::LeadStatusChanged => Event::LeadStatusChanged,
-        }
-    }
-}
-
-impl From<Event> for WebhookEvent {
-    fn from(e: Event) -> Self {
-        match e {
-            Event::LeadReceived => WebhookEvent::LeadReceived,
-            Event::LeadStatusChanged => WebhookEvent::LeadStatusChanged,
-        }
-    }
+    /// `partner.registered`: an invited partner registered, or accepted with the account it has.
+    PartnerRegistered,
+    /// `partner.status_changed`: a partner was paused, resumed or removed (everywhere or on one campaign), or its
+    /// invitation revoked.
+    PartnerStatusChanged,
+    /// `cap.reached`: a lead or click took the last unit of a partner's cap in its window.
+    CapReached,
+    /// `invitation.delivery_failed`: an invitation email failed after its last attempt.
+    InvitationDeliveryFailed,
 }
 
 /// A URL of yours that Partnerdesk posts your organization's events to, as JSON `{"type", "timestamp", "data"}`,
@@ -184,5 +176,18 @@ impl WebhookMutation {
         let id = ids::parse(&endpoint_id, "Webhook endpoint")?;
         webhooks::retry(services(ctx)?, &scope, id, ids::parse(&event_id, "Delivery")?).await?;
         Ok(true)
+    }
+
+    /// Sends again every event of `[from, to)` (at most 31 days) that the endpoint wants, each with the
+    /// `webhook-id` it had, so a receiver that keeps ids drops what it already has. Returns how many were queued.
+    async fn replay_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Res<u64> {
+        let scope = authz::owner(actor(ctx))?;
+        Ok(webhooks::replay(services(ctx)?, &scope, ids::parse(&id, "Webhook endpoint")?, from, to).await?)
     }
 }

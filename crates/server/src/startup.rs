@@ -59,6 +59,7 @@ async fn housekeeping(s: Services) {
                 refresh_tokens = p.refresh_tokens,
                 login_windows = p.login_windows,
                 delivery_attempts = p.delivery_attempts,
+                events = p.events,
                 "old rows removed"
             ),
             Ok(_) => {}

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use partnerdesk_domain::windows::{self, Window};
 use partnerdesk_storage::entities::cap::{self, Metric, Period};
 use partnerdesk_storage::entities::cap_counter;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use uuid::Uuid;
 
 use crate::partners::{metric_name, period_name};
@@ -31,31 +31,8 @@ pub fn time_zone(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
 }
 
-/// The assignment's caps on one metric, in a fixed order (global, daily, monthly) so that concurrent transactions
-/// lock counter rows in the same order and cannot deadlock.
-pub async fn caps_for(conn: &impl ConnectionTrait, assignment_id: Uuid, metric: Metric) -> Result<Vec<cap::Model>> {
-    let mut caps = cap::Entity::find()
-        .filter(cap::Column::AssignmentId.eq(assignment_id))
-        .filter(cap::Column::Metric.eq(metric))
-        .all(conn)
-        .await?;
-    caps.sort_by_key(|c| c.period);
-    Ok(caps)
-}
-
-/// Counts one event against every cap, or fails with `CAP_REACHED` (the caller rolls the transaction back).
-pub async fn take(conn: &impl ConnectionTrait, caps: &[cap::Model], tz: Tz, now: DateTime<Utc>) -> Result<()> {
-    for c in caps {
-        let (statement, full) = counter(conn.get_database_backend(), c, tz, now);
-        if conn.query_one_raw(statement).await?.is_none() {
-            return Err(full);
-        }
-    }
-    Ok(())
-}
-
 /// The statement that counts one event in `c`'s current window, returning a row only when the cap had room, and
-/// the `CAP_REACHED` error to answer when it returns none. For [`take`], or guarded in a [`crate::db::Batch`].
+/// the `CAP_REACHED` error to answer when it returns none: a guarded write of a [`crate::db::Batch`] ([`count_in`]).
 pub fn counter(backend: DbBackend, c: &cap::Model, tz: Tz, now: DateTime<Utc>) -> (Statement, Error) {
     let w = window_of(c.period, tz, now);
     let statement = Statement::from_sql_and_values(
@@ -78,6 +55,31 @@ pub fn counter(backend: DbBackend, c: &cap::Model, tz: Tz, now: DateTime<Utc>) -
         resets_at: w.resets_at,
     };
     (statement, full)
+}
+
+/// Counts one event against every cap in `batch`: each counter is guarded with its position in the returned list,
+/// the `CAP_REACHED` error to answer when that cap is full; an event that takes a cap's last unit writes
+/// `cap.reached` for the organization's webhooks. `owner` is (organization, campaign, partner).
+pub fn count_in(
+    batch: &mut crate::db::Batch,
+    backend: DbBackend,
+    caps: &[cap::Model],
+    owner: (Uuid, Uuid, Uuid),
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Vec<Error> {
+    let mut full = Vec::with_capacity(caps.len());
+    for c in caps {
+        let (statement, error) = counter(backend, c, tz, now);
+        let resets_at = match &error {
+            Error::CapReached { resets_at, .. } => *resets_at,
+            _ => None,
+        };
+        let at = batch.push_guarded(statement, full.len());
+        crate::delivery::webhooks::on_cap_filled(batch, backend, at, c, owner, resets_at, now);
+        full.push(error);
+    }
+    full
 }
 
 /// How much of a cap is used in its current window.

@@ -151,12 +151,8 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
         .collect();
     caps_rows.sort_by_key(|c| c.period);
     let mut batch = db::Batch::default();
-    let mut full = Vec::with_capacity(caps_rows.len());
-    for c in &caps_rows {
-        let (counter, error) = caps::counter(backend, c, tz, now);
-        batch.push_guarded(counter, full.len());
-        full.push(error);
-    }
+    let owner = (t.organization_id, t.campaign_id, t.partner_id);
+    let mut full = caps::count_in(&mut batch, backend, &caps_rows, owner, tz, now);
     writes(&mut batch, None, t.click_override.unwrap_or(t.click_payout));
     if let Some(user_id) = t.user_id {
         batch.push(postbacks::on_event(

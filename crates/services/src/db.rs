@@ -126,7 +126,20 @@ pub fn backend(db: &impl ConnectionTrait) -> DbBackend {
 /// the same batch wrote (foreign keys are checked at the end, so a row may refer to one inserted before it).
 #[derive(Default)]
 pub struct Batch {
-    writes: Vec<(Statement, Option<usize>)>,
+    writes: Vec<(Statement, Run)>,
+}
+
+/// When a write of a batch runs.
+#[derive(Clone, Copy)]
+enum Run {
+    Always,
+    /// Must return a row, else the batch is undone with this guard id.
+    Guarded(usize),
+    /// Only when the write at this position returned this value in its first column.
+    If {
+        write: usize,
+        returned: i64,
+    },
 }
 
 /// Why a batch wrote nothing.
@@ -148,13 +161,22 @@ const GUARD_SQLSTATE: &str = "PD001";
 
 impl Batch {
     pub fn push(&mut self, write: Statement) {
-        self.writes.push((write, None));
+        self.writes.push((write, Run::Always));
     }
 
     /// A write that must return a row (it ends in `RETURNING`); when it returns none, the batch writes nothing and
-    /// [`Batch::run`] fails with [`BatchError::Guard`]`(id)`.
-    pub fn push_guarded(&mut self, write: Statement, id: usize) {
-        self.writes.push((write, Some(id)));
+    /// [`Batch::run`] fails with [`BatchError::Guard`]`(id)`. Returns its position, for [`Batch::push_if`].
+    pub fn push_guarded(&mut self, write: Statement, id: usize) -> usize {
+        self.writes.push((write, Run::Guarded(id)));
+        self.writes.len() - 1
+    }
+
+    /// A write that runs only when the guarded write at position `write` returned `returned` in its first column
+    /// (the cap counter that a lead fills, say). Its SQL is an `INSERT .. SELECT .. WHERE ..`: on PostgreSQL the
+    /// condition is appended to that `WHERE`.
+    pub fn push_if(&mut self, statement: Statement, write: usize, returned: i64) {
+        debug_assert!(matches!(self.writes.get(write), Some((_, Run::Guarded(_)))));
+        self.writes.push((statement, Run::If { write, returned }));
     }
 
     pub async fn run(self, db: &DatabaseConnection) -> Result<(), BatchError> {
@@ -168,15 +190,22 @@ impl Batch {
             }
             _ => {
                 let txn = begin_write(db).await?;
-                for (write, guard) in self.writes {
-                    match guard {
-                        None => {
+                let mut returned = vec![None; self.writes.len()];
+                for (i, (write, run)) in self.writes.into_iter().enumerate() {
+                    match run {
+                        Run::Always => {
                             txn.execute_raw(write).await?;
                         }
-                        Some(id) => {
-                            if txn.query_one_raw(write).await?.is_none() {
+                        Run::Guarded(id) => match txn.query_one_raw(write).await? {
+                            Some(row) => returned[i] = row.try_get_by_index::<i64>(0).ok(),
+                            None => {
                                 txn.rollback().await?;
                                 return Err(BatchError::Guard(id));
+                            }
+                        },
+                        Run::If { write: w, returned: value } => {
+                            if returned[w] == Some(value) {
+                                txn.execute_raw(write).await?;
                             }
                         }
                     }
@@ -194,20 +223,23 @@ impl Batch {
         let mut sql = String::from("WITH ");
         let mut select = String::from(" SELECT ");
         let mut values = Vec::new();
-        for (i, (write, guard)) in self.writes.into_iter().enumerate() {
+        for (i, (write, run)) in self.writes.into_iter().enumerate() {
             let offset = values.len();
             if i > 0 {
                 sql.push_str(", ");
                 select.push_str(", ");
             }
             sql.push_str(&format!("w{i} AS ({}", renumber(&write.sql, offset)));
+            if let Run::If { write, returned } = run {
+                sql.push_str(&format!(" AND EXISTS (SELECT 1 FROM w{write} AS r(v) WHERE r.v = {returned})"));
+            }
             if !write.sql.contains("RETURNING") {
                 sql.push_str(" RETURNING 1");
             }
             sql.push(')');
-            match guard {
-                Some(id) => select.push_str(&format!("pd_guard((SELECT count(*) FROM w{i}), '{id}')")),
-                None => select.push_str(&format!("(SELECT count(*) FROM w{i})")),
+            match run {
+                Run::Guarded(id) => select.push_str(&format!("pd_guard((SELECT count(*) FROM w{i}), '{id}')")),
+                Run::Always | Run::If { .. } => select.push_str(&format!("(SELECT count(*) FROM w{i})")),
             }
             values.extend(write.values.map(|v| v.0).unwrap_or_default());
         }
@@ -267,7 +299,7 @@ mod tests {
             "INSERT INTO t VALUES ($1, $2)",
             [1.into(), 2.into()],
         ));
-        b.push_guarded(
+        let at = b.push_guarded(
             Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "UPDATE u SET n = n + 1 WHERE id = $1 RETURNING n",
@@ -275,12 +307,19 @@ mod tests {
             ),
             7,
         );
+        assert_eq!(at, 1);
+        b.push_if(
+            Statement::from_sql_and_values(DbBackend::Postgres, "INSERT INTO e SELECT $1 WHERE 1 = 1", [4.into()]),
+            at,
+            10,
+        );
         let s = b.into_one_statement();
         assert_eq!(
             s.sql,
-            "WITH w0 AS (INSERT INTO t VALUES ($1, $2) RETURNING 1), w1 AS (UPDATE u SET n = n + 1 WHERE id = $3 RETURNING n) \
-             SELECT (SELECT count(*) FROM w0), pd_guard((SELECT count(*) FROM w1), '7')"
+            "WITH w0 AS (INSERT INTO t VALUES ($1, $2) RETURNING 1), w1 AS (UPDATE u SET n = n + 1 WHERE id = $3 RETURNING n), \
+             w2 AS (INSERT INTO e SELECT $4 WHERE 1 = 1 AND EXISTS (SELECT 1 FROM w1 AS r(v) WHERE r.v = 10) RETURNING 1) \
+             SELECT (SELECT count(*) FROM w0), pd_guard((SELECT count(*) FROM w1), '7'), (SELECT count(*) FROM w2)"
         );
-        assert_eq!(s.values.map(|v| v.0.len()), Some(3));
+        assert_eq!(s.values.map(|v| v.0.len()), Some(4));
     }
 }

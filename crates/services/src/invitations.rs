@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::accounts::{self, Session};
 use crate::authz::{Actor, PartnerScope};
+use crate::delivery::webhooks::{self, WebhookEvent};
 use crate::error::FieldExt;
 use crate::partners::{self, Assignment, Cap, Partner};
 use crate::{Error, Result, Services, db, passwords, tokens};
@@ -195,7 +196,9 @@ pub async fn accept(s: &Services, actor: &Actor, input: Acceptance<'_>) -> Resul
     m.status = Set(PartnerStatus::Active);
     m.registered_at = Set(Some(now));
     m.updated_at = Set(now);
-    m.update(&txn).await?;
+    let partner = m.update(&txn).await?;
+    let data = partners::event_data(&partner, "INVITED", "ACTIVE", None);
+    webhooks::emit(&txn, WebhookEvent::PartnerRegistered, partner.organization_id, data, now).await?;
     let session = accounts::start_session(s, &txn, account, Uuid::now_v7()).await?;
     txn.commit().await?;
     tracing::info!(user_id = %session.user.id, organization_id = %inv.organization_id, "marketing partner registered");

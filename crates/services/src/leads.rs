@@ -304,12 +304,8 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
     // guarded so that a full one undoes everything; then the lead, its history, its figures, its idempotency key.
     let backend = s.db.get_database_backend();
     let mut batch = db::Batch::default();
-    let mut full = Vec::with_capacity(cap_rows.len());
-    for c in &cap_rows {
-        let (counter, error) = caps::counter(backend, c, tz, now);
-        batch.push_guarded(counter, full.len());
-        full.push(error);
-    }
+    let owner = (lead.organization_id, lead.campaign_id, partner_id);
+    let mut full = caps::count_in(&mut batch, backend, &cap_rows, owner, tz, now);
     batch.push(lead::Entity::insert(lead.clone().into_active_model()).build(backend));
     let received = Uuid::now_v7();
     let step = history(received, lead.id, None, Status::Received, None, None, now);

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::authz::OwnerScope;
 use crate::campaigns;
+use crate::delivery::webhooks::{self, WebhookEvent};
 use crate::delivery::{emails, outbox};
 use crate::error::FieldExt;
 use crate::page::{Page, check_first};
@@ -54,6 +55,33 @@ pub fn effective_status(p: &Partner, a: &Assignment) -> EffectiveStatus {
         (PartnerStatus::Paused, _) | (_, AssignmentStatus::Paused) => EffectiveStatus::Paused,
         _ => EffectiveStatus::Active,
     }
+}
+
+/// A partner as its webhook events carry it (`partner.registered`, `partner.status_changed`), the change being
+/// on one campaign when `campaign` is given and its status then the partner's status there.
+pub(crate) fn event_data(p: &Partner, from: &str, status: &str, campaign: Option<Uuid>) -> serde_json::Value {
+    serde_json::json!({
+        "id": p.id,
+        "email": p.email,
+        "name": p.name,
+        "campaignId": campaign,
+        "fromStatus": from,
+        "status": status,
+        "registeredAt": p.registered_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    })
+}
+
+/// Records `partner.status_changed` in `conn`, the transaction of the change.
+async fn status_changed(
+    conn: &impl ConnectionTrait,
+    p: &Partner,
+    from: &str,
+    status: &str,
+    campaign: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let data = event_data(p, from, status, campaign);
+    webhooks::emit(conn, WebhookEvent::PartnerStatusChanged, p.organization_id, data, now).await
 }
 
 pub fn metric_name(m: Metric) -> &'static str {
@@ -451,6 +479,7 @@ pub async fn revoke_invitation(s: &Services, scope: &OwnerScope, partner_id: Uui
     m.status = Set(PartnerStatus::Revoked);
     m.updated_at = Set(now);
     let partner = m.update(&txn).await?;
+    status_changed(&txn, &partner, "INVITED", "REVOKED", None, now).await?;
     txn.commit().await?;
     Ok(partner)
 }
@@ -466,12 +495,21 @@ pub async fn set_paused(
 ) -> Result<Partner> {
     let partner = get(s, scope, partner_id).await?;
     let now = s.clock.now();
+    let (from, to) = if paused { ("ACTIVE", "PAUSED") } else { ("PAUSED", "ACTIVE") };
     match campaign_id {
         Some(c) => {
-            let mut m = assignment(s, scope, partner_id, c).await?.into_active_model();
-            m.status = Set(if paused { AssignmentStatus::Paused } else { AssignmentStatus::Active });
+            let a = assignment(s, scope, partner_id, c).await?;
+            let status = if paused { AssignmentStatus::Paused } else { AssignmentStatus::Active };
+            if a.status == status {
+                return Ok(partner);
+            }
+            let txn = db::begin_write(&s.db).await?;
+            let mut m = a.into_active_model();
+            m.status = Set(status);
             m.updated_at = Set(now);
-            m.update(&s.db).await?;
+            m.update(&txn).await?;
+            status_changed(&txn, &partner, from, to, Some(c), now).await?;
+            txn.commit().await?;
             Ok(partner)
         }
         None => {
@@ -482,10 +520,18 @@ pub async fn set_paused(
                         .into(),
                 });
             }
+            let status = if paused { PartnerStatus::Paused } else { PartnerStatus::Active };
+            if partner.status == status {
+                return Ok(partner);
+            }
+            let txn = db::begin_write(&s.db).await?;
             let mut m = partner.into_active_model();
-            m.status = Set(if paused { PartnerStatus::Paused } else { PartnerStatus::Active });
+            m.status = Set(status);
             m.updated_at = Set(now);
-            Ok(m.update(&s.db).await?)
+            let partner = m.update(&txn).await?;
+            status_changed(&txn, &partner, from, to, None, now).await?;
+            txn.commit().await?;
+            Ok(partner)
         }
     }
 }
@@ -493,10 +539,23 @@ pub async fn set_paused(
 /// Takes the partner off a campaign. Its history stays; adding the same email again restores it.
 #[instrument(skip(s, scope))]
 pub async fn remove(s: &Services, scope: &OwnerScope, partner_id: Uuid, campaign_id: Uuid) -> Result<Assignment> {
-    let mut m = assignment(s, scope, partner_id, campaign_id).await?.into_active_model();
+    let partner = get(s, scope, partner_id).await?;
+    let a = assignment(s, scope, partner_id, campaign_id).await?;
+    let from = match effective_status(&partner, &a) {
+        EffectiveStatus::Invited => "INVITED",
+        EffectiveStatus::Active => "ACTIVE",
+        EffectiveStatus::Paused => "PAUSED",
+        EffectiveStatus::Revoked => "REVOKED",
+    };
+    let now = s.clock.now();
+    let txn = db::begin_write(&s.db).await?;
+    let mut m = a.into_active_model();
     m.status = Set(AssignmentStatus::Removed);
-    m.updated_at = Set(s.clock.now());
-    Ok(m.update(&s.db).await?)
+    m.updated_at = Set(now);
+    let a = m.update(&txn).await?;
+    status_changed(&txn, &partner, from, "REMOVED", Some(campaign_id), now).await?;
+    txn.commit().await?;
+    Ok(a)
 }
 
 fn search_condition(search: Option<&str>) -> Option<Condition> {

@@ -1,13 +1,15 @@
 //! What is not kept forever: raw clicks after the retention period (their figures stay in the rollups), idempotency
-//! keys after 48 hours, expired sessions and finished login-limit windows, postback deliveries finished and attempts
-//! logged more than 90 days ago. Run by each process's hourly housekeeping;
+//! keys after 48 hours, expired sessions and finished login-limit windows, postback and webhook deliveries finished, attempts
+//! logged and organization events recorded more than 90 days ago. Run by each process's hourly housekeeping;
 //! deletes in small batches, so a backlog never holds long locks.
 
 use chrono::{DateTime, Duration, Utc};
 use partnerdesk_storage::entities::{
     click, delivery, delivery_attempt, idempotency_key, login_throttle, refresh_token,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
 use uuid::Uuid;
 
 use crate::Result;
@@ -29,6 +31,8 @@ pub struct Pruned {
     pub refresh_tokens: u64,
     pub login_windows: u64,
     pub delivery_attempts: u64,
+    /// Organization events (what webhooks carry besides leads' steps).
+    pub events: u64,
 }
 
 /// The smallest UUIDv7 of the millisecond `at`: every id generated before `at` sorts below it (ids are UUIDv7, so
@@ -101,6 +105,14 @@ pub async fn prune(db: &DatabaseConnection, now: DateTime<Utc>, click_retention:
         .await?
         .rows_affected;
     delivery::Entity::delete_many().filter(delivery::Column::FinishedAt.lt(log_horizon)).exec(db).await?;
+    pruned.events = db
+        .execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "DELETE FROM events WHERE created_at < $1",
+            [log_horizon.into()],
+        ))
+        .await?
+        .rows_affected();
     Ok(pruned)
 }
 

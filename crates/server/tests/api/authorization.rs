@@ -155,6 +155,7 @@ const MATRIX: &[(&str, [&str; 7])] = &[
     ("setWebhookEndpointEnabled", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     ("sendTestWebhook", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     ("retryWebhookDelivery", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("replayWebhookEndpoint", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     ("deleteWebhookEndpoint", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
@@ -662,6 +663,14 @@ impl World {
                 "mutation($id: ID!, $e: ID!) { retryWebhookDelivery(endpointId: $id, eventId: $e) }".to_owned(),
                 json!({ "id": self.endpoint_id, "e": self.webhook_test_event_id }),
             ),
+            "replayWebhookEndpoint" => {
+                let now = self.app.clock.now();
+                (
+                    "mutation($id: ID!, $f: DateTime!, $t: DateTime!) { replayWebhookEndpoint(id: $id, from: $f, to: $t) }"
+                        .to_owned(),
+                    json!({ "id": self.endpoint_id, "f": now - chrono::Duration::days(1), "t": now + chrono::Duration::days(1) }),
+                )
+            }
             "deleteWebhookEndpoint" => {
                 ("mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }".to_owned(), json!({ "id": self.endpoint_id }))
             }

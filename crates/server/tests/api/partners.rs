@@ -342,11 +342,22 @@ async fn email_waits_for_a_down_smtp_server(db: Db) {
     assert_eq!(sink.messages().len(), 1, "sent exactly once");
 }
 
-/// After the last attempt the invitation shows "delivery failed"; a resend writes a new email.
+/// After the last attempt the invitation shows "delivery failed" and the owner's webhook hears of it; a resend
+/// writes a new email.
 async fn delivery_fails_after_the_last_attempt(db: Db) {
     let port = free_port();
-    let app = spawn_app_with(db, &[("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]).await;
+    let rx = crate::postbacks::Receiver::start().await;
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_app_with(db, &[("SMTP_URL", &smtp), ("POSTBACK_ALLOW_PRIVATE", "1")]).await;
     let owner = app.sign_up("owner@acme.test", "Acme").await;
+    let res = app
+        .gql(
+            Some(&owner.access_token),
+            "mutation($u: String!) { createWebhookEndpoint(input: { url: $u, events: [INVITATION_DELIVERY_FAILED] }) { secret } }",
+            json!({ "u": format!("{}/hooks", rx.address) }),
+        )
+        .await;
+    assert!(res["errors"].is_null(), "{res}");
     let campaign = app.create_campaign(&owner.access_token, "Solar").await;
     let res = add(&app, &owner, &campaign, "pat@partner.test", json!([])).await;
     let partner = res["data"]["addMarketingPartner"]["assignment"]["partner"]["id"].clone();
@@ -366,6 +377,12 @@ async fn delivery_fails_after_the_last_attempt(db: Db) {
         (app.count("SELECT COUNT(*) FROM email_outbox WHERE status = 'FAILED'").await == 1).then_some(())
     })
     .await;
+    let hook = rx.wait_for("/hooks", 1).await.remove(0);
+    let body: Value = serde_json::from_str(&hook.body).unwrap();
+    assert_eq!(body["type"], "invitation.delivery_failed", "{body}");
+    assert_eq!((&body["data"]["partnerId"], &body["data"]["email"]), (&partner, &json!("pat@partner.test")));
+    assert_eq!(body["data"]["attempts"], 8);
+    assert!(body["data"]["lastError"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
     let owner = session(&app.login("owner@acme.test", PASSWORD).await, "login");
     let q = "query($p: ID!) { marketingPartner(id: $p) { invitations { deliveryStatus } } }";
     let view = app.gql(Some(&owner.access_token), q, json!({ "p": partner })).await;

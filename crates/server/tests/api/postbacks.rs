@@ -709,6 +709,110 @@ async fn webhooks_carry_lead_events_signed(db: Db) {
     assert!(verify(&test, &rotated) && !verify(&test, &secret));
 }
 
+/// The organization's events besides leads: a partner registered, paused everywhere (twice: the second changes
+/// nothing), paused on one campaign and removed from it; a cap filled by the lead that took its last unit (once: the refused lead after it sends nothing);
+/// each as signed JSON with its data, and a replay of the period sends them again with the same ids.
+async fn webhooks_carry_organization_events(db: Db) {
+    let rx = Receiver::start().await;
+    let app = spawn_app_with(db, &[ALLOW]).await;
+    let owner = app.sign_up("owner@acme.test", "Acme").await;
+    let events = "[PARTNER_REGISTERED, PARTNER_STATUS_CHANGED, CAP_REACHED, INVITATION_DELIVERY_FAILED]";
+    let res = app
+        .gql(
+            Some(&owner.access_token),
+            &format!(
+                "mutation($u: String!) {{ createWebhookEndpoint(input: {{ url: $u, events: {events} }}) {{ endpoint {{ id events }} }} }}"
+            ),
+            json!({ "u": format!("{}/org", rx.address) }),
+        )
+        .await;
+    let endpoint = res["data"]["createWebhookEndpoint"]["endpoint"]["id"].as_str().unwrap_or_else(|| panic!("{res}"));
+    assert_eq!(res["data"]["createWebhookEndpoint"]["endpoint"]["events"].as_array().map(Vec::len), Some(4));
+    let campaign = app.create_campaign(&owner.access_token, "Solar").await;
+    let caps = json!([{ "metric": "FORM", "window": "DAILY", "limit": 2 }]);
+    let (pat, partner_id) = partner_on(&app, &owner, &campaign, "pat@partner.test", caps).await;
+    let registered = rx.wait_for("/org", 1).await.remove(0);
+    let body: Value = serde_json::from_str(&registered.body).unwrap();
+    assert_eq!(body["type"], "partner.registered", "{body}");
+    assert_eq!(
+        (&body["data"]["id"], &body["data"]["email"], &body["data"]["name"], &body["data"]["status"]),
+        (&json!(partner_id), &json!("pat@partner.test"), &json!("Pat"), &json!("ACTIVE"))
+    );
+    assert!(registered.headers["webhook-signature"].starts_with("v1,"));
+
+    // The second lead fills the daily cap of 2: one cap.reached; the third is refused and sends nothing more.
+    let key = api_key(&app, &pat).await;
+    lead(&app, &key, &campaign, "a").await;
+    lead(&app, &key, &campaign, "b").await;
+    let refused = json!({ "campaignId": campaign, "type": "form", "fields": { "name": "Bo" } });
+    assert_eq!(post_lead(&app, &key, &refused, None).await.0, 429);
+    let filled = rx.wait_for("/org", 2).await.remove(1);
+    let body: Value = serde_json::from_str(&filled.body).unwrap();
+    assert_eq!(body["type"], "cap.reached", "{body}");
+    assert_eq!(
+        (&body["data"]["campaignId"], &body["data"]["partnerId"], &body["data"]["metric"], &body["data"]["period"]),
+        (&json!(campaign), &json!(partner_id), &json!("FORM"), &json!("DAILY"))
+    );
+    assert_eq!(body["data"]["limit"], 2);
+    assert!(body["data"]["resetsAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{body}");
+
+    // Paused everywhere, resumed on the campaign... then removed from it: three status changes.
+    let call = |q: &'static str| {
+        let (app, token, p, c) = (&app, owner.access_token.clone(), partner_id.clone(), campaign.clone());
+        async move {
+            let res = app.gql(Some(&token), q, json!({ "p": p, "c": c })).await;
+            assert!(res["errors"].is_null(), "{res}");
+        }
+    };
+    call("mutation($p: ID!) { pausePartner(partnerId: $p) { status } }").await;
+    call("mutation($p: ID!) { pausePartner(partnerId: $p) { status } }").await;
+    call("mutation($p: ID!, $c: ID!) { pausePartner(partnerId: $p, campaignId: $c) { status } }").await;
+    call("mutation($p: ID!, $c: ID!) { removePartner(partnerId: $p, campaignId: $c) }").await;
+    let hits = rx.wait_for("/org", 5).await;
+    let mut steps: Vec<(Value, Value, Value)> = hits[2..]
+        .iter()
+        .map(|h| {
+            let b: Value = serde_json::from_str(&h.body).unwrap();
+            assert_eq!(b["type"], "partner.status_changed", "{b}");
+            (b["data"]["fromStatus"].clone(), b["data"]["status"].clone(), b["data"]["campaignId"].clone())
+        })
+        .collect();
+    // Sent concurrently: in any order.
+    let mut want = vec![
+        (json!("ACTIVE"), json!("PAUSED"), Value::Null),
+        (json!("ACTIVE"), json!("PAUSED"), json!(campaign)),
+        (json!("PAUSED"), json!("REMOVED"), json!(campaign)),
+    ];
+    let key = |s: &(Value, Value, Value)| format!("{:?}", s);
+    steps.sort_by_key(key);
+    want.sort_by_key(key);
+    assert_eq!(steps, want, "pausing twice changes nothing the second time");
+
+    // A replay of the day sends the five again, with the ids they had.
+    let now = app.clock.now();
+    let res = app
+        .gql(
+            Some(&owner.access_token),
+            "mutation($id: ID!, $f: DateTime!, $t: DateTime!) { replayWebhookEndpoint(id: $id, from: $f, to: $t) }",
+            json!({ "id": endpoint, "f": now - chrono::Duration::hours(1), "t": now + chrono::Duration::hours(1) }),
+        )
+        .await;
+    // Five events stored in all: the lead that left room in the cap wrote none.
+    assert_eq!(res["data"]["replayWebhookEndpoint"], 5, "{res}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM events WHERE type = 'cap.reached'").await, 1);
+    let again = rx.wait_for("/org", 10).await;
+    let ids = |hits: &[Hit]| hits.iter().map(|h| h.headers["webhook-id"].clone()).collect::<BTreeSet<_>>();
+    assert_eq!(ids(&again[5..]), ids(&again[..5]));
+    let res = app
+        .gql(
+            Some(&owner.access_token),
+            "mutation($id: ID!, $f: DateTime!, $t: DateTime!) { replayWebhookEndpoint(id: $id, from: $f, to: $t) }",
+            json!({ "id": endpoint, "f": now, "t": now + chrono::Duration::days(32) }),
+        )
+        .await;
+    assert_eq!((error_code(&res), error_field(&res)), (Some("VALIDATION"), Some("to")), "{res}");
+}
+
 on_both_databases!(
     each_outcome_reaches_the_tracker,
     a_refused_lead_sends_nothing,
@@ -719,4 +823,5 @@ on_both_databases!(
     tests_and_replays,
     a_slow_tracker_holds_only_its_own_slots,
     webhooks_carry_lead_events_signed,
+    webhooks_carry_organization_events,
 );

@@ -207,6 +207,38 @@ pub(crate) async fn retry_delivery(s: &Services, destination_id: Uuid, event_id:
     Ok(())
 }
 
+/// A replay covers at most this many days.
+pub const MAX_REPLAY_DAYS: i64 = 31;
+
+/// Ends a replay's `INSERT INTO deliveries .. SELECT`: a delivery that exists (delivered or given up) is due again,
+/// with its id, so a receiver that keeps ids drops what it had.
+pub(crate) const REQUEUE: &str = " ON CONFLICT (destination_id, event_id) DO UPDATE SET status = 'PENDING', \
+     next_attempt_at = excluded.next_attempt_at, created_at = excluded.created_at, finished_at = NULL";
+
+/// Queues again, for one destination, every event of `[from, to)` (at most [`MAX_REPLAY_DAYS`]): `statements`
+/// (given the backend and now) write the deliveries, in one transaction. Returns how many were queued.
+pub(crate) async fn replay(
+    s: &Services,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    statements: impl FnOnce(DbBackend, chrono::DateTime<chrono::Utc>) -> Vec<Statement>,
+) -> Result<u64> {
+    if to <= from {
+        return Err(Error::validation("to", "The period ends after it starts."));
+    }
+    if to - from > Duration::days(MAX_REPLAY_DAYS) {
+        return Err(Error::validation("to", format!("A replay covers at most {MAX_REPLAY_DAYS} days.")));
+    }
+    let txn = db::begin_write(&s.db).await?;
+    let mut queued = 0;
+    for statement in statements(s.db.get_database_backend(), s.clock.now()) {
+        queued += txn.execute_raw(statement).await?.rows_affected();
+    }
+    txn.commit().await?;
+    s.deliveries_wakeup.notify_one();
+    Ok(queued)
+}
+
 /// Parses a destination's URL as it will be sent and checks it: `http` or `https` with a host, and a public address
 /// unless `POSTBACK_ALLOW_PRIVATE`. `what` begins the message ("A postback URL").
 pub(crate) async fn check_destination(s: &Services, url: &str, what: &str) -> Result<url::Url> {

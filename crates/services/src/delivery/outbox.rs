@@ -12,6 +12,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::emails::{INVITATION_URL, Rendered};
+use super::webhooks::{self, WebhookEvent};
 use super::{Queue, claim};
 use crate::{Error, Result, Services};
 
@@ -98,6 +99,7 @@ pub async fn relay_once(s: &Services, mailer: &Mailer, settings: RelaySettings) 
         let now = s.clock.now();
         let mut m: email_outbox::ActiveModel = row.clone().into();
         m.locked_until = Set(None);
+        let mut failed_for_good = None;
         match outcome {
             Ok(()) => {
                 m.status = Set(Status::Sent);
@@ -110,6 +112,11 @@ pub async fn relay_once(s: &Services, mailer: &Mailer, settings: RelaySettings) 
                 if row.attempts >= MAX_ATTEMPTS {
                     m.status = Set(Status::Failed);
                     tracing::warn!(email_id = %row.id, attempts = row.attempts, error = %message, "email failed for good");
+                    if let (Kind::Invitation, Some(partner), Some(invitation)) =
+                        (row.kind, row.partner_id, row.invitation_id)
+                    {
+                        failed_for_good = Some((partner, invitation, message.clone()));
+                    }
                 } else {
                     m.next_attempt_at = Set(now + super::backoff(settings.retry_base, row.attempts, Duration::days(1)));
                     tracing::warn!(email_id = %row.id, attempt = row.attempts, error = %message, "email failed; will retry");
@@ -117,7 +124,25 @@ pub async fn relay_once(s: &Services, mailer: &Mailer, settings: RelaySettings) 
                 m.last_error = Set(Some(message));
             }
         }
-        m.update(&s.db).await?;
+        match failed_for_good {
+            None => {
+                m.update(&s.db).await?;
+            }
+            // The owner's webhooks learn it with the email's final state, in one transaction.
+            Some((partner_id, invitation_id, error)) => {
+                let txn = crate::db::begin_write(&s.db).await?;
+                m.update(&txn).await?;
+                let data = serde_json::json!({
+                    "invitationId": invitation_id,
+                    "partnerId": partner_id,
+                    "email": row.to_address,
+                    "attempts": row.attempts,
+                    "lastError": error,
+                });
+                webhooks::emit(&txn, WebhookEvent::InvitationDeliveryFailed, row.organization_id, data, now).await?;
+                txn.commit().await?;
+            }
+        }
     }
     Ok(claimed.len())
 }

@@ -9,8 +9,8 @@ use partnerdesk_storage::entities::postback::{self, Method};
 use partnerdesk_storage::entities::{campaign, campaign_assignment, delivery_attempt, lead, marketing_partner};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, Statement, Value,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, Statement, Value,
 };
 use sha2::Digest;
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use super::Event;
 use super::macros::{self, Encoding, Values};
 use crate::authz::{OwnerScope, PartnerScope};
 use crate::page::{Page, check_first};
-use crate::{Error, Result, Services, db};
+use crate::{Error, Result, Services};
 
 /// Postbacks one account may have.
 pub const MAX_POSTBACKS: u64 = 50;
@@ -27,8 +27,6 @@ pub const MAX_POSTBACKS: u64 = 50;
 pub const MAX_URL: usize = 2048;
 /// The longest body template.
 pub const MAX_BODY: usize = 8192;
-/// The longest period one replay covers.
-pub const MAX_REPLAY_DAYS: i64 = 31;
 
 /// A postback as its partner writes it.
 #[derive(Debug, Clone)]
@@ -509,67 +507,58 @@ pub async fn replay(
     to: DateTime<Utc>,
 ) -> Result<u64> {
     let pb = own(s, scope, id).await?;
-    if to <= from {
-        return Err(Error::validation("to", "The period ends after it starts."));
-    }
-    if to - from > chrono::Duration::days(MAX_REPLAY_DAYS) {
-        return Err(Error::validation("to", format!("A replay covers at most {MAX_REPLAY_DAYS} days.")));
-    }
-    let backend = s.db.get_database_backend();
-    let now = s.clock.now();
-    let when = |column: &str| {
-        let cases: String =
-            [lead::Status::Received, lead::Status::Approved, lead::Status::Rejected, lead::Status::Converted]
-                .into_iter()
-                .map(|st| {
-                    let e = Event::of_lead(st);
-                    let value = if column == "name" { format!("'{}'", e.name()) } else { e.bit().to_string() };
-                    format!(" WHEN '{}' THEN {value}", st.to_value())
-                })
-                .collect();
-        format!("CASE h.to_status{cases} END")
-    };
-    let upsert = " ON CONFLICT (destination_id, event_id) DO UPDATE SET status = 'PENDING', \
-                  next_attempt_at = excluded.next_attempt_at, created_at = excluded.created_at, finished_at = NULL";
-    let leads = Statement::from_sql_and_values(
-        backend,
-        format!(
-            "{}SELECT p.id, h.id, {}, l.organization_id, 'PENDING', 0, $1, $1 \
-             FROM postbacks p JOIN marketing_partners mp ON mp.user_id = p.user_id \
-             JOIN leads l ON l.partner_id = mp.id AND (p.campaign_id IS NULL OR p.campaign_id = l.campaign_id) \
-             JOIN lead_history h ON h.lead_id = l.id \
-             WHERE p.id = $2 AND h.created_at >= $3 AND h.created_at < $4 AND (p.events & {}) <> 0{upsert}",
-            values_insert(),
-            when("name"),
-            when("bit")
-        ),
-        [now.into(), pb.id.into(), from.into(), to.into()],
-    );
-    let clicks = Statement::from_sql_and_values(
-        backend,
-        format!(
-            "{}SELECT p.id, k.id, $5, k.organization_id, 'PENDING', 0, $1, $1 \
-             FROM postbacks p JOIN marketing_partners mp ON mp.user_id = p.user_id \
-             JOIN clicks k ON k.partner_id = mp.id AND (p.campaign_id IS NULL OR p.campaign_id = k.campaign_id) \
-             WHERE p.id = $2 AND k.created_at >= $3 AND k.created_at < $4 AND k.counted = $6 \
-               AND (p.events & $7) <> 0{upsert}",
-            values_insert()
-        ),
-        [
-            now.into(),
-            pb.id.into(),
-            from.into(),
-            to.into(),
-            Event::ClickCounted.name().into(),
-            true.into(),
-            Event::ClickCounted.bit().into(),
-        ],
-    );
-    let txn = db::begin_write(&s.db).await?;
-    let queued = txn.execute_raw(leads).await?.rows_affected() + txn.execute_raw(clicks).await?.rows_affected();
-    txn.commit().await?;
-    s.deliveries_wakeup.notify_one();
-    Ok(queued)
+    super::replay(s, from, to, |backend, now| {
+        let when = |column: &str| {
+            let cases: String =
+                [lead::Status::Received, lead::Status::Approved, lead::Status::Rejected, lead::Status::Converted]
+                    .into_iter()
+                    .map(|st| {
+                        let e = Event::of_lead(st);
+                        let value = if column == "name" { format!("'{}'", e.name()) } else { e.bit().to_string() };
+                        format!(" WHEN '{}' THEN {value}", st.to_value())
+                    })
+                    .collect();
+            format!("CASE h.to_status{cases} END")
+        };
+        let leads = Statement::from_sql_and_values(
+            backend,
+            format!(
+                "{}SELECT p.id, h.id, {}, l.organization_id, 'PENDING', 0, $1, $1 \
+                 FROM postbacks p JOIN marketing_partners mp ON mp.user_id = p.user_id \
+                 JOIN leads l ON l.partner_id = mp.id AND (p.campaign_id IS NULL OR p.campaign_id = l.campaign_id) \
+                 JOIN lead_history h ON h.lead_id = l.id \
+                 WHERE p.id = $2 AND h.created_at >= $3 AND h.created_at < $4 AND (p.events & {}) <> 0{}",
+                values_insert(),
+                when("name"),
+                when("bit"),
+                super::REQUEUE
+            ),
+            [now.into(), pb.id.into(), from.into(), to.into()],
+        );
+        let clicks = Statement::from_sql_and_values(
+            backend,
+            format!(
+                "{}SELECT p.id, k.id, $5, k.organization_id, 'PENDING', 0, $1, $1 \
+                 FROM postbacks p JOIN marketing_partners mp ON mp.user_id = p.user_id \
+                 JOIN clicks k ON k.partner_id = mp.id AND (p.campaign_id IS NULL OR p.campaign_id = k.campaign_id) \
+                 WHERE p.id = $2 AND k.created_at >= $3 AND k.created_at < $4 AND k.counted = $6 \
+                   AND (p.events & $7) <> 0{}",
+                values_insert(),
+                super::REQUEUE
+            ),
+            [
+                now.into(),
+                pb.id.into(),
+                from.into(),
+                to.into(),
+                Event::ClickCounted.name().into(),
+                true.into(),
+                Event::ClickCounted.bit().into(),
+            ],
+        );
+        vec![leads, clicks]
+    })
+    .await
 }
 
 /// How many of a postback's deliveries are in `status` now (`PENDING`: due or waiting; `FAILED`: given up).

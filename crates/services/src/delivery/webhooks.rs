@@ -8,10 +8,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use partnerdesk_domain::Money;
 use partnerdesk_storage::entities::delivery::{self, Channel};
-use partnerdesk_storage::entities::{delivery_attempt, lead, webhook_endpoint};
+use partnerdesk_storage::entities::{cap, delivery_attempt, lead, webhook_endpoint};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -31,16 +31,35 @@ pub enum WebhookEvent {
     LeadReceived,
     /// An owner approved, rejected or converted a lead.
     LeadStatusChanged,
+    /// An invited partner registered (or accepted with the account it has).
+    PartnerRegistered,
+    /// The owner paused, resumed or removed a partner (everywhere or on one campaign), or revoked its invitation.
+    PartnerStatusChanged,
+    /// A lead or click took the last unit of a cap in its window.
+    CapReached,
+    /// An invitation email failed for good.
+    InvitationDeliveryFailed,
 }
 
 impl WebhookEvent {
-    pub const ALL: [WebhookEvent; 2] = [WebhookEvent::LeadReceived, WebhookEvent::LeadStatusChanged];
+    pub const ALL: [WebhookEvent; 6] = [
+        WebhookEvent::LeadReceived,
+        WebhookEvent::LeadStatusChanged,
+        WebhookEvent::PartnerRegistered,
+        WebhookEvent::PartnerStatusChanged,
+        WebhookEvent::CapReached,
+        WebhookEvent::InvitationDeliveryFailed,
+    ];
 
     /// The payload's `type`.
     pub fn name(self) -> &'static str {
         match self {
             WebhookEvent::LeadReceived => "lead.received",
             WebhookEvent::LeadStatusChanged => "lead.status_changed",
+            WebhookEvent::PartnerRegistered => "partner.registered",
+            WebhookEvent::PartnerStatusChanged => "partner.status_changed",
+            WebhookEvent::CapReached => "cap.reached",
+            WebhookEvent::InvitationDeliveryFailed => "invitation.delivery_failed",
         }
     }
 
@@ -48,11 +67,20 @@ impl WebhookEvent {
         match self {
             WebhookEvent::LeadReceived => 1,
             WebhookEvent::LeadStatusChanged => 2,
+            WebhookEvent::PartnerRegistered => 4,
+            WebhookEvent::PartnerStatusChanged => 8,
+            WebhookEvent::CapReached => 16,
+            WebhookEvent::InvitationDeliveryFailed => 32,
         }
     }
 
     pub fn set(bits: i32) -> Vec<WebhookEvent> {
         WebhookEvent::ALL.into_iter().filter(|e| bits & e.bit() != 0).collect()
+    }
+
+    /// Whether the event is a lead's step (a `lead_history` row) rather than a row of `events`.
+    fn of_lead(self) -> bool {
+        matches!(self, WebhookEvent::LeadReceived | WebhookEvent::LeadStatusChanged)
     }
 }
 
@@ -87,10 +115,15 @@ fn insert_columns() -> &'static str {
      created_at, channel) "
 }
 
-/// The deliveries of a lead's receipt: one per endpoint of its organization that wants it. A write of the lead's
-/// own batch.
-pub(crate) fn on_received(backend: DbBackend, event_id: Uuid, organization_id: Uuid, now: DateTime<Utc>) -> Statement {
-    let e = WebhookEvent::LeadReceived;
+/// The deliveries of one event: one per endpoint of its organization that wants it. A write of the event's own
+/// transaction or batch.
+fn deliveries(
+    backend: DbBackend,
+    e: WebhookEvent,
+    event_id: Uuid,
+    organization_id: Uuid,
+    now: DateTime<Utc>,
+) -> Statement {
     Statement::from_sql_and_values(
         backend,
         format!(
@@ -100,6 +133,69 @@ pub(crate) fn on_received(backend: DbBackend, event_id: Uuid, organization_id: U
         ),
         [event_id.into(), e.name().into(), organization_id.into(), now.into(), e.bit().into()],
     )
+}
+
+/// The deliveries of a lead's receipt (its history row `event_id`).
+pub(crate) fn on_received(backend: DbBackend, event_id: Uuid, organization_id: Uuid, now: DateTime<Utc>) -> Statement {
+    deliveries(backend, WebhookEvent::LeadReceived, event_id, organization_id, now)
+}
+
+/// The writes of an organization event: its `events` row (`data` being the webhook's `data`, as it is now) and its
+/// deliveries. Both are `INSERT .. SELECT .. WHERE`, so a batch may make them conditional ([`crate::db::Batch::push_if`]).
+pub(crate) fn event_writes(
+    backend: DbBackend,
+    e: WebhookEvent,
+    organization_id: Uuid,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> [Statement; 2] {
+    debug_assert!(!e.of_lead());
+    let id = Uuid::now_v7();
+    let row = Statement::from_sql_and_values(
+        backend,
+        "INSERT INTO events (id, organization_id, type, data, created_at) SELECT $1, $2, $3, $4, $5 WHERE 1 = 1",
+        [id.into(), organization_id.into(), e.name().into(), data.to_string().into(), now.into()],
+    );
+    [row, deliveries(backend, e, id, organization_id, now)]
+}
+
+/// Records an organization event in the transaction `conn` of the change it reports.
+pub(crate) async fn emit(
+    conn: &impl ConnectionTrait,
+    e: WebhookEvent,
+    organization_id: Uuid,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for statement in event_writes(conn.get_database_backend(), e, organization_id, data, now) {
+        conn.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// `cap.reached` written into a lead's or click's batch: it lands only when the counter at position `counter` (a
+/// guarded write of the batch) returns the cap's limit, i.e. this event took the cap's last unit.
+pub(crate) fn on_cap_filled(
+    batch: &mut crate::db::Batch,
+    backend: DbBackend,
+    counter: usize,
+    cap: &cap::Model,
+    owner: (Uuid, Uuid, Uuid),
+    resets_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) {
+    let (organization_id, campaign_id, partner_id) = owner;
+    let data = serde_json::json!({
+        "campaignId": campaign_id,
+        "partnerId": partner_id,
+        "metric": crate::partners::metric_name(cap.metric),
+        "period": crate::partners::period_name(cap.period),
+        "limit": cap.limit_count,
+        "resetsAt": resets_at.map(rfc3339),
+    });
+    for statement in event_writes(backend, WebhookEvent::CapReached, organization_id, data, now) {
+        batch.push_if(statement, counter, cap.limit_count);
+    }
 }
 
 /// The deliveries of status changes recorded earlier in the same transaction (their history rows).
@@ -158,6 +254,10 @@ pub(crate) async fn payload(s: &Services, row: &delivery::Model) -> Result<Optio
         let body = serde_json::json!({ "type": "test", "timestamp": rfc3339(row.created_at), "data": {} });
         return Ok(Some(body.to_string()));
     }
+    let of_lead = WebhookEvent::ALL.into_iter().any(|e| e.of_lead() && e.name() == row.event);
+    if !of_lead {
+        return organization_event(s, row).await;
+    }
     use sea_orm::ActiveEnum as _;
     let Some(l) = LeadStep::find_by_statement(Statement::from_sql_and_values(
         s.db.get_database_backend(),
@@ -194,6 +294,27 @@ pub(crate) async fn payload(s: &Services, row: &delivery::Model) -> Result<Optio
         }
     });
     Ok(Some(body.to_string()))
+}
+
+#[derive(Debug, FromQueryResult)]
+struct StoredEvent {
+    data: String,
+    created_at: DateTime<Utc>,
+}
+
+/// The body of an organization event: its `data` as stored when it happened.
+async fn organization_event(s: &Services, row: &delivery::Model) -> Result<Option<String>> {
+    let stored = StoredEvent::find_by_statement(Statement::from_sql_and_values(
+        s.db.get_database_backend(),
+        "SELECT data, created_at FROM events WHERE id = $1",
+        [row.event_id.into()],
+    ))
+    .one(&s.db)
+    .await?;
+    Ok(stored.map(|e| {
+        let data = serde_json::from_str::<serde_json::Value>(&e.data).unwrap_or_default();
+        serde_json::json!({ "type": row.event, "timestamp": rfc3339(e.created_at), "data": data }).to_string()
+    }))
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -337,6 +458,57 @@ pub async fn send_test(s: &Services, scope: &OwnerScope, id: Uuid) -> Result<Uui
 pub async fn retry(s: &Services, scope: &OwnerScope, id: Uuid, event_id: Uuid) -> Result<()> {
     let e = own(s, scope, id).await?;
     super::retry_delivery(s, e.id, event_id).await
+}
+
+/// Sends again every event of `[from, to)` (at most 31 days) that the endpoint wants, to this endpoint only, with
+/// the `webhook-id` each had. Returns how many events were queued.
+pub async fn replay(s: &Services, scope: &OwnerScope, id: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<u64> {
+    let e = own(s, scope, id).await?;
+    super::replay(s, from, to, |backend, now| {
+        let (received, changed) = (WebhookEvent::LeadReceived, WebhookEvent::LeadStatusChanged);
+        let steps = Statement::from_sql_and_values(
+            backend,
+            format!(
+                "{}SELECT w.id, h.id, CASE WHEN h.from_status IS NULL THEN $5 ELSE $6 END, w.organization_id, \
+                        'PENDING', 0, $1, $1, 'WEBHOOK' \
+                 FROM webhook_endpoints w JOIN leads l ON l.organization_id = w.organization_id \
+                 JOIN lead_history h ON h.lead_id = l.id \
+                 WHERE w.id = $2 AND h.created_at >= $3 AND h.created_at < $4 \
+                   AND (w.events & CASE WHEN h.from_status IS NULL THEN $7 ELSE $8 END) <> 0{}",
+                insert_columns(),
+                super::REQUEUE
+            ),
+            [
+                now.into(),
+                e.id.into(),
+                from.into(),
+                to.into(),
+                received.name().into(),
+                changed.name().into(),
+                received.bit().into(),
+                changed.bit().into(),
+            ],
+        );
+        let bits: String = WebhookEvent::ALL
+            .into_iter()
+            .filter(|e| !e.of_lead())
+            .map(|e| format!(" WHEN '{}' THEN {}", e.name(), e.bit()))
+            .collect();
+        let others = Statement::from_sql_and_values(
+            backend,
+            format!(
+                "{}SELECT w.id, v.id, v.type, v.organization_id, 'PENDING', 0, $1, $1, 'WEBHOOK' \
+                 FROM webhook_endpoints w JOIN events v ON v.organization_id = w.organization_id \
+                 WHERE w.id = $2 AND v.created_at >= $3 AND v.created_at < $4 \
+                   AND (w.events & CASE v.type{bits} ELSE 0 END) <> 0{}",
+                insert_columns(),
+                super::REQUEUE
+            ),
+            [now.into(), e.id.into(), from.into(), to.into()],
+        );
+        vec![steps, others]
+    })
+    .await
 }
 
 #[cfg(test)]
