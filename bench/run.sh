@@ -5,7 +5,8 @@
 # click cap, beside pgbench running bench/click.sql).
 # Then postback rows (bench/postbacks.sh): ingestion with two postbacks per lead, the delay to the receivers.
 # Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test;
-#        BENCH_SECONDS per row, default 20; BENCH_ONLY=postbacks for the postback rows alone)
+#        BENCH_SECONDS per row, default 20; BENCH_ONLY=postbacks or BENCH_ONLY=quality for those rows alone)
+# Then lead-quality rows (bench/quality.sh): declared fields and a duplicate rule against free-form fields.
 source "$(dirname "$0")/../scripts/lib.sh"
 ensure_rust
 command -v wrk >/dev/null || apt_install wrk
@@ -46,7 +47,7 @@ json_field() { echo "$2" | sed "s/.*\"$1\":\([0-9.]*\).*/\1/"; } # name json
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 row() { # label urls keys [concurrency] [rate]
-  local json; json=$("$LOAD" load --urls "$2" --campaign "$CAMPAIGN" --keys "$3" --concurrency "${4:-$CONCURRENCY}" --seconds "$SECONDS_PER_RUN" --rate "${5:-0}")
+  local json; json=$("$LOAD" load --urls "$2" --campaign "$CAMPAIGN" --keys "$3" --concurrency "${4:-$CONCURRENCY}" --seconds "$SECONDS_PER_RUN" --rate "${5:-0}" ${LOAD_ARGS:-})
   local rss=""; for p in "${pids[@]}"; do rss="$rss$(rss_mb "$p") MB "; done
   echo "$1|$json|$rss" >>"$OUT/results"
   echo "$1: $json, server RSS: $rss" >&2
@@ -63,8 +64,10 @@ floor() { # label script: tps, and p50 / p99 of the transactions' latency from p
   echo "floor $1: $tps tps, p50|p99 ms $pct" >&2
 }
 
-# BENCH_ONLY=postbacks: the postback rows alone (bench/postbacks.sh).
-if [ "${BENCH_ONLY:-}" != postbacks ]; then
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "—" }'; }
+
+# BENCH_ONLY=postbacks or quality: those rows alone (bench/postbacks.sh, bench/quality.sh).
+if [ -z "${BENCH_ONLY:-}" ]; then
 log "resetting pd_bench and seeding 500 partners"
 reset_db
 start_server 18101
@@ -96,7 +99,6 @@ floor "spread, one statement" "$OUT/spread-batch.sql"
 floor "hot, one statement" "$OUT/hot-batch.sql"
 
 floor_of() { awk -F'|' -v l="$1" '$1==l {print $2}' "$OUT/floor"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "—" }'; }
 echo
 echo "| run | leads/s | p50 ms | p99 ms | errors | server RSS | floor: ingest.sql (tps) | ratio | floor: one statement (tps) | ratio |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -118,5 +120,11 @@ while IFS='|' read -r label tps p50 p99; do echo "| $label | $tps | $p50 | $p99 
 log "clicks"
 source "$ROOT/bench/clicks.sh"
 fi
-log "postbacks"
-source "$ROOT/bench/postbacks.sh"
+if [ "${BENCH_ONLY:-postbacks}" = postbacks ]; then
+  log "postbacks"
+  source "$ROOT/bench/postbacks.sh"
+fi
+if [ "${BENCH_ONLY:-quality}" = quality ]; then
+  log "lead quality"
+  source "$ROOT/bench/quality.sh"
+fi

@@ -37,6 +37,9 @@ enum Command {
         postbacks: usize,
         #[arg(long, value_delimiter = ',')]
         postback_urls: Vec<String>,
+        /// Declare 6 lead fields and a phone duplicate rule on the campaign (issue 17's benchmark).
+        #[arg(long)]
+        quality: bool,
     },
     /// Drive load: `--urls` round-robin, `--keys` partners (1 = one hot partner).
     Load {
@@ -53,6 +56,9 @@ enum Command {
         /// Leads per second in all (each client paced); 0: as fast as the server answers.
         #[arg(long, default_value_t = 0)]
         rate: u64,
+        /// Send 6 fields per lead (email, phone, zip, state, an enum, a name), each lead another person.
+        #[arg(long)]
+        people: bool,
     },
     /// A postback receiver: prints how long after each lead its postback arrived (JSON) after `--seconds`.
     Receive {
@@ -110,7 +116,21 @@ pub fn key(i: usize) -> String {
     format!("pdk_bench_{i:05}_0123456789abcdef0123456789abcdef")
 }
 
-async fn seed(url: &str, partners: usize, postbacks: usize, postback_urls: &[String]) -> anyhow::Result<()> {
+/// The declaration `seed --quality` gives the campaign, and the duplicate rule.
+const QUALITY_FIELDS: &str = r#"[{"key":"email","label":"Email","type":"email","required":true},
+{"key":"phone","label":"Phone","type":"phone","required":true},{"key":"zip","label":"ZIP","type":"us_zip","required":true},
+{"key":"state","label":"State","type":"us_state","required":true},
+{"key":"home","label":"Home","type":"enum","required":true,"values":["Own","Rent"]},
+{"key":"name","label":"Name","type":"text","required":true,"maxLength":100}]"#;
+const QUALITY_RULE: &str = r#"{"fields":["phone"],"windowHours":720,"scope":"CAMPAIGN"}"#;
+
+async fn seed(
+    url: &str,
+    partners: usize,
+    postbacks: usize,
+    postback_urls: &[String],
+    quality: bool,
+) -> anyhow::Result<()> {
     let db = Database::connect(url).await.context("connect")?;
     let b = db.get_database_backend();
     let now = chrono::Utc::now();
@@ -139,6 +159,13 @@ async fn seed(url: &str, partners: usize, postbacks: usize, postback_urls: &[Str
         vec![campaign.into(), org.into(), now.into()],
     ))
     .await?;
+    if quality {
+        db.execute_raw(exec(
+            "UPDATE campaigns SET lead_fields = $1, duplicate_rule = $2 WHERE id = $3",
+            vec![QUALITY_FIELDS.into(), QUALITY_RULE.into(), campaign.into()],
+        ))
+        .await?;
+    }
     for i in 0..partners {
         let (partner, user, assignment) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
         let email = format!("p{i}@bench.test");
@@ -200,6 +227,7 @@ async fn load(
     concurrency: usize,
     seconds: u64,
     rate: u64,
+    people: bool,
 ) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -220,7 +248,15 @@ async fn load(
                     tokio::time::sleep_until(next).await;
                     next += period;
                 }
-                let body = serde_json::json!({ "campaignId": campaign, "type": "form", "fields": { "name": "Bench Lead", "zip": "10001", "phone": "+12125550123" } });
+                let fields = if people {
+                    // Another person every lead: a valid North American number (exchange 200-999) per n.
+                    let line = 2_000_000 + n % 8_000_000;
+                    serde_json::json!({ "email": format!("Lead.{n}@Example.com"), "phone": format!("(212) {}-{:04}", line / 10_000, line % 10_000),
+                                        "zip": "10001-1234", "state": "ny", "home": "rent", "name": "Bench Lead" })
+                } else {
+                    serde_json::json!({ "name": "Bench Lead", "zip": "10001", "phone": "+12125550123" })
+                };
+                let body = serde_json::json!({ "campaignId": campaign, "type": "form", "fields": fields });
                 let t = Instant::now();
                 let res = client.post(&url).bearer_auth(key(n % keys)).json(&body).send().await;
                 match res {
@@ -258,11 +294,11 @@ async fn load(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Seed { database_url, partners, postbacks, postback_urls } => {
-            seed(&database_url, partners, postbacks, &postback_urls).await
+        Command::Seed { database_url, partners, postbacks, postback_urls, quality } => {
+            seed(&database_url, partners, postbacks, &postback_urls, quality).await
         }
-        Command::Load { urls, campaign, keys, concurrency, seconds, rate } => {
-            load(urls, campaign, keys, concurrency, seconds, rate).await
+        Command::Load { urls, campaign, keys, concurrency, seconds, rate, people } => {
+            load(urls, campaign, keys, concurrency, seconds, rate, people).await
         }
         Command::Receive { port, seconds, delay_ms } => receive::run(port, seconds, delay_ms).await,
         Command::SeedEvents { database_url, events, verify } => seed_events::run(&database_url, events, verify).await,

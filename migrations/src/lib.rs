@@ -19,6 +19,7 @@ mod m20261203_000010_write_batch;
 mod m20261203_000011_postbacks;
 mod m20261203_000012_webhooks;
 mod m20261203_000013_events;
+mod m20261203_000014_lead_quality;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_postbacks::Migration),
             Box::new(m20261203_000012_webhooks::Migration),
             Box::new(m20261203_000013_events::Migration),
+            Box::new(m20261203_000014_lead_quality::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 
 mod clock;
 mod email;
+pub mod fields;
 pub mod metrics;
 mod money;
 mod text;

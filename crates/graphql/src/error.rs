@@ -25,6 +25,11 @@ impl From<Error> for ApiError {
                 Error::Validation { field, .. } | Error::Conflict { field: Some(field), .. } => {
                     ext.set("field", field.as_str());
                 }
+                Error::Fields(errors) => {
+                    ext.set("field", errors.first().map_or("", |e| e.field.as_str()));
+                    let list = serde_json::to_value(errors).unwrap_or_default();
+                    ext.set("fields", async_graphql::Value::from_json(list).unwrap_or_default());
+                }
                 Error::RateLimited { retry_after_secs } => ext.set("retryAfterSeconds", *retry_after_secs),
                 Error::Unavailable => ext.set("retryAfterSeconds", partnerdesk_services::RETRY_AFTER_UNAVAILABLE_SECS),
                 _ => {}

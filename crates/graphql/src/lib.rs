@@ -7,6 +7,7 @@ pub mod limits;
 mod mutation;
 mod partners;
 mod postbacks;
+mod quality;
 mod query;
 mod stats;
 mod traffic;
@@ -26,6 +27,7 @@ pub struct QueryRoot(
     stats::StatsQuery,
     postbacks::PostbackQuery,
     webhooks::WebhookQuery,
+    quality::QualityQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,6 +37,7 @@ pub struct MutationRoot(
     traffic::TrafficMutation,
     postbacks::PostbackMutation,
     webhooks::WebhookMutation,
+    quality::QualityMutation,
 );
 
 pub use stats::{SessionDeadline, SubscriptionRoot};

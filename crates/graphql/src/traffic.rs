@@ -420,6 +420,7 @@ impl TrafficMutation {
             fields: input.fields.map(|f| f.0).unwrap_or_default(),
             caller_number: input.caller_number,
             duration_seconds: input.duration_seconds,
+            test: false,
         };
         Ok(leads::submit(s, &sender, new, None).await?.into())
     }

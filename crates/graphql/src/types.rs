@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use partnerdesk_domain::Money;
 use partnerdesk_services::accounts::{self, Session};
 use partnerdesk_services::campaigns::{self, Campaign as CampaignRow};
+use partnerdesk_services::quality;
 use partnerdesk_services::{Error, Services, authz};
 use partnerdesk_storage::entities::{organization, user};
 use rust_decimal::Decimal;
@@ -157,12 +158,20 @@ pub struct Campaign {
     pub click_payout: Decimal,
     pub form_payout: Decimal,
     pub call_payout: Decimal,
+    /// What the campaign's leads carry (`setLeadFields`); empty: free-form fields.
+    pub lead_fields: Vec<crate::quality::LeadField>,
+    pub unknown_fields: crate::quality::UnknownFieldsPolicy,
+    /// National phone numbers are read as this country's (ISO 3166-1 alpha-2).
+    pub phone_country: String,
+    /// The campaign's own duplicate rule (`setDuplicateRule`); the organization's applies beside it.
+    pub duplicate_rule: Option<crate::quality::DuplicateRule>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl From<CampaignRow> for Campaign {
     fn from(m: CampaignRow) -> Self {
+        let lead_fields = quality::specs(&m).into_iter().map(Into::into).collect();
         Self {
             id: ids::id(m.id),
             name: m.name,
@@ -174,6 +183,10 @@ impl From<CampaignRow> for Campaign {
             click_payout: Money::from_units(m.click_payout).amount(),
             form_payout: Money::from_units(m.form_payout).amount(),
             call_payout: Money::from_units(m.call_payout).amount(),
+            lead_fields,
+            unknown_fields: quality::unknown_fields(&m.unknown_fields).into(),
+            duplicate_rule: quality::parse_rule(m.duplicate_rule.as_deref()).map(Into::into),
+            phone_country: m.phone_country,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

@@ -26,7 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A service error as `{"error":{"code","message",..}}` with the matching HTTP status.
 pub fn error(e: Error) -> HttpResponse {
     let status = match &e {
-        Error::Validation { .. } => StatusCode::BAD_REQUEST,
+        Error::Validation { .. } | Error::Fields(_) => StatusCode::BAD_REQUEST,
+        Error::Duplicate { .. } => StatusCode::CONFLICT,
         Error::Unauthenticated(_) | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
         Error::Forbidden => StatusCode::FORBIDDEN,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
@@ -41,6 +42,15 @@ pub fn error(e: Error) -> HttpResponse {
     let mut retry_after = None;
     match &e {
         Error::Validation { field, .. } => body["field"] = json!(field),
+        Error::Fields(errors) => {
+            body["field"] = json!(errors.first().map(|e| &e.field));
+            body["fields"] = json!(errors);
+        }
+        Error::Duplicate { field, first_at, same_partner, .. } => {
+            body["field"] = json!(field);
+            body["firstReceivedAt"] = json!(first_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+            body["samePartner"] = json!(same_partner);
+        }
         Error::RateLimited { retry_after_secs } => {
             retry_after = Some(*retry_after_secs);
             body["retryAfterSeconds"] = json!(retry_after);
@@ -126,6 +136,18 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
             ));
         }
     };
+    let mut input = match parse_json(&body).and_then(|v| NewLead::from_json(&v)) {
+        Ok(input) => input,
+        Err(e) => {
+            state.metrics.lead(Err(&e));
+            return error(e);
+        }
+    };
+    // A test lead (the header, or `"test": true`) is answered as a real one and leaves nothing: no idempotency
+    // record either.
+    input.test |= req.headers().get("x-test-lead").is_some_and(|v| v.as_bytes() == b"1" || v.as_bytes() == b"true");
+    let test = input.test;
+    let idem_key = idem_key.filter(|_| !test);
     let request_hash = hex::encode(Sha256::digest(&body));
     if let Some(key) = &idem_key {
         match replay_or_conflict(&state, &holder, key, &request_hash).await {
@@ -135,7 +157,6 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
         }
     }
     let result = async {
-        let input = parse_json(&body).and_then(|v| NewLead::from_json(&v))?;
         let sender = authz::sender_key(&holder)?;
         let idem = idem_key.as_deref().map(|key| Idempotency {
             api_key_id: holder.key_id,
@@ -146,6 +167,11 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
     }
     .await;
     match result {
+        Ok(lead) if test => {
+            let mut receipt = leads::receipt(&lead);
+            receipt["test"] = serde_json::Value::Bool(true);
+            HttpResponse::Created().json(receipt)
+        }
         Ok(lead) => {
             state.metrics.lead(Ok(()));
             HttpResponse::Created().json(leads::receipt(&lead))
@@ -159,7 +185,9 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
             }
         }
         Err(e) => {
-            state.metrics.lead(Err(&e));
+            if !test {
+                state.metrics.lead(Err(&e));
+            }
             error(e)
         }
     }

@@ -157,6 +157,7 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
                     .unwrap_or_default(),
                 caller_number: call.then(|| "+12125550123".into()),
                 duration_seconds: call.then_some(95),
+                test: false,
             };
             match leads::submit(&s, &sender, lead, None).await {
                 Ok(_) => leads_sent += 1,

@@ -60,6 +60,7 @@ async fn housekeeping(s: Services) {
                 login_windows = p.login_windows,
                 delivery_attempts = p.delivery_attempts,
                 events = p.events,
+                fingerprints = p.fingerprints,
                 "old rows removed"
             ),
             Ok(_) => {}

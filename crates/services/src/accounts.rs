@@ -41,10 +41,14 @@ pub async fn sign_up(s: &Services, input: SignUp) -> Result<Session> {
     let hash = passwords::hash(password.expose().to_owned()).await?;
     let now = s.clock.now();
     let txn = db::begin_write(&s.db).await?;
-    let org =
-        organization::ActiveModel { id: Set(Uuid::now_v7()), name: Set(org_name.into_inner()), created_at: Set(now) }
-            .insert(&txn)
-            .await?;
+    let org = organization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(org_name.into_inner()),
+        duplicate_rule: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
     let new_user = create_user(&txn, &email, hash, None, now)
         .await
         .map_err(|e| if db::is_unique_violation(&e, "users_email_key") { email_taken() } else { e.into() })?;

@@ -73,6 +73,10 @@ pub async fn create(s: &Services, scope: &OwnerScope, input: NewCampaign) -> Res
         click_payout: Set(payout(input.click_payout, "clickPayout")?),
         form_payout: Set(payout(input.form_payout, "formPayout")?),
         call_payout: Set(payout(input.call_payout, "callPayout")?),
+        lead_fields: Set(None),
+        unknown_fields: Set("KEEP".to_owned()),
+        phone_country: Set("US".to_owned()),
+        duplicate_rule: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -57,14 +57,15 @@ pub fn counter(backend: DbBackend, c: &cap::Model, tz: Tz, now: DateTime<Utc>) -
     (statement, full)
 }
 
-/// Counts one event against every cap in `batch`: each counter is guarded with its position in the returned list,
-/// the `CAP_REACHED` error to answer when that cap is full; an event that takes a cap's last unit writes
+/// Counts one event against every cap in `batch`: each counter is guarded with `first_guard` plus its position in
+/// the returned list, the `CAP_REACHED` error to answer when that cap is full; an event that takes a cap's last unit writes
 /// `cap.reached` for the organization's webhooks. `owner` is (organization, campaign, partner).
 pub fn count_in(
     batch: &mut crate::db::Batch,
     backend: DbBackend,
     caps: &[cap::Model],
     owner: (Uuid, Uuid, Uuid),
+    first_guard: usize,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Vec<Error> {
@@ -75,7 +76,7 @@ pub fn count_in(
             Error::CapReached { resets_at, .. } => *resets_at,
             _ => None,
         };
-        let at = batch.push_guarded(statement, full.len());
+        let at = batch.push_guarded(statement, first_guard + full.len());
         crate::delivery::webhooks::on_cap_filled(batch, backend, at, c, owner, resets_at, now);
         full.push(error);
     }

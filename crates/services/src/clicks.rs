@@ -152,7 +152,7 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
     caps_rows.sort_by_key(|c| c.period);
     let mut batch = db::Batch::default();
     let owner = (t.organization_id, t.campaign_id, t.partner_id);
-    let mut full = caps::count_in(&mut batch, backend, &caps_rows, owner, tz, now);
+    let mut full = caps::count_in(&mut batch, backend, &caps_rows, owner, 0, tz, now);
     writes(&mut batch, None, t.click_override.unwrap_or(t.click_payout));
     if let Some(user_id) = t.user_id {
         batch.push(postbacks::on_event(

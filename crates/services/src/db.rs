@@ -180,10 +180,27 @@ impl Batch {
     }
 
     pub async fn run(self, db: &DatabaseConnection) -> Result<(), BatchError> {
+        self.execute(db, true).await
+    }
+
+    /// Runs the batch and undoes it: the answer [`Batch::run`] would give now, with nothing written (a test lead).
+    pub async fn rehearse(self, db: &DatabaseConnection) -> Result<(), BatchError> {
+        self.execute(db, false).await
+    }
+
+    async fn execute(self, db: &DatabaseConnection, keep: bool) -> Result<(), BatchError> {
         match db.get_database_backend() {
             DbBackend::Postgres => {
                 let statement = self.into_one_statement();
-                match db.query_one_raw(statement).await {
+                let outcome = if keep {
+                    db.query_one_raw(statement).await
+                } else {
+                    let txn = db.begin().await?;
+                    let outcome = txn.query_one_raw(statement).await;
+                    txn.rollback().await?;
+                    outcome
+                };
+                match outcome {
                     Ok(_) => Ok(()),
                     Err(e) => Err(guard_of(&e).map_or(BatchError::Db(e), BatchError::Guard)),
                 }
@@ -210,7 +227,11 @@ impl Batch {
                         }
                     }
                 }
-                txn.commit().await?;
+                if keep {
+                    txn.commit().await?;
+                } else {
+                    txn.rollback().await?;
+                }
                 Ok(())
             }
         }

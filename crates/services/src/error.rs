@@ -8,6 +8,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{message}")]
     Validation { field: String, message: String },
+    /// A lead's fields against its campaign's declaration: every failing field at once.
+    #[error("{}", fields_message(.0))]
+    Fields(Vec<partnerdesk_domain::fields::FieldError>),
+    /// The same person (by the field `field`) already came as a lead within a duplicate rule's window.
+    #[error("A lead with this {field} already arrived at {} ({}); the campaign takes the same person once{}.",
+        first_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        if *same_partner { "from you" } else { "from another source" },
+        window_hours.map(|h| format!(" every {h} hours")).unwrap_or_default())]
+    Duplicate { field: String, first_at: chrono::DateTime<chrono::Utc>, same_partner: bool, window_hours: Option<i64> },
     #[error("{0}")]
     Unauthenticated(&'static str),
     #[error("Wrong email or password.")]
@@ -46,7 +55,8 @@ impl Error {
     /// The machine-readable code clients branch on.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Validation { .. } => "VALIDATION",
+            Self::Validation { .. } | Self::Fields(_) => "VALIDATION",
+            Self::Duplicate { .. } => "DUPLICATE_LEAD",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::Forbidden => "FORBIDDEN",
@@ -59,6 +69,11 @@ impl Error {
             Self::Unexpected(_) => "INTERNAL",
         }
     }
+}
+
+fn fields_message(errors: &[partnerdesk_domain::fields::FieldError]) -> String {
+    let all: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    all.join(" ")
 }
 
 impl From<DbErr> for Error {

@@ -19,12 +19,11 @@ use crate::api_keys::KeyHolder;
 use crate::authz::{Audience, OwnerScope, Sender};
 use crate::delivery::{Event, postbacks, webhooks};
 use crate::page::{self, Page};
-use crate::{Error, Result, Services, caps, db, partners, stats};
+use crate::{Error, Result, Services, caps, db, partners, quality, stats};
 
 /// Most leads one `setLeadStatus` may change.
 pub const MAX_BATCH: usize = 500;
 const MAX_FIELDS: usize = 50;
-const MAX_FIELD_CHARS: usize = 1000;
 
 /// A lead as submitted, before validation (from JSON over HTTP or from GraphQL).
 #[derive(Debug, Default, Clone)]
@@ -37,6 +36,9 @@ pub struct NewLead {
     pub fields: Map<String, Value>,
     pub caller_number: Option<String>,
     pub duration_seconds: Option<i64>,
+    /// A test lead (`"test": true`, or the header `X-Test-Lead: 1`): checked and answered exactly as a real one,
+    /// nothing stored, counted or sent.
+    pub test: bool,
 }
 
 fn bad(field: &str, message: impl Into<String>) -> Error {
@@ -55,8 +57,17 @@ impl NewLead {
     /// Reads the JSON body of `POST /v1/leads`; wrong types are `VALIDATION` errors naming the field.
     pub fn from_json(body: &Value) -> Result<Self> {
         let obj = body.as_object().ok_or_else(|| bad("body", "The body must be a JSON object."))?;
-        let known =
-            ["campaignId", "type", "externalId", "clickId", "subIds", "fields", "callerNumber", "durationSeconds"];
+        let known = [
+            "campaignId",
+            "type",
+            "externalId",
+            "clickId",
+            "subIds",
+            "fields",
+            "callerNumber",
+            "durationSeconds",
+            "test",
+        ];
         if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(bad(k, format!("Unknown field {k:?}. Known fields: {}.", known.join(", "))));
         }
@@ -91,6 +102,11 @@ impl NewLead {
             fields,
             caller_number: opt_str(obj, "callerNumber")?,
             duration_seconds,
+            test: match obj.get("test") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(bad("test", "test is true or false.")),
+            },
         })
     }
 }
@@ -101,7 +117,7 @@ struct Valid {
     external_id: Option<String>,
     click_id: Option<Uuid>,
     subs: [Option<String>; 5],
-    fields: String,
+    fields: Map<String, Value>,
     caller_number: Option<String>,
     duration_seconds: Option<i32>,
 }
@@ -149,12 +165,7 @@ fn validate(input: NewLead) -> Result<Valid> {
             return Err(bad("fields", "A field name has 1 to 64 characters."));
         }
         match v {
-            Value::String(s) if s.chars().count() > MAX_FIELD_CHARS => {
-                return Err(bad(
-                    &format!("fields.{k}"),
-                    format!("A field value has at most {MAX_FIELD_CHARS} characters."),
-                ));
-            }
+            // Lengths are the campaign's to decide (its declaration, or the free-form limit).
             Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {}
             _ => return Err(bad(&format!("fields.{k}"), "A field value is a string, a number, true/false or null.")),
         }
@@ -176,16 +187,7 @@ fn validate(input: NewLead) -> Result<Valid> {
             (Some(number), Some(duration))
         }
     };
-    Ok(Valid {
-        campaign_id,
-        kind,
-        external_id,
-        click_id,
-        subs,
-        fields: Value::Object(input.fields).to_string(),
-        caller_number,
-        duration_seconds,
-    })
+    Ok(Valid { campaign_id, kind, external_id, click_id, subs, fields: input.fields, caller_number, duration_seconds })
 }
 
 fn refused(code: &'static str, message: &str) -> Error {
@@ -211,22 +213,26 @@ pub fn receipt(l: &Lead) -> Value {
 /// it works with.
 #[instrument(skip(s, input, idem), fields(user_id = %sender.user_id))]
 pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<Idempotency<'_>>) -> Result<Lead> {
+    let test = input.test;
     let v = validate(input)?;
     let not_assigned = || refused("NOT_ASSIGNED", "You are not a partner on this campaign.");
     let metric = match v.kind {
         Kind::Form => Metric::Form,
         Kind::Call => Metric::Call,
     };
-    // One read for the sender's assignment, its campaign, the partner record and the metric's caps (one row per
-    // cap). A key limited to one organization ($4) finds nothing in another.
+    // One read for the sender's assignment, its campaign (with its declared fields and duplicate rule), the
+    // organization's duplicate rule, the partner record and the metric's caps (one row per cap). A key limited to
+    // one organization ($4) finds nothing in another.
     let rows = Target::find_by_statement(Statement::from_sql_and_values(
         s.db.get_database_backend(),
         "SELECT a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
                 a.call_payout AS call_override, c.id AS campaign_id, c.organization_id, c.status AS campaign_status, \
                 c.time_zone, c.form_payout, c.call_payout, p.id AS partner_id, p.status AS partner_status, \
-                k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
+                k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit, c.lead_fields, \
+                c.unknown_fields, c.phone_country, c.duplicate_rule, o.duplicate_rule AS organization_rule \
          FROM campaign_assignments a \
          JOIN campaigns c ON c.id = a.campaign_id \
+         JOIN organizations o ON o.id = c.organization_id \
          JOIN marketing_partners p ON p.id = a.partner_id \
          LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3 \
          WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
@@ -257,6 +263,14 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
             return Err(bad("clickId", "No click with this id came through your tracking link for this campaign."));
         }
     }
+    // The campaign's declaration: every failing field at once, before anything is written.
+    let fields = quality::check_fields(t.lead_fields.as_deref(), &t.unknown_fields, &t.phone_country, v.fields)?;
+    let caller_number = v.caller_number.as_deref().map(|n| quality::caller_number(n, &t.phone_country)).transpose()?;
+    let rules = [
+        (t.campaign_id, quality::parse_rule(t.duplicate_rule.as_deref())),
+        (t.organization_id, quality::parse_rule(t.organization_rule.as_deref())),
+    ];
+    let claims = quality::claims(s, rules, t.organization_id, t.campaign_id, &fields, caller_number.as_deref());
     let mut cap_rows: Vec<cap::Model> = rows
         .iter()
         .filter_map(|r| {
@@ -293,8 +307,8 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         sub3,
         sub4,
         sub5,
-        fields: v.fields,
-        caller_number: v.caller_number,
+        fields: Value::Object(fields).to_string(),
+        caller_number,
         duration_seconds: v.duration_seconds,
         payout,
         created_at: now,
@@ -304,8 +318,12 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
     // guarded so that a full one undoes everything; then the lead, its history, its figures, its idempotency key.
     let backend = s.db.get_database_backend();
     let mut batch = db::Batch::default();
+    // Duplicate claims first (guards 0..), then caps: a duplicate is told so, and takes no cap.
+    for (i, c) in claims.iter().enumerate() {
+        batch.push_guarded(quality::claim_statement(backend, c, lead.id, partner_id, now), i);
+    }
     let owner = (lead.organization_id, lead.campaign_id, partner_id);
-    let mut full = caps::count_in(&mut batch, backend, &cap_rows, owner, tz, now);
+    let mut full = caps::count_in(&mut batch, backend, &cap_rows, owner, claims.len(), tz, now);
     batch.push(lead::Entity::insert(lead.clone().into_active_model()).build(backend));
     let received = Uuid::now_v7();
     let step = history(received, lead.id, None, Status::Received, None, None, now);
@@ -325,7 +343,7 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
     for statement in stats::statements(backend, figures) {
         batch.push(statement);
     }
-    if let Some(idem) = idem {
+    if let Some(idem) = idem.filter(|_| !test) {
         // Written with the lead: of two concurrent requests with one key, the second fails here and replays the first.
         let key = idempotency_key::ActiveModel {
             api_key_id: Set(idem.api_key_id),
@@ -337,16 +355,25 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         };
         batch.push(idempotency_key::Entity::insert(key).build(backend));
     }
-    batch.run(&s.db).await.map_err(|e| match e {
-        db::BatchError::Guard(i) => full.swap_remove(i),
-        db::BatchError::Db(e) if db::is_unique_violation(&e, "idempotency_keys_pkey") => Error::Refused {
-            code: "IDEMPOTENCY_RACE",
-            message: "A request with this Idempotency-Key is in flight.".into(),
-        },
-        db::BatchError::Db(e) => e.into(),
-    })?;
-    s.live.changed(lead.organization_id, [partner_id]);
-    s.deliveries_wakeup.notify_one();
+    let outcome = if test { batch.rehearse(&s.db).await } else { batch.run(&s.db).await };
+    match outcome {
+        Ok(()) => {}
+        Err(db::BatchError::Guard(i)) if i < claims.len() => {
+            return Err(quality::duplicate(s, &claims[i], partner_id).await?);
+        }
+        Err(db::BatchError::Guard(i)) => return Err(full.swap_remove(i - claims.len())),
+        Err(db::BatchError::Db(e)) if db::is_unique_violation(&e, "idempotency_keys_pkey") => {
+            return Err(Error::Refused {
+                code: "IDEMPOTENCY_RACE",
+                message: "A request with this Idempotency-Key is in flight.".into(),
+            });
+        }
+        Err(db::BatchError::Db(e)) => return Err(e.into()),
+    }
+    if !test {
+        s.live.changed(lead.organization_id, [partner_id]);
+        s.deliveries_wakeup.notify_one();
+    }
     Ok(lead)
 }
 
@@ -409,6 +436,11 @@ struct Target {
     cap_id: Option<Uuid>,
     cap_period: Option<cap::Period>,
     cap_limit: Option<i64>,
+    lead_fields: Option<String>,
+    unknown_fields: String,
+    phone_country: String,
+    duplicate_rule: Option<String>,
+    organization_rule: Option<String>,
 }
 
 /// Whether a lead may go from `from` to `to`.
@@ -611,10 +643,6 @@ mod tests {
         assert_eq!(field_of(serde_json::json!({"campaignId": 5, "type": "form"})), "campaignId");
         assert_eq!(field_of(serde_json::json!({"campaignId": c, "type": "fax"})), "type");
         assert_eq!(field_of(serde_json::json!({"campaignId": c, "type": "call"})), "callerNumber");
-        assert_eq!(
-            field_of(serde_json::json!({"campaignId": c, "type": "form", "fields": {"bio": "x".repeat(10_000)}})),
-            "fields.bio"
-        );
         assert_eq!(field_of(serde_json::json!({"campaignId": c, "type": "form", "fields": "name=x"})), "fields");
         assert_eq!(
             field_of(serde_json::json!({"campaignId": c, "type": "form", "subIds": {"sub9": "x"}})),

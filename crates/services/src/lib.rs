@@ -18,6 +18,7 @@ pub mod live;
 pub mod page;
 pub mod partners;
 mod passwords;
+pub mod quality;
 pub mod retention;
 pub mod stats;
 mod stats_in_zone;

@@ -1,6 +1,6 @@
 //! What is not kept forever: raw clicks after the retention period (their figures stay in the rollups), idempotency
 //! keys after 48 hours, expired sessions and finished login-limit windows, postback and webhook deliveries finished, attempts
-//! logged and organization events recorded more than 90 days ago. Run by each process's hourly housekeeping;
+//! logged and organization events recorded more than 90 days ago, duplicate claims whose window is over. Run by each process's hourly housekeeping;
 //! deletes in small batches, so a backlog never holds long locks.
 
 use chrono::{DateTime, Duration, Utc};
@@ -33,6 +33,8 @@ pub struct Pruned {
     pub delivery_attempts: u64,
     /// Organization events (what webhooks carry besides leads' steps).
     pub events: u64,
+    /// Duplicate claims whose window is over.
+    pub fingerprints: u64,
 }
 
 /// The smallest UUIDv7 of the millisecond `at`: every id generated before `at` sorts below it (ids are UUIDv7, so
@@ -110,6 +112,14 @@ pub async fn prune(db: &DatabaseConnection, now: DateTime<Utc>, click_retention:
             db.get_database_backend(),
             "DELETE FROM events WHERE created_at < $1",
             [log_horizon.into()],
+        ))
+        .await?
+        .rows_affected();
+    pruned.fingerprints = db
+        .execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "DELETE FROM lead_fingerprints WHERE expires_at < $1",
+            [now.into()],
         ))
         .await?
         .rows_affected();

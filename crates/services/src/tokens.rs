@@ -30,6 +30,7 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     invitation_key: [u8; 32],
+    fingerprint_key: [u8; 32],
 }
 
 impl TokenKeys {
@@ -45,7 +46,14 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             invitation_key: hmac_sha256(secret, b"partnerdesk invitation tokens"),
+            fingerprint_key: hmac_sha256(secret, b"partnerdesk lead fingerprints"),
         }
+    }
+
+    /// What duplicate detection keeps of a lead's normalised value: a hash keyed with this server's secret, so a
+    /// stored fingerprint cannot be reversed by hashing every phone number.
+    pub fn fingerprint(&self, value: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac_sha256(&self.fingerprint_key, value.as_bytes()))
     }
 
     /// The token of an invitation's `version`: 256 bits only this server's secret can produce. Nothing stores it;

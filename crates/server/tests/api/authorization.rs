@@ -157,6 +157,12 @@ const MATRIX: &[(&str, [&str; 7])] = &[
     ("retryWebhookDelivery", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     ("replayWebhookEndpoint", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     ("deleteWebhookEndpoint", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    // Lead quality on A's campaign (late: a declaration and rules change what leads are accepted).
+    ("postingInstructions", [UNAUTH, OK, NOT_FOUND, OK, OK, OK, FORBIDDEN]),
+    ("setLeadFields", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("setDuplicateRule", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("setDuplicateRule(organization)", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
+    ("organizationDuplicateRule", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
 ];
@@ -671,6 +677,25 @@ impl World {
                     json!({ "id": self.endpoint_id, "f": now - chrono::Duration::days(1), "t": now + chrono::Duration::days(1) }),
                 )
             }
+            "postingInstructions" => (
+                "query($c: ID!) { postingInstructions(campaignId: $c) { endpoint markdown fields { key } } }".to_owned(),
+                json!({ "c": c }),
+            ),
+            "setLeadFields" => (
+                "mutation($c: ID!) { setLeadFields(campaignId: $c, input: { fields: [] }) { id leadFields { key } } }"
+                    .to_owned(),
+                json!({ "c": c }),
+            ),
+            "setDuplicateRule" => (
+                "mutation($c: ID!) { setDuplicateRule(campaignId: $c, rule: { fields: [\"phone\"], windowHours: 24, scope: CAMPAIGN }) { scope } }"
+                    .to_owned(),
+                json!({ "c": c }),
+            ),
+            "setDuplicateRule(organization)" => (
+                "mutation { setDuplicateRule(rule: { fields: [\"phone\"], scope: ORGANIZATION }) { scope } }".to_owned(),
+                json!({}),
+            ),
+            "organizationDuplicateRule" => ("{ organizationDuplicateRule { scope } }".to_owned(), json!({})),
             "deleteWebhookEndpoint" => {
                 ("mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }".to_owned(), json!({ "id": self.endpoint_id }))
             }

@@ -21,6 +21,7 @@ mod partners;
 mod persisted;
 mod postbacks;
 mod proxies;
+mod quality;
 mod rate_limits;
 mod retention;
 mod smtp;

@@ -28,6 +28,14 @@ pub struct Model {
     pub click_payout: i64,
     pub form_payout: i64,
     pub call_payout: i64,
+    /// The declared lead fields, a JSON array of `partnerdesk_domain::fields::FieldSpec`; none: free-form fields.
+    pub lead_fields: Option<String>,
+    /// `KEEP` or `REFUSE`: what happens to fields a lead carries that are not declared.
+    pub unknown_fields: String,
+    /// ISO 3166-1 alpha-2: national phone numbers are read as this country's.
+    pub phone_country: String,
+    /// A JSON duplicate rule (`partnerdesk_services::quality::DuplicateRule`), or none.
+    pub duplicate_rule: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
+    /// A JSON duplicate rule for every campaign of the organization, or none.
+    pub duplicate_rule: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,0 +1,325 @@
+//! Lead quality through the real API: declared fields checked and normalised (every failing field named, nothing
+//! written), test leads answered as real ones and leaving nothing, duplicates refused with their evidence and exact
+//! under concurrency, windows that expire, the posting instructions.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, PASSWORD, TestApp, error_code, error_field, session, spawn_app};
+use crate::traffic::{Setup, api_key, partner_on, post_lead, setup};
+
+const SET_FIELDS: &str = "mutation($c: ID!, $i: LeadFieldsInput!) { setLeadFields(campaignId: $c, input: $i) { \
+    leadFields { key type required } unknownFields phoneCountry } }";
+const SET_RULE: &str = "mutation($c: ID, $r: DuplicateRuleInput) { setDuplicateRule(campaignId: $c, rule: $r) { \
+    fields windowHours scope } }";
+
+fn declaration() -> Value {
+    json!({
+        "unknownFields": "REFUSE",
+        "fields": [
+            { "key": "email", "label": "Email", "type": "EMAIL", "required": true },
+            { "key": "phone", "label": "Phone", "type": "PHONE", "required": true },
+            { "key": "zip", "label": "ZIP", "type": "US_ZIP", "required": false },
+            { "key": "state", "label": "State", "type": "US_STATE", "required": false },
+            { "key": "home", "label": "Home", "type": "ENUM", "required": false, "values": ["Own", "Rent"] },
+            { "key": "born", "label": "Date of birth", "type": "DATE", "required": false },
+            { "key": "bio", "label": "About", "type": "TEXT", "required": false, "maxLength": 20 },
+            { "key": "consent", "label": "Consent certificate", "type": "CONSENT_PROOF", "required": true },
+        ]
+    })
+}
+
+async fn declare(app: &TestApp, s: &Setup) {
+    let res = app.gql(Some(&s.owner.access_token), SET_FIELDS, json!({ "c": s.campaign, "i": declaration() })).await;
+    assert!(res["errors"].is_null(), "{res}");
+    assert_eq!(res["data"]["setLeadFields"]["leadFields"].as_array().map(Vec::len), Some(8));
+}
+
+fn lead(campaign: &str, fields: Value) -> Value {
+    json!({ "campaignId": campaign, "type": "form", "fields": fields })
+}
+
+fn person(phone: &str, email: &str) -> Value {
+    json!({ "email": email, "phone": phone, "consent": "https://cert.trustedform.com/abc123" })
+}
+
+/// A lead that fails is refused with every failing field, before anything is written (not counted toward caps);
+/// a good one is stored normalised.
+async fn declared_fields_are_checked_and_normalised(db: Db) {
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([{ "metric": "FORM", "window": "DAILY", "limit": 1 }])).await;
+    declare(&app, &s).await;
+
+    let bad = lead(
+        &s.campaign,
+        json!({ "email": "ann@", "zip": "2134", "state": "New York", "home": "lease", "born": "2023-02-29",
+                "bio": "x".repeat(21), "colour": "blue", "consent": "http://cert.trustedform.com/abc" }),
+    );
+    let (status, body) = post_lead(&app, &s.key, &bad, None).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "VALIDATION");
+    let got: Vec<(String, String)> = body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap().to_owned(), f["code"].as_str().unwrap().to_owned()))
+        .collect();
+    let want = [
+        ("email", "INVALID"),
+        ("phone", "REQUIRED"),
+        ("zip", "INVALID"),
+        ("state", "INVALID"),
+        ("home", "NOT_ALLOWED"),
+        ("born", "INVALID"),
+        ("bio", "TOO_LONG"),
+        ("consent", "INVALID"),
+        ("colour", "UNKNOWN_FIELD"),
+    ];
+    assert_eq!(got, want.map(|(f, c)| (f.to_owned(), c.to_owned())), "{body}");
+    assert!(body["error"]["fields"][6]["message"].as_str().unwrap().contains("20"), "{body}");
+    // 10,000 characters and more: refused by length, named.
+    let huge = lead(&s.campaign, json!({ "email": format!("{}@example.com", "a".repeat(10_000)) }));
+    let (status, body) = post_lead(&app, &s.key, &huge, None).await;
+    assert_eq!((status, body["error"]["fields"][0]["code"].as_str()), (400, Some("TOO_LONG")), "{body}");
+    // Invalid UTF-8 in a value: the body is refused as a whole, clearly.
+    let mut raw = format!(r#"{{"campaignId":"{}","type":"form","fields":{{"email":""#, s.campaign).into_bytes();
+    raw.extend_from_slice(b"\xff\xfe\"}}");
+    let res = app
+        .client
+        .post(format!("{}/v1/leads", app.address))
+        .bearer_auth(&s.key)
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((status, &body["error"]["code"], &body["error"]["field"]), (400, &json!("VALIDATION"), &json!("body")));
+    assert_eq!(app.count("SELECT COUNT(*) FROM leads").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cap_counters").await, 0, "refused leads take no cap");
+
+    let mut good = person("+1 (212) 555-0100", " Ann.Lee@Example.COM ");
+    good["zip"] = json!("02134-1234");
+    good["state"] = json!("ny");
+    good["home"] = json!("rENT");
+    good["born"] = json!("1980-02-29");
+    let (status, body) = post_lead(&app, &s.key, &lead(&s.campaign, good), None).await;
+    assert_eq!(status, 201, "{body}");
+    let res = app
+        .gql(Some(&s.owner.access_token), "query($id: ID!) { lead(id: $id) { fields } }", json!({ "id": body["id"] }))
+        .await;
+    assert_eq!(
+        res["data"]["lead"]["fields"],
+        json!({ "email": "ann.lee@example.com", "phone": "+12125550100", "zip": "02134", "state": "NY",
+                "home": "Rent", "born": "1980-02-29", "consent": "https://cert.trustedform.com/abc123" }),
+        "{res}"
+    );
+
+    // Declarations are checked too.
+    let mut bad = declaration();
+    bad["fields"][1]["key"] = json!("1phone");
+    let res = app.gql(Some(&s.owner.access_token), SET_FIELDS, json!({ "c": s.campaign, "i": bad })).await;
+    assert_eq!((error_code(&res), error_field(&res)), (Some("VALIDATION"), Some("fields.1")), "{res}");
+    let mut bad = declaration();
+    bad["phoneCountry"] = json!("XX");
+    let res = app.gql(Some(&s.owner.access_token), SET_FIELDS, json!({ "c": s.campaign, "i": bad })).await;
+    assert_eq!(error_field(&res), Some("phoneCountry"), "{res}");
+    // An empty list makes the campaign free-form again.
+    let res = app.gql(Some(&s.owner.access_token), SET_FIELDS, json!({ "c": s.campaign, "i": { "fields": [] } })).await;
+    assert_eq!(res["data"]["setLeadFields"]["leadFields"], json!([]), "{res}");
+}
+
+/// `"test": true` or `X-Test-Lead: 1`: the answer a real lead would get, including CAP_REACHED and DUPLICATE_LEAD,
+/// and nothing stored, counted or sent.
+async fn test_leads_answer_as_real_ones_and_leave_nothing(db: Db) {
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([{ "metric": "FORM", "window": "DAILY", "limit": 1 }])).await;
+    declare(&app, &s).await;
+    let rule = json!({ "fields": ["phone"], "windowHours": 24, "scope": "CAMPAIGN" });
+    let res = app.gql(Some(&s.owner.access_token), SET_RULE, json!({ "c": s.campaign, "r": rule })).await;
+    assert!(res["errors"].is_null(), "{res}");
+
+    let mut body = lead(&s.campaign, person("212 555 0100", "ann@example.com"));
+    body["test"] = json!(true);
+    let (status, answer) = post_lead(&app, &s.key, &body, None).await;
+    assert_eq!((status, &answer["status"], &answer["test"]), (201, &json!("RECEIVED"), &json!(true)), "{answer}");
+    let header = |body: &Value| {
+        app.client
+            .post(format!("{}/v1/leads", app.address))
+            .bearer_auth(&s.key)
+            .header("X-Test-Lead", "1")
+            .header("Idempotency-Key", "same-key")
+            .json(body)
+            .send()
+    };
+    let res = header(&lead(&s.campaign, json!({ "email": "bad" }))).await.unwrap();
+    assert_eq!(res.status().as_u16(), 400, "a test lead is checked as a real one");
+    let res = header(&lead(&s.campaign, person("212 555 0100", "ann@example.com"))).await.unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    for table in ["leads", "lead_history", "cap_counters", "lead_fingerprints", "idempotency_keys", "daily_stats"] {
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table}");
+    }
+
+    // A real lead fills the cap and claims the phone: tests now get what real leads would.
+    let (status, _) = post_lead(&app, &s.key, &lead(&s.campaign, person("2125550100", "ann@example.com")), None).await;
+    assert_eq!(status, 201);
+    let mut same = lead(&s.campaign, person("+12125550100", "bo@example.com"));
+    same["test"] = json!(true);
+    let (status, answer) = post_lead(&app, &s.key, &same, None).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (409, Some("DUPLICATE_LEAD")), "{answer}");
+    let mut other = lead(&s.campaign, person("+12125550199", "bo@example.com"));
+    other["test"] = json!(true);
+    let (status, answer) = post_lead(&app, &s.key, &other, None).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (429, Some("CAP_REACHED")), "{answer}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM leads").await, 1);
+}
+
+/// A duplicate is refused with the field that matched, when the first lead came and whether from the same partner;
+/// it takes no cap; the window expires; an organization rule spans campaigns.
+async fn duplicates_are_refused_with_their_evidence(db: Db) {
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([{ "metric": "FORM", "window": "GLOBAL", "limit": 3 }])).await;
+    declare(&app, &s).await;
+    let rule = json!({ "fields": ["phone", "email"], "windowHours": 24, "scope": "CAMPAIGN" });
+    let res = app.gql(Some(&s.owner.access_token), SET_RULE, json!({ "c": s.campaign, "r": rule })).await;
+    assert_eq!(res["data"]["setDuplicateRule"]["fields"], json!(["phone", "email"]), "{res}");
+    let first_at = app.clock.now();
+    let (status, _) =
+        post_lead(&app, &s.key, &lead(&s.campaign, person("212 555 0100", "ann@example.com")), None).await;
+    assert_eq!(status, 201);
+
+    app.clock.advance(Duration::hours(2));
+    // The same phone written another way.
+    let again = lead(&s.campaign, person("+1 (212) 555-0100", "other@example.com"));
+    let (status, body) = post_lead(&app, &s.key, &again, None).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        (&body["error"]["code"], &body["error"]["field"], &body["error"]["samePartner"]),
+        (&json!("DUPLICATE_LEAD"), &json!("phone"), &json!(true))
+    );
+    let at: chrono::DateTime<chrono::Utc> = body["error"]["firstReceivedAt"].as_str().unwrap().parse().unwrap();
+    assert!((at - first_at).num_milliseconds().abs() < 1000, "{body}");
+    // The email alone is enough, and from another partner it says only "another source".
+    let owner = session(&app.login("owner@acme.test", PASSWORD).await, "login");
+    let (sam, _) = partner_on(&app, &owner, &s.campaign, "sam@partner.test", json!([])).await;
+    let sam_key = api_key(&app, &sam).await;
+    let (status, body) =
+        post_lead(&app, &sam_key, &lead(&s.campaign, person("212 555 0199", "ANN@example.com")), None).await;
+    assert_eq!((status, &body["error"]["field"], &body["error"]["samePartner"]), (409, &json!("email"), &json!(false)));
+    assert!(!body.to_string().contains("pat@partner.test"), "never who: {body}");
+    // Refused duplicates took no cap: two more distinct people fit the cap of 3.
+    for n in ["0101", "0102"] {
+        let (status, body) = post_lead(
+            &app,
+            &s.key,
+            &lead(&s.campaign, person(&format!("212 555 {n}"), &format!("{n}@example.com"))),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // The window is over after 24 hours: the person may come again (the cap, now full, answers instead).
+    app.clock.advance(Duration::hours(23));
+    let (status, body) = post_lead(&app, &s.key, &again, None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (429, Some("CAP_REACHED")), "{body}");
+    let pruned = partnerdesk_services::retention::prune(&app.db, app.clock.now(), Duration::days(90)).await.unwrap();
+    assert_eq!(pruned.fingerprints, 2, "the first lead's phone and email claims expired: {pruned:?}");
+
+    // The organization's rule spans its campaigns: forever, by phone.
+    let owner = session(&app.login("owner@acme.test", PASSWORD).await, "login");
+    let org_rule = json!({ "fields": ["phone"], "scope": "ORGANIZATION" });
+    let res = app.gql(Some(&owner.access_token), SET_RULE, json!({ "r": org_rule })).await;
+    assert_eq!(res["data"]["setDuplicateRule"]["windowHours"], Value::Null, "{res}");
+    let roofing = app.create_campaign(&owner.access_token, "Roofing").await;
+    let (ray, _) = partner_on(&app, &owner, &roofing, "ray@partner.test", json!([])).await;
+    let ray_key = api_key(&app, &ray).await;
+    let free = |phone: &str| lead(&roofing, json!({ "phone": phone }));
+    assert_eq!(post_lead(&app, &ray_key, &free("+44 20 7946 0958"), None).await.0, 201);
+    let (status, body) = post_lead(&app, &ray_key, &free("+44 20 7946 0958"), None).await;
+    assert_eq!((status, &body["error"]["field"]), (409, &json!("phone")), "{body}");
+    app.clock.advance(Duration::days(400));
+    assert_eq!(post_lead(&app, &ray_key, &free("+44 20 7946 0958"), None).await.0, 409, "forever");
+    let owner = session(&app.login("owner@acme.test", PASSWORD).await, "login");
+    let res = app.gql(Some(&owner.access_token), "{ organizationDuplicateRule { scope } }", json!({})).await;
+    assert_eq!(res["data"]["organizationDuplicateRule"]["scope"], "ORGANIZATION");
+    // A rule on a field the campaign does not declare is refused.
+    let rule = json!({ "fields": ["ssn"], "windowHours": 24, "scope": "CAMPAIGN" });
+    let res = app.gql(Some(&owner.access_token), SET_RULE, json!({ "c": s.campaign, "r": rule })).await;
+    assert_eq!((error_code(&res), error_field(&res)), (Some("VALIDATION"), Some("fields")), "{res}");
+}
+
+/// 32 clients send the same phone number at once (over two processes on PostgreSQL): exactly one is accepted.
+async fn simultaneous_duplicates_are_caught(db: Db) {
+    let a = spawn_app(db).await;
+    let b = if db == Db::Postgres { Some(a.another_process().await) } else { None };
+    let s = setup(&a, json!([])).await;
+    declare(&a, &s).await;
+    let rule = json!({ "fields": ["phone"], "windowHours": 720, "scope": "ORGANIZATION" });
+    let res = a.gql(Some(&s.owner.access_token), SET_RULE, json!({ "c": s.campaign, "r": rule })).await;
+    assert!(res["errors"].is_null(), "{res}");
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let app = if i % 2 == 1 { b.as_ref().unwrap_or(&a) } else { &a };
+        let (address, client, key) = (app.address.clone(), app.client.clone(), s.key.clone());
+        let body = lead(
+            &s.campaign,
+            person(if i % 3 == 0 { "+1 212 555 0100" } else { "(212) 555-0100" }, &format!("p{i}@example.com")),
+        );
+        tasks.push(tokio::spawn(async move {
+            let res = client.post(format!("{address}/v1/leads")).bearer_auth(key).json(&body).send().await.unwrap();
+            res.status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 31, "{statuses:?}");
+    assert_eq!(a.count("SELECT COUNT(*) FROM leads").await, 1);
+    assert_eq!(a.count("SELECT COUNT(*) FROM lead_fingerprints").await, 1);
+}
+
+/// The instructions are generated from the declaration, for the partner on the campaign (and its owner); the example
+/// they give is a valid lead; anyone else is told the campaign does not exist.
+async fn posting_instructions_follow_the_declaration(db: Db) {
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([])).await;
+    declare(&app, &s).await;
+    let rule = json!({ "fields": ["phone"], "windowHours": 48, "scope": "CAMPAIGN" });
+    app.gql(Some(&s.owner.access_token), SET_RULE, json!({ "c": s.campaign, "r": rule })).await;
+    let q = "query($c: ID!) { postingInstructions(campaignId: $c) { endpoint fields { key required } exampleLead curl \
+             markdown duplicateRules { fields windowHours } } }";
+    let res = app.gql(Some(&s.partner.access_token), q, json!({ "c": s.campaign })).await;
+    let i = &res["data"]["postingInstructions"];
+    assert!(i["endpoint"].as_str().is_some_and(|e| e.starts_with("http") && e.ends_with("/v1/leads")), "{res}");
+    assert_eq!(i["fields"].as_array().map(Vec::len), Some(8));
+    let md = i["markdown"].as_str().unwrap();
+    for needle in
+        ["| `phone` | Phone |", "| yes |", "`DUPLICATE_LEAD`", "in the last 48 hours", "X-Test-Lead: 1", "CAP_REACHED"]
+    {
+        assert!(md.contains(needle), "{needle} in:\n{md}");
+    }
+    assert!(i["curl"].as_str().unwrap().contains("X-Test-Lead: 1"));
+    // The example is valid as it stands: sent as a test lead, it is accepted.
+    let mut example = i["exampleLead"].clone();
+    example["test"] = json!(true);
+    let (status, body) = post_lead(&app, &s.key, &example, None).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM leads").await, 0);
+    // The owner reads them; another organization does not know the campaign.
+    let res = app.gql(Some(&s.owner.access_token), q, json!({ "c": s.campaign })).await;
+    assert!(res["errors"].is_null(), "{res}");
+    let other = app.sign_up("owner@beta.test", "Beta").await;
+    let res = app.gql(Some(&other.access_token), q, json!({ "c": s.campaign })).await;
+    assert_eq!(error_code(&res), Some("NOT_FOUND"), "{res}");
+}
+
+on_both_databases!(
+    declared_fields_are_checked_and_normalised,
+    test_leads_answer_as_real_ones_and_leave_nothing,
+    duplicates_are_refused_with_their_evidence,
+    simultaneous_duplicates_are_caught,
+    posting_instructions_follow_the_declaration,
+);
