@@ -112,6 +112,7 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
             click_payout: Some(Decimal::new(20 + i, 2)),
             form_payout: Some(Decimal::new(1000 + 50 * i, 2)),
             call_payout: Some(Decimal::new(3000 + 100 * i, 2)),
+            return_window_days: None,
         };
         campaigns::create(&s, &scope, new).await.with_context(|| format!("campaign {i}"))?;
     }
@@ -354,14 +355,16 @@ async fn verify_rollup(db: &DatabaseConnection, org: Uuid) -> anyhow::Result<()>
             "CONVERTED" => &[Status::Received, Status::Approved, Status::Converted],
             _ => &[Status::Received],
         };
-        for (i, to) in path.iter().enumerate() {
-            add(k.clone(), Delta::of_status(*to, if i == 0 { 0 } else { payout }));
+        let mut from = None;
+        for to in path {
+            add(k.clone(), Delta::of_move(from, *to, payout));
+            from = Some(*to);
         }
     }
     let rows = db
         .query_all_raw(stmt(
             "SELECT campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, sub5, counted, not_counted, approved, \
-                    rejected, converted, earnings FROM daily_stats WHERE organization_id = $1",
+                    rejected, converted, returned, earnings FROM daily_stats WHERE organization_id = $1",
             vec![org.into()],
         ))
         .await?;
@@ -392,7 +395,8 @@ async fn verify_rollup(db: &DatabaseConnection, org: Uuid) -> anyhow::Result<()>
             approved: r.try_get_by_index(11)?,
             rejected: r.try_get_by_index(12)?,
             converted: r.try_get_by_index(13)?,
-            earnings: r.try_get_by_index(14)?,
+            returned: r.try_get_by_index(14)?,
+            earnings: r.try_get_by_index(15)?,
         };
         anyhow::ensure!(
             want.get(&key) == Some(&got),

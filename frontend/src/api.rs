@@ -245,7 +245,7 @@ pub struct LeadData {
     pub campaign_id: String,
     /// `FORM` or `CALL`.
     pub kind: String,
-    /// `RECEIVED`, `APPROVED`, `REJECTED` or `CONVERTED`.
+    /// `RECEIVED`, `APPROVED`, `REJECTED`, `CONVERTED` or `RETURNED`.
     pub status: String,
     pub reason: Option<String>,
     pub external_id: Option<String>,

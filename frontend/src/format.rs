@@ -80,6 +80,7 @@ pub fn lead_status_label(status: &str) -> &'static str {
         "APPROVED" => "Approved",
         "REJECTED" => "Rejected",
         "CONVERTED" => "Converted",
+        "RETURNED" => "Returned",
         _ => "Unknown",
     }
 }

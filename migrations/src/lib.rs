@@ -20,6 +20,7 @@ mod m20261203_000011_postbacks;
 mod m20261203_000012_webhooks;
 mod m20261203_000013_events;
 mod m20261203_000014_lead_quality;
+mod m20261203_000015_returns;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_webhooks::Migration),
             Box::new(m20261203_000013_events::Migration),
             Box::new(m20261203_000014_lead_quality::Migration),
+            Box::new(m20261203_000015_returns::Migration),
         ]
     }
 }

@@ -13,6 +13,8 @@ pub struct Totals {
     pub approved: i64,
     pub rejected: i64,
     pub converted: i64,
+    /// Approved leads returned later (still counted as approved; they earn nothing).
+    pub returned: i64,
     /// 1/10,000 of the campaign's currency unit.
     pub earnings: i64,
 }
@@ -32,17 +34,20 @@ impl Totals {
         }
     }
 
-    /// What one lead adds as it stands now (`status` RECEIVED, APPROVED, REJECTED or CONVERTED): a converted lead was
-    /// approved first, and an approved one earns its payout.
+    /// What one lead adds as it stands now (`status` RECEIVED, APPROVED, REJECTED, CONVERTED or RETURNED): a converted
+    /// or returned lead was approved first; an approved or converted one earns its payout, a returned one no longer
+    /// does. A change of status adds the difference of the two (so every figure has this one definition).
     pub fn of_lead(call: bool, status: &str, payout: i64) -> Totals {
-        let approved = matches!(status, "APPROVED" | "CONVERTED");
+        let approved = matches!(status, "APPROVED" | "CONVERTED" | "RETURNED");
+        let earns = matches!(status, "APPROVED" | "CONVERTED");
         Totals {
             forms: i64::from(!call),
             calls: i64::from(call),
             approved: i64::from(approved),
             rejected: i64::from(status == "REJECTED"),
             converted: i64::from(status == "CONVERTED"),
-            earnings: if approved { payout } else { 0 },
+            returned: i64::from(status == "RETURNED"),
+            earnings: if earns { payout } else { 0 },
             ..Totals::default()
         }
     }
@@ -55,6 +60,11 @@ impl Totals {
     /// Approved ÷ (approved + rejected): leads still waiting for a decision do not count either way.
     pub fn approval_rate(&self) -> Option<f64> {
         ratio(self.approved, self.approved + self.rejected)
+    }
+
+    /// Returned ÷ approved.
+    pub fn return_rate(&self) -> Option<f64> {
+        ratio(self.returned, self.approved)
     }
 
     /// Converted ÷ submitted.
@@ -83,7 +93,23 @@ impl Totals {
         self.approved += o.approved;
         self.rejected += o.rejected;
         self.converted += o.converted;
+        self.returned += o.returned;
         self.earnings += o.earnings;
+    }
+
+    /// `self` minus `o`, figure by figure.
+    pub fn minus(&self, o: &Totals) -> Totals {
+        Totals {
+            clicks: self.clicks - o.clicks,
+            clicks_not_counted: self.clicks_not_counted - o.clicks_not_counted,
+            forms: self.forms - o.forms,
+            calls: self.calls - o.calls,
+            approved: self.approved - o.approved,
+            rejected: self.rejected - o.rejected,
+            converted: self.converted - o.converted,
+            returned: self.returned - o.returned,
+            earnings: self.earnings - o.earnings,
+        }
     }
 }
 
@@ -124,10 +150,21 @@ pub const DEFINITIONS: &[Definition] = &[
     },
     Definition { name: "converted", label: "Converted", description: "Approved leads the owner marked converted." },
     Definition {
+        name: "returned",
+        label: "Returned",
+        description: "Approved (or converted) leads the owner returned later, with a reason: still counted as approved, \
+                      their payout reversed.",
+    },
+    Definition {
         name: "approvalRate",
         label: "Approval rate",
         description: "Approved ÷ (approved + rejected). Leads awaiting a decision are left out. — when there is \
                       nothing decided yet.",
+    },
+    Definition {
+        name: "returnRate",
+        label: "Return rate",
+        description: "Returned ÷ approved. — when no lead was approved.",
     },
     Definition {
         name: "conversionRate",
@@ -138,7 +175,8 @@ pub const DEFINITIONS: &[Definition] = &[
         name: "earnings",
         label: "Earnings",
         description: "Payouts earned: counted clicks at their click payout, approved (and converted) leads at their \
-                      lead payout, fixed when the event was recorded. For the campaign owner this is the cost.",
+                      lead payout, fixed when the event was recorded; a returned lead's payout is taken back. For the \
+                      campaign owner this is the cost.",
     },
     Definition {
         name: "epc",
@@ -169,6 +207,14 @@ mod tests {
         );
         assert_eq!(Totals::of_lead(false, "REJECTED", 125_000), Totals { forms: 1, rejected: 1, ..Totals::default() });
         assert_eq!(Totals::of_lead(false, "RECEIVED", 125_000), Totals { forms: 1, ..Totals::default() });
+        let returned = Totals::of_lead(false, "RETURNED", 125_000);
+        assert_eq!(returned, Totals { forms: 1, approved: 1, returned: 1, ..Totals::default() }, "earns nothing");
+        // Returning a converted lead: one return more, one conversion and its payout less.
+        assert_eq!(
+            returned.minus(&Totals::of_lead(false, "CONVERTED", 125_000)),
+            Totals { converted: -1, returned: 1, earnings: -125_000, ..Totals::default() }
+        );
+        assert_eq!(returned.return_rate(), Some(1.0));
     }
 
     #[test]

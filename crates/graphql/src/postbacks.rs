@@ -27,6 +27,9 @@ pub enum PostbackEvent {
     LeadConverted,
     /// A click on the tracking link was counted (`click.counted`).
     ClickCounted,
+    /// An approved or converted lead was returned (`lead.returned`): `{payout}` is the payout taken back, negative;
+    /// `{reason}` the owner's reason.
+    LeadReturned,
 }
 
 impl From<PostbackEvent> for Event {
@@ -37,6 +40,7 @@ impl From<PostbackEvent> for Event {
             PostbackEvent::LeadRejected => Event::LeadRejected,
             PostbackEvent::LeadConverted => Event::LeadConverted,
             PostbackEvent::ClickCounted => Event::ClickCounted,
+            PostbackEvent::LeadReturned => Event::LeadReturned,
         }
     }
 }
@@ -49,6 +53,7 @@ impl PostbackEvent {
             Event::LeadRejected => Self::LeadRejected,
             Event::LeadConverted => Self::LeadConverted,
             Event::ClickCounted => Self::ClickCounted,
+            Event::LeadReturned => Self::LeadReturned,
             Event::Test => return None,
         })
     }

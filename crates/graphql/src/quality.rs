@@ -164,6 +164,15 @@ pub struct PostingInstructions {
     pub markdown: String,
 }
 
+/// A reason an owner may return a lead for; `OTHER` is always there and needs a text.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "ReturnReasonInput")]
+pub struct ReturnReason {
+    /// `A-Z`, digits and `_`, such as `BAD_CONTACT_DATA`.
+    pub code: String,
+    pub label: String,
+}
+
 #[derive(Default)]
 pub struct QualityQuery;
 
@@ -188,6 +197,13 @@ impl QualityQuery {
         })
     }
 
+    /// The reasons the organization returns leads for (`setLeadStatus(status: RETURNED, reasonCode)`).
+    async fn return_reasons(&self, ctx: &Context<'_>) -> Res<Vec<ReturnReason>> {
+        let scope = authz::owner(actor(ctx))?;
+        let reasons = quality::return_reasons(services(ctx)?, scope.organization_id()).await?;
+        Ok(reasons.into_iter().map(|r| ReturnReason { code: r.code, label: r.label }).collect())
+    }
+
     /// The organization's duplicate rule, applied to every campaign beside the campaign's own.
     async fn organization_duplicate_rule(&self, ctx: &Context<'_>) -> Res<Option<DuplicateRule>> {
         let scope = authz::owner(actor(ctx))?;
@@ -209,6 +225,14 @@ impl QualityMutation {
             quality::set_fields(services(ctx)?, &scope, id, specs, input.unknown_fields.into(), &input.phone_country)
                 .await?;
         Ok(c.into())
+    }
+
+    /// Replaces the organization's return reasons (`OTHER` stays, last). Returns the list now in force.
+    async fn set_return_reasons(&self, ctx: &Context<'_>, reasons: Vec<ReturnReason>) -> Res<Vec<ReturnReason>> {
+        let scope = authz::owner(actor(ctx))?;
+        let list = reasons.into_iter().map(|r| quality::ReturnReason { code: r.code, label: r.label }).collect();
+        let set = quality::set_return_reasons(services(ctx)?, &scope, list).await?;
+        Ok(set.into_iter().map(|r| ReturnReason { code: r.code, label: r.label }).collect())
     }
 
     /// Sets the duplicate rule of a campaign, or without `campaignId` of the organization (every campaign); without

@@ -90,9 +90,11 @@ pub enum ReportOrderField {
     Approved,
     Rejected,
     Converted,
+    Returned,
     Earnings,
     ApprovalRate,
     ConversionRate,
+    ReturnRate,
     Epc,
 }
 
@@ -200,8 +202,12 @@ pub struct ReportRow {
     pub approved: i64,
     pub rejected: i64,
     pub converted: i64,
+    /// Approved leads returned later (still counted as approved).
+    pub returned: i64,
     pub approval_rate: Option<f64>,
     pub conversion_rate: Option<f64>,
+    /// Returned ÷ approved.
+    pub return_rate: Option<f64>,
     /// The partner's earnings; for the owner, the cost.
     pub earnings: Decimal,
     pub epc: Option<Decimal>,
@@ -250,8 +256,10 @@ impl From<stats::Row> for ReportRow {
             approved: t.approved,
             rejected: t.rejected,
             converted: t.converted,
+            returned: t.returned,
             approval_rate: rate(t.approval_rate()),
             conversion_rate: rate(t.conversion_rate()),
+            return_rate: rate(t.return_rate()),
             earnings: Money::from_units(t.earnings).amount(),
             epc: t.epc(),
             campaign_id: r.campaign_id,

@@ -75,6 +75,8 @@ pub enum LeadStatus {
     Approved,
     Rejected,
     Converted,
+    /// Found bad after approval, within the campaign's return window: its payout is reversed.
+    Returned,
 }
 
 /// A key of your account. It acts with your memberships: it sends leads to the campaigns of every advertiser you
@@ -166,8 +168,10 @@ pub struct Lead {
     #[graphql(name = "type")]
     pub kind: LeadType,
     pub status: LeadStatus,
-    /// Why it was rejected.
+    /// Why it was rejected or returned (a return's reason label, and the owner's text).
     pub reason: Option<String>,
+    /// A return's reason code.
+    pub reason_code: Option<String>,
     pub external_id: Option<String>,
     pub click_id: Option<ID>,
     pub sub_ids: Vec<Option<String>>,
@@ -197,6 +201,7 @@ impl From<lead::Model> for Lead {
             kind: l.kind.into(),
             status: l.status.into(),
             reason: l.reason.clone(),
+            reason_code: l.reason_code.clone(),
             external_id: l.external_id.clone(),
             click_id: l.click_id.map(ids::id),
             sub_ids: vec![l.sub1.clone(), l.sub2.clone(), l.sub3.clone(), l.sub4.clone(), l.sub5.clone()],
@@ -425,17 +430,20 @@ impl TrafficMutation {
         Ok(leads::submit(s, &sender, new, None).await?.into())
     }
 
-    /// Approves, rejects (with a reason the partner sees) or converts up to 500 leads, all or none.
+    /// Approves, rejects (with a reason the partner sees), converts or returns (with `reasonCode`, one of
+    /// `returnReasons`; `OTHER` needs a `reason`) up to 500 leads, all or none.
     async fn set_lead_status(
         &self,
         ctx: &Context<'_>,
         ids: Vec<ID>,
         status: LeadStatus,
         reason: Option<String>,
+        reason_code: Option<String>,
     ) -> Res<Vec<Lead>> {
         let scope = authz::owner(actor(ctx))?;
         let ids = ids.iter().map(|i| ids::parse(i, "Lead")).collect::<Result<Vec<_>, _>>()?;
-        let updated = leads::set_status(services(ctx)?, &scope, &ids, status.into(), reason.as_deref()).await?;
+        let (reason, code) = (reason.as_deref(), reason_code.as_deref());
+        let updated = leads::set_status(services(ctx)?, &scope, &ids, status.into(), reason, code).await?;
         Ok(updated.into_iter().map(Lead::from).collect())
     }
 }

@@ -165,6 +165,8 @@ pub struct Campaign {
     pub phone_country: String,
     /// The campaign's own duplicate rule (`setDuplicateRule`); the organization's applies beside it.
     pub duplicate_rule: Option<crate::quality::DuplicateRule>,
+    /// Days after its receipt during which an approved lead may be returned (0: no returns).
+    pub return_window_days: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -187,6 +189,7 @@ impl From<CampaignRow> for Campaign {
             unknown_fields: quality::unknown_fields(&m.unknown_fields).into(),
             duplicate_rule: quality::parse_rule(m.duplicate_rule.as_deref()).map(Into::into),
             phone_country: m.phone_country,
+            return_window_days: m.return_window_days,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -244,6 +247,8 @@ pub struct CreateCampaignInput {
     pub click_payout: Option<Decimal>,
     pub form_payout: Option<Decimal>,
     pub call_payout: Option<Decimal>,
+    /// Days after its receipt during which an approved lead may be returned: 0 (no returns) to 365, 30 when omitted.
+    pub return_window_days: Option<i32>,
 }
 
 impl From<CreateCampaignInput> for campaigns::NewCampaign {
@@ -257,6 +262,7 @@ impl From<CreateCampaignInput> for campaigns::NewCampaign {
             click_payout: i.click_payout,
             form_payout: i.form_payout,
             call_payout: i.call_payout,
+            return_window_days: i.return_window_days,
         }
     }
 }
@@ -273,6 +279,7 @@ pub struct UpdateCampaignInput {
     pub click_payout: Option<Decimal>,
     pub form_payout: Option<Decimal>,
     pub call_payout: Option<Decimal>,
+    pub return_window_days: Option<i32>,
 }
 
 impl From<UpdateCampaignInput> for campaigns::CampaignChanges {
@@ -291,6 +298,7 @@ impl From<UpdateCampaignInput> for campaigns::CampaignChanges {
             click_payout: i.click_payout,
             form_payout: i.form_payout,
             call_payout: i.call_payout,
+            return_window_days: i.return_window_days,
         }
     }
 }

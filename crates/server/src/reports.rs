@@ -165,8 +165,10 @@ fn header_row(group_by: &[Dimension]) -> Vec<&'static str> {
         "approved",
         "rejected",
         "converted",
+        "returned",
         "approval_rate",
         "conversion_rate",
+        "return_rate",
         "earnings",
         "epc",
     ]);
@@ -219,11 +221,22 @@ async fn page_lines(s: &Services, group_by: &[Dimension], rows: Vec<stats::Row>)
         let t = r.totals;
         cells.push(r.currency);
         cells.extend(
-            [t.clicks, t.clicks_not_counted, t.forms, t.calls, t.submitted(), t.approved, t.rejected, t.converted]
-                .map(|n| n.to_string()),
+            [
+                t.clicks,
+                t.clicks_not_counted,
+                t.forms,
+                t.calls,
+                t.submitted(),
+                t.approved,
+                t.rejected,
+                t.converted,
+                t.returned,
+            ]
+            .map(|n| n.to_string()),
         );
         cells.push(rate(t.approval_rate()));
         cells.push(rate(t.conversion_rate()));
+        cells.push(rate(t.return_rate()));
         cells.push(Money::from_units(t.earnings).amount().to_string());
         cells.push(t.epc().map(|e| e.to_string()).unwrap_or_default());
         out.push_str(&line(cells));

@@ -239,14 +239,20 @@ async fn set_status(
             Some("APPROVED") => Status::Approved,
             Some("REJECTED") => Status::Rejected,
             Some("CONVERTED") => Status::Converted,
-            _ => return Err(Error::validation("status", "status is APPROVED, REJECTED or CONVERTED.")),
+            Some("RETURNED") => Status::Returned,
+            _ => return Err(Error::validation("status", "status is APPROVED, REJECTED, CONVERTED or RETURNED.")),
+        };
+        let code = match v.get("reasonCode") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(r)) => Some(r.as_str()),
+            Some(_) => return Err(Error::validation("reasonCode", "reasonCode must be a string.")),
         };
         let reason = match v.get("reason") {
             None | Some(Value::Null) => None,
             Some(Value::String(r)) => Some(r.as_str()),
             Some(_) => return Err(Error::validation("reason", "reason must be a string.")),
         };
-        leads::set_status(&state.services, &scope, &[id], status, reason).await
+        leads::set_status(&state.services, &scope, &[id], status, reason, code).await
     }
     .await;
     match result {

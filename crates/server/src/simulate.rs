@@ -64,6 +64,7 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
                     click_payout: click.parse::<Decimal>().ok(),
                     form_payout: form.parse::<Decimal>().ok(),
                     call_payout: "35".parse::<Decimal>().ok(),
+                    return_window_days: None,
                 };
                 campaigns::create(&s, &scope, new).await?.id
             }
@@ -184,17 +185,17 @@ async fn decide(s: &Services, scope: &authz::OwnerScope, reason: &str) -> anyhow
         .items;
     let (reject, approve): (Vec<_>, Vec<_>) = received.iter().map(|l| l.id).partition(|id| id.as_u128() % 5 == 0);
     if !approve.is_empty() {
-        leads::set_status(s, scope, &approve, Status::Approved, None).await?;
+        leads::set_status(s, scope, &approve, Status::Approved, None, None).await?;
     }
     if !reject.is_empty() {
-        leads::set_status(s, scope, &reject, Status::Rejected, Some(reason)).await?;
+        leads::set_status(s, scope, &reject, Status::Rejected, Some(reason), None).await?;
     }
     let approved = leads::list(s, &org, LeadFilter { status: Some(Status::Approved), ..Default::default() }, 100, None)
         .await?
         .items;
     let convert: Vec<_> = approved.iter().map(|l| l.id).filter(|id| id.as_u128() % 3 == 0).collect();
     if !convert.is_empty() {
-        leads::set_status(s, scope, &convert, Status::Converted, None).await?;
+        leads::set_status(s, scope, &convert, Status::Converted, None, None).await?;
     }
     Ok(())
 }

@@ -45,6 +45,7 @@ pub async fn sign_up(s: &Services, input: SignUp) -> Result<Session> {
         id: Set(Uuid::now_v7()),
         name: Set(org_name.into_inner()),
         duplicate_rule: Set(None),
+        return_reasons: Set(None),
         created_at: Set(now),
     }
     .insert(&txn)

@@ -25,6 +25,8 @@ pub struct NewCampaign {
     pub click_payout: Option<Decimal>,
     pub form_payout: Option<Decimal>,
     pub call_payout: Option<Decimal>,
+    /// Days an approved lead may be returned after its receipt (default 30; 0: no returns).
+    pub return_window_days: Option<i32>,
 }
 
 /// Fields left `None` stay as they are; `fallback_url: Some(None)` clears it.
@@ -39,12 +41,22 @@ pub struct CampaignChanges {
     pub click_payout: Option<Decimal>,
     pub form_payout: Option<Decimal>,
     pub call_payout: Option<Decimal>,
+    pub return_window_days: Option<i32>,
 }
 
 pub const DEFAULT_CURRENCY: &str = "USD";
 
 fn payout(v: Option<Decimal>, field: &str) -> Result<i64> {
     Ok(v.map(|d| Money::parse(d).field(field)).transpose()?.unwrap_or_default().units())
+}
+
+pub const DEFAULT_RETURN_WINDOW_DAYS: i32 = 30;
+
+fn return_window(days: i32) -> Result<i32> {
+    if !(0..=365).contains(&days) {
+        return Err(Error::validation("returnWindowDays", "A return window is 0 (no returns) to 365 days."));
+    }
+    Ok(days)
 }
 
 fn fallback(v: Option<String>) -> Result<Option<String>> {
@@ -77,6 +89,7 @@ pub async fn create(s: &Services, scope: &OwnerScope, input: NewCampaign) -> Res
         unknown_fields: Set("KEEP".to_owned()),
         phone_country: Set("US".to_owned()),
         duplicate_rule: Set(None),
+        return_window_days: Set(return_window(input.return_window_days.unwrap_or(DEFAULT_RETURN_WINDOW_DAYS))?),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -116,6 +129,9 @@ pub async fn update(s: &Services, scope: &OwnerScope, id: Uuid, changes: Campaig
     }
     if changes.call_payout.is_some() {
         m.call_payout = Set(payout(changes.call_payout, "callPayout")?);
+    }
+    if let Some(days) = changes.return_window_days {
+        m.return_window_days = Set(return_window(days)?);
     }
     if !m.is_changed() {
         return Ok(current);

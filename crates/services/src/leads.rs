@@ -300,6 +300,7 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         kind: v.kind,
         status: Status::Received,
         reason: None,
+        reason_code: None,
         external_id: v.external_id,
         click_id: v.click_id,
         sub1,
@@ -339,7 +340,7 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         now,
     ));
     batch.push(webhooks::on_received(backend, received, lead.organization_id, now));
-    let figures = [(stats::Key::of_lead(&lead, tz), stats::Delta::of_status(Status::Received, 0))];
+    let figures = [(stats::Key::of_lead(&lead, tz), stats::Delta::of_move(None, Status::Received, lead.payout))];
     for statement in stats::statements(backend, figures) {
         batch.push(statement);
     }
@@ -447,11 +448,14 @@ struct Target {
 pub fn allowed(from: Status, to: Status) -> bool {
     matches!(
         (from, to),
-        (Status::Received, Status::Approved | Status::Rejected) | (Status::Approved, Status::Converted)
+        (Status::Received, Status::Approved | Status::Rejected)
+            | (Status::Approved, Status::Converted)
+            | (Status::Approved | Status::Converted, Status::Returned)
     )
 }
 
-/// Approves, rejects (a reason is required) or converts up to 500 leads of the organization, all or none.
+/// Approves, rejects (a reason is required), converts or returns (a reason code of the organization's list is
+/// required, within the campaign's return window) up to 500 leads of the organization, all or none.
 #[instrument(skip(s, scope, ids, reason), fields(organization_id = %scope.organization_id(), count = ids.len()))]
 pub async fn set_status(
     s: &Services,
@@ -459,11 +463,12 @@ pub async fn set_status(
     ids: &[Uuid],
     status: Status,
     reason: Option<&str>,
+    reason_code: Option<&str>,
 ) -> Result<Vec<Lead>> {
     if ids.is_empty() || ids.len() > MAX_BATCH {
         return Err(bad("ids", format!("Pass 1 to {MAX_BATCH} lead ids.")));
     }
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    let mut reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
     if status == Status::Rejected && reason.is_none() {
         return Err(bad("reason", "Say why the lead is rejected: the partner sees the reason."));
     }
@@ -473,6 +478,19 @@ pub async fn set_status(
     if status == Status::Received {
         return Err(bad("status", "A lead cannot go back to RECEIVED."));
     }
+    // A return names one of the organization's reasons; the partner reads its label (and the text, if any).
+    let code = match (status, reason_code.map(str::trim).filter(|c| !c.is_empty())) {
+        (Status::Returned, code) => {
+            let r = quality::return_reason(s, scope.organization_id(), code, reason.as_deref()).await?;
+            reason = Some(match &reason {
+                Some(text) => format!("{}: {text}", r.label),
+                None => r.label.clone(),
+            });
+            Some(r.code)
+        }
+        (_, Some(_)) => return Err(bad("reasonCode", "Only a return takes a reason code.")),
+        (_, None) => None,
+    };
     let now = s.clock.now();
     let txn = db::begin_write(&s.db).await?;
     let found = lead::Entity::find()
@@ -485,12 +503,12 @@ pub async fn set_status(
         return Err(Error::NotFound("Lead"));
     }
     let campaign_ids: Vec<Uuid> = found.iter().map(|l| l.campaign_id).collect();
-    let zones: std::collections::HashMap<Uuid, chrono_tz::Tz> = campaign::Entity::find()
+    let campaigns: std::collections::HashMap<Uuid, (chrono_tz::Tz, i32)> = campaign::Entity::find()
         .filter(campaign::Column::Id.is_in(campaign_ids))
         .all(&txn)
         .await?
         .into_iter()
-        .map(|c| (c.id, caps::time_zone(&c.time_zone)))
+        .map(|c| (c.id, (caps::time_zone(&c.time_zone), c.return_window_days)))
         .collect();
     let mut changes = Vec::with_capacity(found.len());
     let mut updated = Vec::with_capacity(found.len());
@@ -502,17 +520,28 @@ pub async fn set_status(
                 format!("Lead {} is {:?}; it cannot become {status:?}.", l.id, l.status).to_uppercase(),
             ));
         }
+        let (tz, window) = campaigns.get(&l.campaign_id).copied().unwrap_or((chrono_tz::Tz::UTC, 0));
+        if status == Status::Returned && now > l.created_at + chrono::Duration::days(i64::from(window)) {
+            return Err(bad(
+                "status",
+                format!(
+                    "Lead {} was received on {}: past its campaign's return window of {window} days.",
+                    l.id,
+                    l.created_at.format("%Y-%m-%d")
+                ),
+            ));
+        }
         let from = l.status;
         let mut m = l.into_active_model();
         m.status = Set(status);
-        if status == Status::Rejected {
+        if matches!(status, Status::Rejected | Status::Returned) {
             m.reason = Set(reason.clone());
+            m.reason_code = Set(code.clone());
         }
         m.updated_at = Set(now);
         let l = m.update(&txn).await?;
         steps.push(record(&txn, l.id, Some(from), status, reason.clone(), Some(scope.user_id()), now).await?);
-        let tz = zones.get(&l.campaign_id).copied().unwrap_or(chrono_tz::Tz::UTC);
-        changes.push((stats::Key::of_lead(&l, tz), stats::Delta::of_status(status, l.payout)));
+        changes.push((stats::Key::of_lead(&l, tz), stats::Delta::of_move(Some(from), status, l.payout)));
         updated.push(l);
     }
     stats::add_all(&txn, changes).await?;

@@ -515,3 +515,99 @@ mod tests {
         }
     }
 }
+
+/// A reason an owner may return a lead for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnReason {
+    /// `A-Z`, digits and `_`, such as `BAD_CONTACT_DATA`.
+    pub code: String,
+    pub label: String,
+}
+
+/// The code that always exists, and needs a text.
+pub const OTHER: &str = "OTHER";
+
+/// Every organization's reasons until it sets its own.
+pub fn default_return_reasons() -> Vec<ReturnReason> {
+    [
+        ("BAD_CONTACT_DATA", "Bad contact data"),
+        ("DUPLICATE", "Duplicate"),
+        ("FRAUD", "Fraud"),
+        ("CONSUMER_REQUEST", "Consumer request"),
+        ("OUT_OF_AREA", "Out of area"),
+        (OTHER, "Other"),
+    ]
+    .into_iter()
+    .map(|(code, label)| ReturnReason { code: code.into(), label: label.into() })
+    .collect()
+}
+
+/// The organization's return reasons.
+pub async fn return_reasons(s: &Services, organization_id: Uuid) -> Result<Vec<ReturnReason>> {
+    let o = organization::Entity::find_by_id(organization_id).one(&s.db).await?;
+    Ok(o.and_then(|o| o.return_reasons)
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_else(default_return_reasons))
+}
+
+/// Replaces the organization's return reasons (`OTHER` is kept, last, whatever the list says).
+pub async fn set_return_reasons(
+    s: &Services,
+    scope: &OwnerScope,
+    reasons: Vec<ReturnReason>,
+) -> Result<Vec<ReturnReason>> {
+    let mut list: Vec<ReturnReason> = Vec::new();
+    for (i, r) in reasons.into_iter().enumerate() {
+        let code = r.code.trim().to_ascii_uppercase();
+        let shaped = !code.is_empty()
+            && code.len() <= 32
+            && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !shaped {
+            return Err(Error::validation(&format!("reasons.{i}.code"), "A code has 1 to 32 letters, digits and _."));
+        }
+        let label = r.label.trim().to_owned();
+        if label.is_empty() || label.chars().count() > 100 {
+            return Err(Error::validation(&format!("reasons.{i}.label"), "A label has 1 to 100 characters."));
+        }
+        if list.iter().any(|r| r.code == code) {
+            return Err(Error::validation(&format!("reasons.{i}.code"), format!("{code} is listed twice.")));
+        }
+        if code != OTHER {
+            list.push(ReturnReason { code, label });
+        }
+    }
+    if list.len() > 30 {
+        return Err(Error::validation("reasons", "An organization has at most 30 return reasons."));
+    }
+    list.push(ReturnReason { code: OTHER.into(), label: "Other".into() });
+    let o = organization::Entity::find_by_id(scope.organization_id())
+        .one(&s.db)
+        .await?
+        .ok_or(Error::NotFound("Organization"))?;
+    let mut m = o.into_active_model();
+    m.return_reasons = Set(Some(serde_json::to_string(&list).unwrap_or_default()));
+    m.update(&s.db).await?;
+    Ok(list)
+}
+
+/// The reason a return names: one of the organization's codes; `OTHER` needs a text.
+pub(crate) async fn return_reason(
+    s: &Services,
+    organization_id: Uuid,
+    code: Option<&str>,
+    text: Option<&str>,
+) -> Result<ReturnReason> {
+    let reasons = return_reasons(s, organization_id).await?;
+    let codes = || reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", ");
+    let Some(code) = code else {
+        return Err(Error::validation("reasonCode", format!("A return needs a reason code: {}.", codes())));
+    };
+    let r = reasons
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code))
+        .ok_or_else(|| Error::validation("reasonCode", format!("{code} is not a return reason here: {}.", codes())))?;
+    if r.code == OTHER && text.is_none() {
+        return Err(Error::validation("reason", "Say what was wrong with the lead: the partner sees it."));
+    }
+    Ok(r.clone())
+}

@@ -74,17 +74,25 @@ pub struct Delta {
     pub approved: i64,
     pub rejected: i64,
     pub converted: i64,
+    pub returned: i64,
     pub earnings: i64,
 }
 
 impl Delta {
-    /// A lead's move to `to`: approval earns its payout.
-    pub fn of_status(to: Status, payout: i64) -> Self {
-        match to {
-            Status::Received => Self { counted: 1, ..Self::default() },
-            Status::Approved => Self { approved: 1, earnings: payout, ..Self::default() },
-            Status::Rejected => Self { rejected: 1, ..Self::default() },
-            Status::Converted => Self { converted: 1, ..Self::default() },
+    /// A lead's move from `from` (none: it arrives) to `to`: what the lead adds as it stands after, less what it
+    /// added before ([`Totals::of_lead`], the one definition).
+    pub fn of_move(from: Option<Status>, to: Status, payout: i64) -> Self {
+        use sea_orm::ActiveEnum as _;
+        let of = |st: Status| Totals::of_lead(false, &st.to_value(), payout);
+        let t = of(to).minus(&from.map(of).unwrap_or_default());
+        Self {
+            counted: t.forms,
+            not_counted: 0,
+            approved: t.approved,
+            rejected: t.rejected,
+            converted: t.converted,
+            returned: t.returned,
+            earnings: t.earnings,
         }
     }
 
@@ -94,6 +102,7 @@ impl Delta {
         self.approved += o.approved;
         self.rejected += o.rejected;
         self.converted += o.converted;
+        self.returned += o.returned;
         self.earnings += o.earnings;
     }
 }
@@ -117,6 +126,7 @@ impl Delta {
             approved: self.approved,
             rejected: self.rejected,
             converted: self.converted,
+            returned: self.returned,
             earnings: self.earnings,
         }
     }
@@ -157,16 +167,19 @@ pub fn statements(backend: DbBackend, changes: impl IntoIterator<Item = (Key, De
             k.kind.into(),
         ];
         values.extend(k.subs.clone().map(Value::from));
-        values.extend([d.counted, d.not_counted, d.approved, d.rejected, d.converted, d.earnings].map(Value::from));
+        values.extend(
+            [d.counted, d.not_counted, d.approved, d.rejected, d.converted, d.returned, d.earnings].map(Value::from),
+        );
         out.push(Statement::from_sql_and_values(
             backend,
             "INSERT INTO daily_stats AS s (organization_id, campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, \
-             sub5, counted, not_counted, approved, rejected, converted, earnings) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             sub5, counted, not_counted, approved, rejected, converted, returned, earnings) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
              ON CONFLICT (campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, sub5) DO UPDATE SET \
              counted = s.counted + excluded.counted, not_counted = s.not_counted + excluded.not_counted, \
              approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
-             converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
+             converted = s.converted + excluded.converted, returned = s.returned + excluded.returned, \
+             earnings = s.earnings + excluded.earnings",
             values,
         ));
     }
@@ -179,19 +192,20 @@ pub fn statements(backend: DbBackend, changes: impl IntoIterator<Item = (Key, De
 fn campaign_day(backend: DbBackend, org: Uuid, campaign: Uuid, day: &str, shard: i16, t: &Totals) -> Statement {
     let mut values: Vec<Value> = vec![org.into(), campaign.into(), day.into(), shard.into()];
     values.extend(
-        [t.clicks, t.clicks_not_counted, t.forms, t.calls, t.approved, t.rejected, t.converted, t.earnings]
+        [t.clicks, t.clicks_not_counted, t.forms, t.calls, t.approved, t.rejected, t.converted, t.returned, t.earnings]
             .map(Value::from),
     );
     Statement::from_sql_and_values(
         backend,
         "INSERT INTO campaign_stats AS s (organization_id, campaign_id, day, shard, clicks, clicks_not_counted, \
-         forms, calls, approved, rejected, converted, earnings) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         forms, calls, approved, rejected, converted, returned, earnings) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (campaign_id, day, shard) DO UPDATE SET clicks = s.clicks + excluded.clicks, \
          clicks_not_counted = s.clicks_not_counted + excluded.clicks_not_counted, \
          forms = s.forms + excluded.forms, calls = s.calls + excluded.calls, \
          approved = s.approved + excluded.approved, rejected = s.rejected + excluded.rejected, \
-         converted = s.converted + excluded.converted, earnings = s.earnings + excluded.earnings",
+         converted = s.converted + excluded.converted, returned = s.returned + excluded.returned, \
+         earnings = s.earnings + excluded.earnings",
         values,
     )
 }
@@ -203,7 +217,7 @@ struct CampaignDay {
     day: String,
 }
 
-/// The eight figures of a report row or of a `campaign_stats` row, as columns named like `Totals`' fields.
+/// The nine figures of a report row or of a `campaign_stats` row, as columns named like `Totals`' fields.
 #[derive(FromQueryResult)]
 struct Figures {
     clicks: i64,
@@ -213,6 +227,7 @@ struct Figures {
     approved: i64,
     rejected: i64,
     converted: i64,
+    returned: i64,
     earnings: i64,
 }
 
@@ -226,6 +241,7 @@ impl From<Figures> for Totals {
             approved: f.approved,
             rejected: f.rejected,
             converted: f.converted,
+            returned: f.returned,
             earnings: f.earnings,
         }
     }
@@ -271,7 +287,7 @@ pub async fn fold(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
                 let taken = Figures::find_by_statement(Statement::from_sql_and_values(
                     backend,
                     "DELETE FROM campaign_stats WHERE campaign_id = $1 AND day = $2 AND shard = $3 RETURNING clicks, \
-                     clicks_not_counted, forms, calls, approved, rejected, converted, earnings",
+                     clicks_not_counted, forms, calls, approved, rejected, converted, returned, earnings",
                     [d.campaign_id.into(), d.day.clone().into(), shard.into()],
                 ))
                 .one(&txn)
@@ -310,9 +326,11 @@ pub enum OrderField {
     Approved,
     Rejected,
     Converted,
+    Returned,
     Earnings,
     ApprovalRate,
     ConversionRate,
+    ReturnRate,
     Epc,
 }
 
@@ -415,14 +433,15 @@ const SUMS: &str = "CAST(SUM(CASE WHEN s.kind = 'CLICK' THEN s.counted ELSE 0 EN
     CAST(SUM(CASE WHEN s.kind = 'FORM' THEN s.counted ELSE 0 END) AS BIGINT) AS forms, \
     CAST(SUM(CASE WHEN s.kind = 'CALL' THEN s.counted ELSE 0 END) AS BIGINT) AS calls, \
     CAST(SUM(s.approved) AS BIGINT) AS approved, CAST(SUM(s.rejected) AS BIGINT) AS rejected, \
-    CAST(SUM(s.converted) AS BIGINT) AS converted, CAST(SUM(s.earnings) AS BIGINT) AS earnings";
+    CAST(SUM(s.converted) AS BIGINT) AS converted, CAST(SUM(s.returned) AS BIGINT) AS returned, \
+    CAST(SUM(s.earnings) AS BIGINT) AS earnings";
 
 /// The same from `campaign_stats`.
 const COARSE_SUMS: &str = "CAST(SUM(s.clicks) AS BIGINT) AS clicks, \
     CAST(SUM(s.clicks_not_counted) AS BIGINT) AS clicks_not_counted, CAST(SUM(s.forms) AS BIGINT) AS forms, \
     CAST(SUM(s.calls) AS BIGINT) AS calls, CAST(SUM(s.approved) AS BIGINT) AS approved, \
     CAST(SUM(s.rejected) AS BIGINT) AS rejected, CAST(SUM(s.converted) AS BIGINT) AS converted, \
-    CAST(SUM(s.earnings) AS BIGINT) AS earnings";
+    CAST(SUM(s.returned) AS BIGINT) AS returned, CAST(SUM(s.earnings) AS BIGINT) AS earnings";
 
 fn order_expr(o: OrderField) -> Option<&'static str> {
     Some(match o {
@@ -432,6 +451,8 @@ fn order_expr(o: OrderField) -> Option<&'static str> {
         OrderField::Approved => "approved",
         OrderField::Rejected => "rejected",
         OrderField::Converted => "converted",
+        OrderField::Returned => "returned",
+        OrderField::ReturnRate => "CASE WHEN approved > 0 THEN returned * 1.0 / approved END",
         OrderField::Earnings => "earnings",
         OrderField::ApprovalRate => "CASE WHEN approved + rejected > 0 THEN approved * 1.0 / (approved + rejected) END",
         OrderField::ConversionRate => "CASE WHEN forms + calls > 0 THEN converted * 1.0 / (forms + calls) END",

@@ -177,6 +177,8 @@ pub async fn report(s: &Services, audience: &Audience, q: &Query, tz: Tz) -> Res
                 OrderField::Approved => Some(t.approved as f64),
                 OrderField::Rejected => Some(t.rejected as f64),
                 OrderField::Converted => Some(t.converted as f64),
+                OrderField::Returned => Some(t.returned as f64),
+                OrderField::ReturnRate => t.return_rate(),
                 OrderField::Earnings => Some(t.earnings as f64),
                 OrderField::ApprovalRate => t.approval_rate(),
                 OrderField::ConversionRate => t.conversion_rate(),

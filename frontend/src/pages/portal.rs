@@ -286,6 +286,7 @@ macro_rules! lead_filter {
                 "APPROVED" => Some(LeadStatus::APPROVED),
                 "REJECTED" => Some(LeadStatus::REJECTED),
                 "CONVERTED" => Some(LeadStatus::CONVERTED),
+                "RETURNED" => Some(LeadStatus::RETURNED),
                 _ => None,
             },
             type_: match $kind.as_str() {
@@ -330,6 +331,7 @@ pub fn LeadFilters(
                 <option value="APPROVED">"Approved"</option>
                 <option value="REJECTED">"Rejected"</option>
                 <option value="CONVERTED">"Converted"</option>
+                <option value="RETURNED">"Returned"</option>
             </select>
             <label for="lead-type">"Type"</label>
             <select id="lead-type" bind:value=kind>

@@ -163,6 +163,8 @@ const MATRIX: &[(&str, [&str; 7])] = &[
     ("setDuplicateRule", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     ("setDuplicateRule(organization)", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
     ("organizationDuplicateRule", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
+    ("returnReasons", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
+    ("setReturnReasons", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
 ];
@@ -696,6 +698,11 @@ impl World {
                 json!({}),
             ),
             "organizationDuplicateRule" => ("{ organizationDuplicateRule { scope } }".to_owned(), json!({})),
+            "returnReasons" => ("{ returnReasons { code label } }".to_owned(), json!({})),
+            "setReturnReasons" => (
+                "mutation { setReturnReasons(reasons: [{ code: \"FRAUD\", label: \"Fraud\" }]) { code } }".to_owned(),
+                json!({}),
+            ),
             "deleteWebhookEndpoint" => {
                 ("mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }".to_owned(), json!({ "id": self.endpoint_id }))
             }

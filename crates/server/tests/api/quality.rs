@@ -316,10 +316,120 @@ async fn posting_instructions_follow_the_declaration(db: Db) {
     assert_eq!(error_code(&res), Some("NOT_FOUND"), "{res}");
 }
 
+const DECIDE: &str = "mutation($ids: [ID!]!, $s: LeadStatus!, $r: String, $c: String) { \
+    setLeadStatus(ids: $ids, status: $s, reason: $r, reasonCode: $c) { id status reason reasonCode } }";
+
+/// An approved or converted lead is returned with one of the organization's reasons, within the campaign's window;
+/// its payout is reversed in the figures (report and CSV), the partner sees why; invalid returns change nothing.
+async fn returns_reverse_the_payout_within_the_window(db: Db) {
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([])).await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let (status, body) = post_lead(&app, &s.key, &lead(&s.campaign, json!({ "name": "Ann" })), None).await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let owner = s.owner.access_token.clone();
+    let decide = |ids: Vec<&String>, status: &'static str, reason: Option<&'static str>, code: Option<&'static str>| {
+        let vars = json!({ "ids": ids, "s": status, "r": reason, "c": code });
+        let (app, owner) = (&app, owner.clone());
+        async move { app.gql(Some(&owner), DECIDE, vars).await }
+    };
+    decide(vec![&ids[0], &ids[1], &ids[2]], "APPROVED", None, None).await;
+    decide(vec![&ids[1]], "CONVERTED", None, None).await;
+
+    // What a return needs: a known code (OTHER with a text), a lead approved or converted; a batch is all or none.
+    let res = decide(vec![&ids[0]], "RETURNED", None, None).await;
+    assert_eq!((error_code(&res), error_field(&res)), (Some("VALIDATION"), Some("reasonCode")), "{res}");
+    let res = decide(vec![&ids[0]], "RETURNED", None, Some("BORED")).await;
+    assert_eq!(error_field(&res), Some("reasonCode"), "{res}");
+    assert!(res["errors"][0]["message"].as_str().unwrap().contains("BAD_CONTACT_DATA"), "lists the codes: {res}");
+    let res = decide(vec![&ids[0]], "RETURNED", None, Some("OTHER")).await;
+    assert_eq!(error_field(&res), Some("reason"), "{res}");
+    let res = decide(vec![&ids[0], &ids[3]], "RETURNED", None, Some("FRAUD")).await;
+    assert_eq!(error_field(&res), Some("status"), "a received lead cannot be returned: {res}");
+    let res = decide(vec![&ids[3]], "APPROVED", None, Some("FRAUD")).await;
+    assert_eq!(error_field(&res), Some("reasonCode"), "only a return takes a code: {res}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM leads WHERE status = 'RETURNED'").await, 0);
+
+    let res = decide(vec![&ids[0]], "RETURNED", Some("the phone is not in service"), Some("bad_contact_data")).await;
+    assert_eq!(
+        res["data"]["setLeadStatus"][0],
+        json!({ "id": ids[0], "status": "RETURNED", "reason": "Bad contact data: the phone is not in service",
+                "reasonCode": "BAD_CONTACT_DATA" }),
+        "{res}"
+    );
+    // A buying system returns the converted one over REST with the owner's key.
+    let owner_key = api_key(&app, &s.owner).await;
+    let (status, body) =
+        crate::traffic::post_status(&app, &owner_key, &ids[1], &json!({ "status": "RETURNED", "reasonCode": "FRAUD" }))
+            .await;
+    assert_eq!((status, &body["status"]), (200, &json!("RETURNED")), "{body}");
+
+    // The figures: 3 approved (2 of them returned), no conversion left, one payout of 12.50 earned.
+    let q = "{ report(groupBy: [CAMPAIGN]) { totals { approved converted returned returnRate earnings } } }";
+    let res = app.gql(Some(&owner), q, json!({})).await;
+    assert_eq!(
+        res["data"]["report"]["totals"][0],
+        json!({ "approved": 3, "converted": 0, "returned": 2, "returnRate": 0.666667, "earnings": "12.50" }),
+        "{res}"
+    );
+    let csv = app
+        .client
+        .get(format!("{}/v1/reports.csv?groupBy=CAMPAIGN", app.address))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(",3,0,0,2,") && csv.contains(",0.666667,"), "{csv}");
+    // The partner reads why.
+    let res = app
+        .gql(
+            Some(&s.partner.access_token),
+            "query($id: ID!) { lead(id: $id) { status reason earned } }",
+            json!({ "id": ids[1] }),
+        )
+        .await;
+    assert_eq!(res["data"]["lead"], json!({ "status": "RETURNED", "reason": "Fraud", "earned": "0.00" }), "{res}");
+
+    // Past the window (30 days from receipt by default), no more returns.
+    app.clock.advance(Duration::days(31));
+    let owner = session(&app.login("owner@acme.test", PASSWORD).await, "login").access_token;
+    let res = app.gql(Some(&owner), DECIDE, json!({ "ids": [ids[2]], "s": "RETURNED", "c": "FRAUD" })).await;
+    assert_eq!(error_field(&res), Some("status"), "{res}");
+    assert!(res["errors"][0]["message"].as_str().unwrap().contains("return window of 30 days"), "{res}");
+    // The organization's own reasons replace the defaults; OTHER stays.
+    let res = app
+        .gql(
+            Some(&owner),
+            "mutation { setReturnReasons(reasons: [{ code: \"no_answer\", label: \"Never answered\" }]) { code } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(res["data"]["setReturnReasons"], json!([{ "code": "NO_ANSWER" }, { "code": "OTHER" }]), "{res}");
+    let res = app
+        .gql(
+            Some(&owner),
+            "mutation($c: ID!) { updateCampaign(id: $c, input: { returnWindowDays: 60 }) { returnWindowDays } }",
+            json!({ "c": s.campaign }),
+        )
+        .await;
+    assert_eq!(res["data"]["updateCampaign"]["returnWindowDays"], 60, "{res}");
+    let res = app.gql(Some(&owner), DECIDE, json!({ "ids": [ids[2]], "s": "RETURNED", "c": "FRAUD" })).await;
+    assert_eq!(error_field(&res), Some("reasonCode"), "{res}");
+    let res = app.gql(Some(&owner), DECIDE, json!({ "ids": [ids[2]], "s": "RETURNED", "c": "NO_ANSWER" })).await;
+    assert_eq!(res["data"]["setLeadStatus"][0]["reason"], "Never answered", "{res}");
+}
+
 on_both_databases!(
     declared_fields_are_checked_and_normalised,
     test_leads_answer_as_real_ones_and_leave_nothing,
     duplicates_are_refused_with_their_evidence,
     simultaneous_duplicates_are_caught,
     posting_instructions_follow_the_declaration,
+    returns_reverse_the_payout_within_the_window,
 );

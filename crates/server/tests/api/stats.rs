@@ -26,14 +26,14 @@ impl Rng {
 type Key = (String, String, String, String, [String; 5]);
 
 /// daily_stats as stored: (campaign, partner, day, kind, subs) -> [counted, not counted, approved, rejected,
-/// converted, earnings].
-async fn stored(app: &TestApp) -> BTreeMap<Key, [i64; 6]> {
+/// converted, returned, earnings].
+async fn stored(app: &TestApp) -> BTreeMap<Key, [i64; 7]> {
     let rows = app
         .db
         .query_all_raw(Statement::from_string(
             app.db.get_database_backend(),
             "SELECT campaign_id, partner_id, day, kind, sub1, sub2, sub3, sub4, sub5, counted, not_counted, approved, \
-             rejected, converted, earnings FROM daily_stats",
+             rejected, converted, returned, earnings FROM daily_stats",
         ))
         .await
         .unwrap();
@@ -49,23 +49,23 @@ async fn stored(app: &TestApp) -> BTreeMap<Key, [i64; 6]> {
             );
             (key, std::array::from_fn(|i| r.try_get_by_index(9 + i).unwrap()))
         })
-        .filter(|(_, v): &(Key, [i64; 6])| v.iter().any(|n| *n != 0))
+        .filter(|(_, v): &(Key, [i64; 7])| v.iter().any(|n| *n != 0))
         .collect()
 }
 
 /// campaign_stats with its shards added up: (campaign, day) -> [clicks, clicks not counted, forms, calls, approved,
-/// rejected, converted, earnings].
-async fn stored_per_campaign(app: &TestApp) -> BTreeMap<(String, String), [i64; 8]> {
+/// rejected, converted, returned, earnings].
+async fn stored_per_campaign(app: &TestApp) -> BTreeMap<(String, String), [i64; 9]> {
     let rows = app
         .db
         .query_all_raw(Statement::from_string(
             app.db.get_database_backend(),
             "SELECT campaign_id, day, clicks, clicks_not_counted, forms, calls, approved, rejected, converted, \
-             earnings FROM campaign_stats",
+             returned, earnings FROM campaign_stats",
         ))
         .await
         .unwrap();
-    let mut sums: BTreeMap<(String, String), [i64; 8]> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, String), [i64; 9]> = BTreeMap::new();
     for r in rows {
         let key = (r.try_get_by_index::<uuid::Uuid>(0).unwrap().to_string(), r.try_get_by_index(1).unwrap());
         let sum = sums.entry(key).or_default();
@@ -78,9 +78,10 @@ async fn stored_per_campaign(app: &TestApp) -> BTreeMap<(String, String), [i64; 
 }
 
 /// The daily_stats rows added up per campaign and day, clicks, forms and calls apart: what campaign_stats must hold.
-fn per_campaign(fine: &BTreeMap<Key, [i64; 6]>) -> BTreeMap<(String, String), [i64; 8]> {
-    let mut sums: BTreeMap<(String, String), [i64; 8]> = BTreeMap::new();
-    for ((campaign, _, day, kind, _), [counted, not_counted, approved, rejected, converted, earnings]) in fine {
+fn per_campaign(fine: &BTreeMap<Key, [i64; 7]>) -> BTreeMap<(String, String), [i64; 9]> {
+    let mut sums: BTreeMap<(String, String), [i64; 9]> = BTreeMap::new();
+    for ((campaign, _, day, kind, _), [counted, not_counted, approved, rejected, converted, returned, earnings]) in fine
+    {
         let sum = sums.entry((campaign.clone(), day.clone())).or_default();
         let slot = match kind.as_str() {
             "CLICK" => 0,
@@ -88,7 +89,7 @@ fn per_campaign(fine: &BTreeMap<Key, [i64; 6]>) -> BTreeMap<(String, String), [i
             _ => 3,
         };
         sum[slot] += counted;
-        for (i, n) in [(1, not_counted), (4, approved), (5, rejected), (6, converted), (7, earnings)] {
+        for (i, n) in [(1, not_counted), (4, approved), (5, rejected), (6, converted), (7, returned), (8, earnings)] {
             sum[i] += n;
         }
     }
@@ -96,7 +97,7 @@ fn per_campaign(fine: &BTreeMap<Key, [i64; 6]>) -> BTreeMap<(String, String), [i
 }
 
 /// The same figures recomputed from the raw clicks and leads, with days in each campaign's time zone.
-async fn recomputed(app: &TestApp) -> BTreeMap<Key, [i64; 6]> {
+async fn recomputed(app: &TestApp) -> BTreeMap<Key, [i64; 7]> {
     let backend = app.db.get_database_backend();
     let sql = |table: &str, kind: &str, status: &str, counted: &str| {
         format!(
@@ -104,7 +105,7 @@ async fn recomputed(app: &TestApp) -> BTreeMap<Key, [i64; 6]> {
              e.sub1, e.sub2, e.sub3, e.sub4, e.sub5 FROM {table} e JOIN campaigns c ON c.id = e.campaign_id"
         )
     };
-    let mut sums: BTreeMap<Key, [i64; 6]> = BTreeMap::new();
+    let mut sums: BTreeMap<Key, [i64; 7]> = BTreeMap::new();
     for q in [sql("clicks", "'CLICK'", "''", "e.counted"), sql("leads", "e.kind", "e.status", "TRUE")] {
         for r in app.db.query_all_raw(Statement::from_string(backend, q)).await.unwrap() {
             let at: DateTime<Utc> = r.try_get_by_index(2).unwrap();
@@ -123,11 +124,13 @@ async fn recomputed(app: &TestApp) -> BTreeMap<Key, [i64; 6]> {
                 subs,
             );
             let v = sums.entry(key).or_default();
-            let approved = status == "APPROVED" || status == "CONVERTED";
+            // A returned lead was approved, and earns nothing any more.
+            let approved = matches!(status.as_str(), "APPROVED" | "CONVERTED" | "RETURNED");
+            let earns = matches!(status.as_str(), "APPROVED" | "CONVERTED");
             match (kind.as_str(), counted) {
                 ("CLICK", true) => {
                     v[0] += 1;
-                    v[5] += payout;
+                    v[6] += payout;
                 }
                 ("CLICK", false) => v[1] += 1,
                 _ => {
@@ -135,7 +138,8 @@ async fn recomputed(app: &TestApp) -> BTreeMap<Key, [i64; 6]> {
                     v[2] += i64::from(approved);
                     v[3] += i64::from(status == "REJECTED");
                     v[4] += i64::from(status == "CONVERTED");
-                    v[5] += if approved { payout } else { 0 };
+                    v[5] += i64::from(status == "RETURNED");
+                    v[6] += if earns { payout } else { 0 };
                 }
             }
         }
@@ -148,7 +152,7 @@ async fn owner_token(app: &TestApp, s: &Setup) -> String {
     app.login(&s.owner.email, PASSWORD).await["data"]["login"]["accessToken"].as_str().unwrap().to_owned()
 }
 
-/// Random sequences of clicks, leads, decisions (some invalid, refused whole), pauses and clock jumps across days:
+/// Random sequences of clicks, leads, decisions and returns (some invalid, refused whole), pauses and clock jumps across days:
 /// the counters kept with each change always equal a recomputation from the raw events, and the report's totals
 /// agree with the leads list.
 async fn rollups_match_the_raw_events(db: Db) {
@@ -227,12 +231,13 @@ async fn rollups_match_the_raw_events(db: Db) {
                 let n = 1 + rng.below(3);
                 let ids: Vec<&String> =
                     (0..n).map(|_| &lead_ids[usize::try_from(rng.below(lead_ids.len() as u64)).unwrap()]).collect();
-                let status = ["APPROVED", "REJECTED", "CONVERTED"][usize::try_from(rng.below(3)).unwrap()];
+                let status = ["APPROVED", "REJECTED", "CONVERTED", "RETURNED"][usize::try_from(rng.below(4)).unwrap()];
+                let code = (status == "RETURNED").then_some("FRAUD");
                 let res = app
                     .gql(
                         Some(&owner_token(&app, &s).await),
-                        "mutation($ids: [ID!]!, $s: LeadStatus!) { setLeadStatus(ids: $ids, status: $s, reason: \"Duplicate\") { id } }",
-                        json!({ "ids": ids, "s": status }),
+                        "mutation($ids: [ID!]!, $s: LeadStatus!, $c: String) { setLeadStatus(ids: $ids, status: $s, reason: \"Duplicate\", reasonCode: $c) { id } }",
+                        json!({ "ids": ids, "s": status, "c": code }),
                     )
                     .await;
                 // A batch with one lead that cannot move is refused whole.
@@ -478,11 +483,11 @@ async fn reporting_tokens_and_csv_exports(db: Db) {
     assert_eq!(
         lines[0],
         "campaign_id,campaign,sub_id1,currency,clicks,clicks_not_counted,forms,calls,submitted,approved,rejected,\
-         converted,approval_rate,conversion_rate,earnings,epc"
+         converted,returned,approval_rate,conversion_rate,return_rate,earnings,epc"
     );
     assert_eq!(lines.len(), 4, "a header, two rows and the final line break: {text}");
     let row = |sub: &str| lines.iter().find(|l| l.contains(sub)).copied().unwrap_or_default().to_owned();
-    assert_eq!(row("cmd"), format!("{},Solar,'=cmd(),USD,0,0,1,0,1,0,0,0,,0.000000,0.00,", s.campaign));
+    assert_eq!(row("cmd"), format!("{},Solar,'=cmd(),USD,0,0,1,0,1,0,0,0,0,,0.000000,,0.00,", s.campaign));
     assert!(row("a,b").contains(",\"a,b\",USD,"), "{text}");
 
     // A partner's own access token: its own rows; bad requests are JSON errors; no token, no report.

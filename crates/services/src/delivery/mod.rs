@@ -89,12 +89,20 @@ pub enum Event {
     LeadRejected,
     LeadConverted,
     ClickCounted,
+    /// An approved or converted lead was returned: `{payout}` is the payout taken back, negative.
+    LeadReturned,
     Test,
 }
 
 impl Event {
-    pub const ALL: [Event; 5] =
-        [Event::LeadReceived, Event::LeadApproved, Event::LeadRejected, Event::LeadConverted, Event::ClickCounted];
+    pub const ALL: [Event; 6] = [
+        Event::LeadReceived,
+        Event::LeadApproved,
+        Event::LeadRejected,
+        Event::LeadConverted,
+        Event::ClickCounted,
+        Event::LeadReturned,
+    ];
 
     /// As sent in `{event}` and stored.
     pub fn name(self) -> &'static str {
@@ -104,6 +112,7 @@ impl Event {
             Event::LeadRejected => "lead.rejected",
             Event::LeadConverted => "lead.converted",
             Event::ClickCounted => "click.counted",
+            Event::LeadReturned => "lead.returned",
             Event::Test => "test",
         }
     }
@@ -120,6 +129,7 @@ impl Event {
             Event::LeadRejected => 4,
             Event::LeadConverted => 8,
             Event::ClickCounted => 16,
+            Event::LeadReturned => 32,
             Event::Test => 0,
         }
     }
@@ -132,6 +142,7 @@ impl Event {
             Status::Approved => Event::LeadApproved,
             Status::Rejected => Event::LeadRejected,
             Status::Converted => Event::LeadConverted,
+            Status::Returned => Event::LeadReturned,
         }
     }
 

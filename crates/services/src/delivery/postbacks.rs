@@ -211,7 +211,12 @@ pub(crate) async fn values(s: &Services, row: &delivery::Model, pb: &postback::M
                 return Ok(None);
             };
             // What the partner earns with this step: nothing for a rejected lead.
-            let payout = if l.to_status == lead::Status::Rejected { 0 } else { l.payout };
+            // What the event earns: nothing for a rejection, the payout taken back for a return.
+            let payout = match l.to_status {
+                lead::Status::Rejected => 0,
+                lead::Status::Returned => -l.payout,
+                _ => l.payout,
+            };
             let subs = [l.sub1, l.sub2, l.sub3, l.sub4, l.sub5];
             let mut v = common(
                 l.click_id.map(|c| c.to_string()).unwrap_or_default(),
@@ -509,15 +514,20 @@ pub async fn replay(
     let pb = own(s, scope, id).await?;
     super::replay(s, from, to, |backend, now| {
         let when = |column: &str| {
-            let cases: String =
-                [lead::Status::Received, lead::Status::Approved, lead::Status::Rejected, lead::Status::Converted]
-                    .into_iter()
-                    .map(|st| {
-                        let e = Event::of_lead(st);
-                        let value = if column == "name" { format!("'{}'", e.name()) } else { e.bit().to_string() };
-                        format!(" WHEN '{}' THEN {value}", st.to_value())
-                    })
-                    .collect();
+            let cases: String = [
+                lead::Status::Received,
+                lead::Status::Approved,
+                lead::Status::Rejected,
+                lead::Status::Converted,
+                lead::Status::Returned,
+            ]
+            .into_iter()
+            .map(|st| {
+                let e = Event::of_lead(st);
+                let value = if column == "name" { format!("'{}'", e.name()) } else { e.bit().to_string() };
+                format!(" WHEN '{}' THEN {value}", st.to_value())
+            })
+            .collect();
             format!("CASE h.to_status{cases} END")
         };
         let leads = Statement::from_sql_and_values(

@@ -36,6 +36,8 @@ pub struct Model {
     pub phone_country: String,
     /// A JSON duplicate rule (`partnerdesk_services::quality::DuplicateRule`), or none.
     pub duplicate_rule: Option<String>,
+    /// Days after its receipt during which an approved lead may be returned (0: no returns).
+    pub return_window_days: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

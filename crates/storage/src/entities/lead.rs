@@ -9,7 +9,7 @@ pub enum Kind {
     Call,
 }
 
-/// RECEIVED -> APPROVED | REJECTED; APPROVED -> CONVERTED.
+/// RECEIVED -> APPROVED | REJECTED; APPROVED -> CONVERTED; APPROVED | CONVERTED -> RETURNED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum Status {
@@ -21,6 +21,9 @@ pub enum Status {
     Rejected,
     #[sea_orm(string_value = "CONVERTED")]
     Converted,
+    /// Found bad after approval: its payout is reversed.
+    #[sea_orm(string_value = "RETURNED")]
+    Returned,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -34,8 +37,10 @@ pub struct Model {
     pub assignment_id: Uuid,
     pub kind: Kind,
     pub status: Status,
-    /// Why it was rejected.
+    /// Why it was rejected or returned.
     pub reason: Option<String>,
+    /// The organization's code of a return's reason.
+    pub reason_code: Option<String>,
     pub external_id: Option<String>,
     pub click_id: Option<Uuid>,
     pub sub1: Option<String>,

@@ -8,6 +8,8 @@ pub struct Model {
     pub name: String,
     /// A JSON duplicate rule for every campaign of the organization, or none.
     pub duplicate_rule: Option<String>,
+    /// The reasons a lead may be returned for, JSON `[{"code", "label"}]`; none: the defaults.
+    pub return_reasons: Option<String>,
     pub created_at: DateTimeUtc,
 }
 
