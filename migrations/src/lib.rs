@@ -21,6 +21,7 @@ mod m20261203_000012_webhooks;
 mod m20261203_000013_events;
 mod m20261203_000014_lead_quality;
 mod m20261203_000015_returns;
+mod m20261203_000016_disputes;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_events::Migration),
             Box::new(m20261203_000014_lead_quality::Migration),
             Box::new(m20261203_000015_returns::Migration),
+            Box::new(m20261203_000016_disputes::Migration),
         ]
     }
 }

@@ -81,7 +81,8 @@ pub fn build_schema(services: Services) -> AppSchema {
     // wait before a batch goes out split such pages in two on a busy machine (tests/statements.rs, under load).
     let assignments = DataLoader::new(partners::AssignmentsLoader(services.clone()), spawn)
         .delay(std::time::Duration::from_millis(5));
-    builder().data(services).data(partners).data(campaigns).data(assignments).finish()
+    let disputes = DataLoader::new(quality::DisputeLoader(services.clone()), spawn);
+    builder().data(services).data(partners).data(campaigns).data(assignments).data(disputes).finish()
 }
 
 /// The schema in SDL: what `schema.graphql` holds.

@@ -2,9 +2,11 @@
 //! read.
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 use partnerdesk_domain::fields::{FieldSpec, FieldType, UnknownFields};
-use partnerdesk_services::authz;
 use partnerdesk_services::quality::{self, DuplicateRule as Rule, DuplicateScope as Scope};
+use partnerdesk_services::{authz, disputes};
+use partnerdesk_storage::entities::lead_dispute;
 
 use crate::error::Res;
 use crate::ids;
@@ -173,6 +175,60 @@ pub struct ReturnReason {
     pub label: String,
 }
 
+/// Where a dispute stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "lead_dispute::Status")]
+pub enum DisputeStatus {
+    /// Waiting for the owner's answer.
+    Open,
+    /// The decision stays; the owner replied why.
+    Upheld,
+    /// The lead went back to its status before the decision (a return's payout restored).
+    Reversed,
+}
+
+/// A partner's dispute of a rejection or a return, and the owner's answer.
+#[derive(SimpleObject)]
+pub struct LeadDispute {
+    pub lead_id: ID,
+    /// The decision disputed: REJECTED or RETURNED.
+    pub disputed_status: crate::traffic::LeadStatus,
+    pub message: String,
+    pub opened_at: DateTime<Utc>,
+    pub status: DisputeStatus,
+    pub reply: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+impl From<lead_dispute::Model> for LeadDispute {
+    fn from(d: lead_dispute::Model) -> Self {
+        Self {
+            lead_id: ids::id(d.lead_id),
+            disputed_status: d.disputed_status.into(),
+            message: d.message,
+            opened_at: d.opened_at,
+            status: d.status.into(),
+            reply: d.reply,
+            answered_at: d.answered_at,
+        }
+    }
+}
+
+/// Loads the disputes of a page of leads in one query.
+pub struct DisputeLoader(pub partnerdesk_services::Services);
+
+impl async_graphql::dataloader::Loader<uuid::Uuid> for DisputeLoader {
+    type Value = lead_dispute::Model;
+    type Error = crate::error::ApiError;
+
+    async fn load(
+        &self,
+        keys: &[uuid::Uuid],
+    ) -> Result<std::collections::HashMap<uuid::Uuid, Self::Value>, Self::Error> {
+        Ok(disputes::of_leads(&self.0, keys).await?.into_iter().map(|d| (d.lead_id, d)).collect())
+    }
+}
+
 #[derive(Default)]
 pub struct QualityQuery;
 
@@ -204,6 +260,18 @@ impl QualityQuery {
         Ok(reasons.into_iter().map(|r| ReturnReason { code: r.code, label: r.label }).collect())
     }
 
+    /// Disputes waiting for an answer: for the owner, its organization's; for a partner (`as: PARTNER`), its own.
+    async fn open_disputes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "as")] role: Option<crate::types::Role>,
+    ) -> Res<u64> {
+        // A signed-in account (not a reporting token), read as its owner or partner side.
+        authz::signed_in(actor(ctx))?;
+        let audience = authz::reader(actor(ctx), role.map(Into::into))?;
+        Ok(disputes::open_count(services(ctx)?, &audience).await?)
+    }
+
     /// The organization's duplicate rule, applied to every campaign beside the campaign's own.
     async fn organization_duplicate_rule(&self, ctx: &Context<'_>) -> Res<Option<DuplicateRule>> {
         let scope = authz::owner(actor(ctx))?;
@@ -233,6 +301,28 @@ impl QualityMutation {
         let list = reasons.into_iter().map(|r| quality::ReturnReason { code: r.code, label: r.label }).collect();
         let set = quality::set_return_reasons(services(ctx)?, &scope, list).await?;
         Ok(set.into_iter().map(|r| ReturnReason { code: r.code, label: r.label }).collect())
+    }
+
+    /// Disputes your rejected or returned lead, once, within the campaign's return window from the decision.
+    async fn dispute_lead(&self, ctx: &Context<'_>, lead_id: ID, message: String) -> Res<LeadDispute> {
+        let scope = authz::partner(actor(ctx))?;
+        let id = ids::parse(&lead_id, "Lead")?;
+        Ok(disputes::open(services(ctx)?, &scope, id, &message).await?.into())
+    }
+
+    /// Answers a dispute: `reverse: false` upholds the decision (a reply is required), `reverse: true` sends the lead
+    /// back to its status before it (a return's payout restored).
+    async fn answer_dispute(
+        &self,
+        ctx: &Context<'_>,
+        lead_id: ID,
+        reverse: bool,
+        reply: Option<String>,
+    ) -> Res<LeadDispute> {
+        let scope = authz::owner(actor(ctx))?;
+        let id = ids::parse(&lead_id, "Lead")?;
+        let (d, _) = disputes::answer(services(ctx)?, &scope, id, reverse, reply.as_deref()).await?;
+        Ok(d.into())
     }
 
     /// Sets the duplicate rule of a campaign, or without `campaignId` of the organization (every campaign); without

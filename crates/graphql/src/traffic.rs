@@ -255,6 +255,12 @@ impl Lead {
         Ok(p.into())
     }
 
+    /// The partner's dispute of its rejection or return, if any.
+    async fn dispute(&self, ctx: &Context<'_>) -> Res<Option<crate::quality::LeadDispute>> {
+        let id = ids::parse(&self.id, "Lead")?;
+        Ok(load_one::<crate::quality::DisputeLoader>(ctx, id).await?.map(Into::into))
+    }
+
     /// Every status change, oldest first (the first is its receipt).
     async fn history(&self, ctx: &Context<'_>) -> Res<Vec<LeadEvent>> {
         if let Some(h) = &self.history {
@@ -292,6 +298,8 @@ pub struct LeadFilterInput {
     pub campaign_id: Option<ID>,
     pub partner_id: Option<ID>,
     pub status: Option<LeadStatus>,
+    /// Leads with a dispute in this state (`OPEN`: waiting for your answer).
+    pub dispute: Option<crate::quality::DisputeStatus>,
     #[graphql(name = "type")]
     pub kind: Option<LeadType>,
     /// Received at or after.
@@ -306,6 +314,7 @@ fn filter(f: LeadFilterInput) -> Res<LeadFilter> {
         campaign_id: f.campaign_id.as_ref().map(|c| ids::parse(c, "Campaign")).transpose()?,
         partner_id: f.partner_id.as_ref().map(|p| ids::parse(p, "Marketing partner")).transpose()?,
         status: f.status.map(Into::into),
+        dispute: f.dispute.map(Into::into),
         kind: f.kind.map(Into::into),
         from: f.from,
         to: f.to,

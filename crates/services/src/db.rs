@@ -72,6 +72,7 @@ fn constraint_columns(constraint: &str) -> Option<&'static str> {
         "users_email_key" => Some("users.email"),
         "marketing_partners_org_email_key" => Some("marketing_partners.organization_id, marketing_partners.email"),
         "idempotency_keys_pkey" => Some("idempotency_keys.api_key_id, idempotency_keys.idempotency_key"),
+        "lead_disputes_pkey" => Some("lead_disputes.lead_id"),
         _ => None,
     }
 }

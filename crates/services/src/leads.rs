@@ -384,7 +384,7 @@ pub async fn replay(s: &Services, holder: &KeyHolder, key: &str) -> Result<Optio
 }
 
 /// Records a step of a lead's history; returns its id (the event a postback reports).
-async fn record(
+pub(crate) async fn record(
     conn: &impl ConnectionTrait,
     lead_id: Uuid,
     from: Option<Status>,
@@ -561,6 +561,8 @@ pub struct LeadFilter {
     pub campaign_id: Option<Uuid>,
     pub partner_id: Option<Uuid>,
     pub status: Option<Status>,
+    /// Leads with a dispute in this state.
+    pub dispute: Option<partnerdesk_storage::entities::lead_dispute::Status>,
     pub kind: Option<Kind>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
@@ -596,6 +598,16 @@ pub async fn list(
     }
     if let Some(st) = f.status {
         q = q.filter(lead::Column::Status.eq(st));
+    }
+    if let Some(d) = f.dispute {
+        use partnerdesk_storage::entities::lead_dispute;
+        use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+        let disputed = Query::select()
+            .column(lead_dispute::Column::LeadId)
+            .from(lead_dispute::Entity)
+            .and_where(lead_dispute::Column::Status.eq(d))
+            .to_owned();
+        q = q.filter(Expr::col((lead::Entity, lead::Column::Id)).in_subquery(disputed));
     }
     if let Some(k) = f.kind {
         q = q.filter(lead::Column::Kind.eq(k));

@@ -11,6 +11,7 @@ pub mod caps;
 pub mod clicks;
 pub mod db;
 pub mod delivery;
+pub mod disputes;
 mod error;
 pub mod invitations;
 pub mod leads;

@@ -164,6 +164,10 @@ const MATRIX: &[(&str, [&str; 7])] = &[
     ("setDuplicateRule(organization)", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
     ("organizationDuplicateRule", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
     ("returnReasons", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
+    // The partner of A disputes its rejected lead (the other partner records of A do not reach it); A answers.
+    ("disputeLead", [UNAUTH, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, NOT_FOUND, FORBIDDEN]),
+    ("answerDispute", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
+    ("openDisputes", [UNAUTH, OK, OK, OK, OK, OK, FORBIDDEN]),
     ("setReturnReasons", [UNAUTH, OK, OK, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN]),
     // Last: an archived campaign takes no new partners.
     ("archiveCampaign", [UNAUTH, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
@@ -321,6 +325,8 @@ struct World {
     /// The partner of A's lead in A; the partner of A and B's lead in B.
     lead_id: String,
     pab_lead_in_b: String,
+    /// The partner of A's lead in A that owner A rejected, for disputes.
+    rejected_lead_id: String,
     /// A received lead of each organization, for the REST decisions.
     lead_to_decide: BTreeMap<Org, String>,
     /// An API key of owner A, revoked by the matrix.
@@ -699,6 +705,17 @@ impl World {
             ),
             "organizationDuplicateRule" => ("{ organizationDuplicateRule { scope } }".to_owned(), json!({})),
             "returnReasons" => ("{ returnReasons { code label } }".to_owned(), json!({})),
+            "disputeLead" => (
+                "mutation($id: ID!) { disputeLead(leadId: $id, message: \"We have the consumer's consent.\") { status } }"
+                    .to_owned(),
+                json!({ "id": self.rejected_lead_id }),
+            ),
+            "answerDispute" => (
+                "mutation($id: ID!) { answerDispute(leadId: $id, reverse: false, reply: \"The ZIP is out of area.\") { status } }"
+                    .to_owned(),
+                json!({ "id": self.rejected_lead_id }),
+            ),
+            "openDisputes" => ("{ openDisputes }".to_owned(), json!({})),
             "setReturnReasons" => (
                 "mutation { setReturnReasons(reasons: [{ code: \"FRAUD\", label: \"Fraud\" }]) { code } }".to_owned(),
                 json!({}),
@@ -903,6 +920,16 @@ async fn world(db: Db) -> (World, Books) {
     books.lead(&id, Org::A, &pab_in_a, Some(Who::PartnerAB));
     let pab_lead_in_b = send(&app, &keys[&Who::PartnerAB], &campaign_b).await;
     books.lead(&pab_lead_in_b, Org::B, &pab_in_b, Some(Who::PartnerAB));
+    let rejected_lead_id = send(&app, &keys[&Who::Partner], &campaign_a).await;
+    books.lead(&rejected_lead_id, Org::A, &partner_id, Some(Who::Partner));
+    let res = app
+        .gql(
+            Some(&a.access_token),
+            "mutation($id: ID!) { setLeadStatus(ids: [$id], status: REJECTED, reason: \"Out of area\") { id } }",
+            json!({ "id": rejected_lead_id }),
+        )
+        .await;
+    assert!(res["errors"].is_null(), "{res}");
     let id = send(&app, &keys[&Who::OwnerC], &campaign_a).await;
     books.lead(&id, Org::A, &c_in_a, Some(Who::OwnerC));
     let id = send(&app, &b_partner_key, &campaign_b).await;
@@ -1003,6 +1030,7 @@ async fn world(db: Db) -> (World, Books) {
         pending_token,
         lead_id,
         pab_lead_in_b,
+        rejected_lead_id,
         lead_to_decide,
         owner_key_id,
         keys,

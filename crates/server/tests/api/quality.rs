@@ -425,6 +425,98 @@ async fn returns_reverse_the_payout_within_the_window(db: Db) {
     assert_eq!(res["data"]["setLeadStatus"][0]["reason"], "Never answered", "{res}");
 }
 
+/// The partner disputes a return and a rejection once each, within the window; the owner upholds one with a reply
+/// and reverses the other (the payout restored); counts of open disputes on both sides; every step is kept.
+async fn disputes_are_upheld_or_reversed(db: Db) {
+    let app = spawn_app(db).await;
+    let s = setup(&app, json!([])).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (_, body) = post_lead(&app, &s.key, &lead(&s.campaign, json!({ "name": "Ann" })), None).await;
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let (owner, partner) = (s.owner.access_token.clone(), s.partner.access_token.clone());
+    let gql = |token: &str, q: &str, vars: Value| {
+        let (app, token, q) = (&app, token.to_owned(), q.to_owned());
+        async move { app.gql(Some(&token), &q, vars).await }
+    };
+    gql(&owner, DECIDE, json!({ "ids": [ids[0], ids[1]], "s": "APPROVED" })).await;
+    gql(&owner, DECIDE, json!({ "ids": [ids[2]], "s": "REJECTED", "r": "Out of area" })).await;
+    const DISPUTE: &str =
+        "mutation($id: ID!, $m: String!) { disputeLead(leadId: $id, message: $m) { status disputedStatus message } }";
+    const ANSWER: &str = "mutation($id: ID!, $r: Boolean!, $t: String) { answerDispute(leadId: $id, reverse: $r, reply: $t) { status reply } }";
+    let res = gql(&partner, DISPUTE, json!({ "id": ids[0], "m": "Why?" })).await;
+    assert_eq!((error_code(&res), error_field(&res)), (Some("VALIDATION"), Some("leadId")), "an approved lead: {res}");
+    gql(&owner, DECIDE, json!({ "ids": [ids[0]], "s": "RETURNED", "c": "FRAUD" })).await;
+    let res = gql(&partner, DISPUTE, json!({ "id": ids[0], "m": "  " })).await;
+    assert_eq!(error_field(&res), Some("message"), "{res}");
+    let res = gql(&partner, DISPUTE, json!({ "id": ids[0], "m": "The consumer confirmed by phone." })).await;
+    assert_eq!(
+        res["data"]["disputeLead"],
+        json!({ "status": "OPEN", "disputedStatus": "RETURNED", "message": "The consumer confirmed by phone." }),
+        "{res}"
+    );
+    let res = gql(&partner, DISPUTE, json!({ "id": ids[0], "m": "Again" })).await;
+    assert_eq!(error_code(&res), Some("CONFLICT"), "once per lead: {res}");
+    gql(&partner, DISPUTE, json!({ "id": ids[2], "m": "The ZIP is in your area." })).await;
+    let count = |token: String, role: &'static str| {
+        let app = &app;
+        async move {
+            let q = format!("{{ openDisputes(as: {role}) }}");
+            app.gql(Some(&token), &q, json!({})).await["data"]["openDisputes"].clone()
+        }
+    };
+    assert_eq!(count(owner.clone(), "OWNER").await, 2);
+    assert_eq!(count(partner.clone(), "PARTNER").await, 2);
+    let res = gql(&owner, "{ leads(filter: { dispute: OPEN }) { totalCount } }", json!({})).await;
+    assert_eq!(res["data"]["leads"]["totalCount"], 2, "{res}");
+
+    // Upheld: a reply is required; the rejection stays.
+    let res = gql(&owner, ANSWER, json!({ "id": ids[2], "r": false })).await;
+    assert_eq!(error_field(&res), Some("reply"), "{res}");
+    let res = gql(&owner, ANSWER, json!({ "id": ids[2], "r": false, "t": "94105 is outside our states." })).await;
+    assert_eq!(res["data"]["answerDispute"]["status"], "UPHELD", "{res}");
+    // Reversed: back to APPROVED, the payout earned again.
+    let res = gql(&owner, ANSWER, json!({ "id": ids[0], "r": true, "t": "Confirmed." })).await;
+    assert_eq!(res["data"]["answerDispute"]["status"], "REVERSED", "{res}");
+    let res = gql(&owner, ANSWER, json!({ "id": ids[0], "r": true })).await;
+    assert_eq!(error_code(&res), Some("CONFLICT"), "answered once: {res}");
+    let q = "{ report(groupBy: [CAMPAIGN]) { totals { approved rejected returned earnings } } }";
+    let res = gql(&owner, q, json!({})).await;
+    assert_eq!(
+        res["data"]["report"]["totals"][0],
+        json!({ "approved": 2, "rejected": 1, "returned": 0, "earnings": "25.00" }),
+        "{res}"
+    );
+    assert_eq!(count(owner.clone(), "OWNER").await, 0);
+    // The partner reads each step: the reply, and the history with the reversal.
+    let q =
+        "query($id: ID!) { lead(id: $id) { status dispute { status reply } history { fromStatus toStatus reason } } }";
+    let res = gql(&partner, q, json!({ "id": ids[2] })).await;
+    assert_eq!(res["data"]["lead"]["dispute"], json!({ "status": "UPHELD", "reply": "94105 is outside our states." }));
+    let res = gql(&partner, q, json!({ "id": ids[0] })).await;
+    let history = res["data"]["lead"]["history"].as_array().unwrap().clone();
+    let steps: Vec<(Value, Value)> = history.iter().map(|h| (h["fromStatus"].clone(), h["toStatus"].clone())).collect();
+    assert_eq!(
+        steps,
+        [
+            (Value::Null, json!("RECEIVED")),
+            (json!("RECEIVED"), json!("APPROVED")),
+            (json!("APPROVED"), json!("RETURNED")),
+            (json!("RETURNED"), json!("APPROVED")),
+        ],
+        "{res}"
+    );
+    assert_eq!(history[3]["reason"], "Dispute reversed: Confirmed.");
+
+    // Past the window from the decision, no dispute.
+    gql(&owner, DECIDE, json!({ "ids": [ids[1]], "s": "RETURNED", "c": "DUPLICATE" })).await;
+    app.clock.advance(Duration::days(31));
+    let partner = session(&app.login("pat@partner.test", PASSWORD).await, "login").access_token;
+    let res = gql(&partner, DISPUTE, json!({ "id": ids[1], "m": "Late" })).await;
+    assert_eq!(error_field(&res), Some("leadId"), "{res}");
+}
+
 on_both_databases!(
     declared_fields_are_checked_and_normalised,
     test_leads_answer_as_real_ones_and_leave_nothing,
@@ -432,4 +524,5 @@ on_both_databases!(
     simultaneous_duplicates_are_caught,
     posting_instructions_follow_the_declaration,
     returns_reverse_the_payout_within_the_window,
+    disputes_are_upheld_or_reversed,
 );

@@ -10,6 +10,7 @@ pub mod email_outbox;
 pub mod idempotency_key;
 pub mod invitation;
 pub mod lead;
+pub mod lead_dispute;
 pub mod lead_history;
 pub mod login_throttle;
 pub mod marketing_partner;
