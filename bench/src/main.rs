@@ -8,6 +8,7 @@ mod live;
 mod measure;
 mod receive;
 mod seed_events;
+mod sqlite_floor;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,6 +60,19 @@ enum Command {
         /// Send 6 fields per lead (email, phone, zip, state, an enum, a name), each lead another person.
         #[arg(long)]
         people: bool,
+    },
+    /// The floor under the embedded default: the server's statements for one lead or click on SQLite, run by this
+    /// program with the server's settings, `--clients` at once; prints `{"ops_per_s", "p50_ms", "p99_ms", "errors"}`.
+    SqliteFloor {
+        #[arg(long)]
+        database_url: String,
+        /// `leads` or `clicks`.
+        #[arg(long)]
+        what: String,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
     },
     /// A postback receiver: prints how long after each lead its postback arrived (JSON) after `--seconds`.
     Receive {
@@ -301,6 +315,9 @@ async fn main() -> anyhow::Result<()> {
             load(urls, campaign, keys, concurrency, seconds, rate, people).await
         }
         Command::Receive { port, seconds, delay_ms } => receive::run(port, seconds, delay_ms).await,
+        Command::SqliteFloor { database_url, what, clients, seconds } => {
+            sqlite_floor::run(&database_url, &what, clients, seconds).await
+        }
         Command::SeedEvents { database_url, events, verify } => seed_events::run(&database_url, events, verify).await,
         Command::Reports { url, database_url, events, runs, naive_runs, budget_seconds } => {
             let budget = Duration::from_secs(budget_seconds);

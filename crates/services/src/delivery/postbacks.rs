@@ -56,7 +56,7 @@ fn values_insert() -> &'static str {
 
 /// The deliveries of one event of the partner account `user_id` on `campaign_id`: one per postback that wants
 /// it. A write of the event's own batch or transaction.
-pub(crate) fn on_event(
+pub fn on_event(
     backend: DbBackend,
     event: Event,
     event_id: Uuid,

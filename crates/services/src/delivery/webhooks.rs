@@ -136,7 +136,7 @@ fn deliveries(
 }
 
 /// The deliveries of a lead's receipt (its history row `event_id`).
-pub(crate) fn on_received(backend: DbBackend, event_id: Uuid, organization_id: Uuid, now: DateTime<Utc>) -> Statement {
+pub fn on_received(backend: DbBackend, event_id: Uuid, organization_id: Uuid, now: DateTime<Utc>) -> Statement {
     deliveries(backend, WebhookEvent::LeadReceived, event_id, organization_id, now)
 }
 

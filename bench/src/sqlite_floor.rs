@@ -1,0 +1,309 @@
+//! The floor under the embedded default (issue 15, item 4): the statements the server runs on SQLite for one lead
+//! or one click, run by a minimal program on the same file with the same settings (`db::connect`: WAL, synchronous
+//! NORMAL, a busy timeout, 8 connections; writes in `BEGIN IMMEDIATE`), `clients` at once, without HTTP, JSON,
+//! authentication or validation. The statements are built by the server's own builders (caps, stats, postbacks,
+//! webhooks) where it has them, and the two reads are the server's text.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use partnerdesk_services::delivery::{Event, postbacks, webhooks};
+use partnerdesk_services::leads::{Kind, Lead, Status};
+use partnerdesk_services::{caps, db, stats};
+use partnerdesk_storage::entities::cap::{self, Metric, Period};
+use partnerdesk_storage::entities::{click, lead, lead_history};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryTrait, Set, Statement};
+use uuid::Uuid;
+
+#[derive(FromQueryResult)]
+struct Sender {
+    user_id: Uuid,
+    campaign_id: Uuid,
+    tracking_code: String,
+}
+
+/// What the floor uses of either read's row (`payout`: the form or click payout).
+struct Target {
+    assignment_id: Uuid,
+    campaign_id: Uuid,
+    organization_id: Uuid,
+    time_zone: String,
+    payout: i64,
+    partner_id: Uuid,
+    cap_id: Option<Uuid>,
+    cap_period: Option<Period>,
+    cap_limit: Option<i64>,
+}
+
+#[derive(FromQueryResult)]
+struct LeadRow {
+    assignment_id: Uuid,
+    campaign_id: Uuid,
+    organization_id: Uuid,
+    time_zone: String,
+    form_payout: i64,
+    partner_id: Uuid,
+    cap_id: Option<Uuid>,
+    cap_period: Option<Period>,
+    cap_limit: Option<i64>,
+}
+
+#[derive(FromQueryResult)]
+struct ClickRow {
+    assignment_id: Uuid,
+    campaign_id: Uuid,
+    organization_id: Uuid,
+    time_zone: String,
+    click_payout: i64,
+    partner_id: Uuid,
+    cap_id: Option<Uuid>,
+    cap_period: Option<Period>,
+    cap_limit: Option<i64>,
+}
+
+/// The lead path's read, as `leads::submit` sends it (the statuses it checks are read and ignored here).
+const LEAD_TARGET: &str = "SELECT a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
+        a.call_payout AS call_override, c.id AS campaign_id, c.organization_id, c.status AS campaign_status, \
+        c.time_zone, c.form_payout, c.call_payout, p.id AS partner_id, p.status AS partner_status, \
+        k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit, c.lead_fields, \
+        c.unknown_fields, c.phone_country, c.duplicate_rule, o.duplicate_rule AS organization_rule \
+ FROM campaign_assignments a \
+ JOIN campaigns c ON c.id = a.campaign_id \
+ JOIN organizations o ON o.id = c.organization_id \
+ JOIN marketing_partners p ON p.id = a.partner_id \
+ LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3 \
+ WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
+   AND ($4 IS NULL OR c.organization_id = $4)";
+
+/// The click path's read, as `clicks::follow` sends it.
+const CLICK_TARGET: &str = "SELECT a.id AS assignment_id, a.status AS assignment_status, a.click_payout AS click_override, \
+        c.id AS campaign_id, c.organization_id, c.status AS campaign_status, c.time_zone, c.landing_url, \
+        c.fallback_url, c.click_payout, p.id AS partner_id, p.user_id, p.status AS partner_status, \
+        k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
+ FROM campaign_assignments a \
+ JOIN campaigns c ON c.id = a.campaign_id \
+ JOIN marketing_partners p ON p.id = a.partner_id \
+ LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = 'CLICK' \
+ WHERE a.tracking_code = $1";
+
+/// One lead or click, read and written as the server does it.
+async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> anyhow::Result<()> {
+    let backend = conn.get_database_backend();
+    let rows: Vec<Target> = if leads {
+        let values = [s.user_id.into(), s.campaign_id.into(), "FORM".into(), Option::<Uuid>::None.into()];
+        LeadRow::find_by_statement(Statement::from_sql_and_values(backend, LEAD_TARGET, values))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| Target {
+                assignment_id: r.assignment_id,
+                campaign_id: r.campaign_id,
+                organization_id: r.organization_id,
+                time_zone: r.time_zone,
+                payout: r.form_payout,
+                partner_id: r.partner_id,
+                cap_id: r.cap_id,
+                cap_period: r.cap_period,
+                cap_limit: r.cap_limit,
+            })
+            .collect()
+    } else {
+        let values = [s.tracking_code.clone().into()];
+        ClickRow::find_by_statement(Statement::from_sql_and_values(backend, CLICK_TARGET, values))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| Target {
+                assignment_id: r.assignment_id,
+                campaign_id: r.campaign_id,
+                organization_id: r.organization_id,
+                time_zone: r.time_zone,
+                payout: r.click_payout,
+                partner_id: r.partner_id,
+                cap_id: r.cap_id,
+                cap_period: r.cap_period,
+                cap_limit: r.cap_limit,
+            })
+            .collect()
+    };
+    let t = rows.first().ok_or_else(|| anyhow::anyhow!("no target"))?;
+    let metric = if leads { Metric::Form } else { Metric::Click };
+    let mut caps: Vec<cap::Model> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(cap::Model {
+                id: r.cap_id?,
+                assignment_id: r.assignment_id,
+                metric,
+                period: r.cap_period?,
+                limit_count: r.cap_limit?,
+            })
+        })
+        .collect();
+    caps.sort_by_key(|c| c.period);
+    let now = chrono::Utc::now();
+    let tz = caps::time_zone(&t.time_zone);
+    let user_id = s.user_id;
+    let txn = db::begin_write(conn).await?;
+    for c in &caps {
+        let (counter, _) = caps::counter(backend, c, tz, now);
+        txn.query_one_raw(counter).await?.ok_or_else(|| anyhow::anyhow!("cap full"))?;
+    }
+    let sub1 = Some("newsletter".to_owned());
+    let mut writes = Vec::new();
+    if leads {
+        let l = Lead {
+            id: Uuid::now_v7(),
+            organization_id: t.organization_id,
+            campaign_id: t.campaign_id,
+            partner_id: t.partner_id,
+            assignment_id: t.assignment_id,
+            kind: Kind::Form,
+            status: Status::Received,
+            reason: None,
+            reason_code: None,
+            external_id: None,
+            click_id: None,
+            sub1,
+            sub2: None,
+            sub3: None,
+            sub4: None,
+            sub5: None,
+            fields: r#"{"name":"Bench Lead","zip":"10001"}"#.into(),
+            caller_number: None,
+            duration_seconds: None,
+            payout: t.payout,
+            created_at: now,
+            updated_at: now,
+        };
+        writes.push(lead::Entity::insert(l.clone().into_active_model()).build(backend));
+        let step = Uuid::now_v7();
+        let history = lead_history::ActiveModel {
+            id: Set(step),
+            lead_id: Set(l.id),
+            from_status: Set(None),
+            to_status: Set(Status::Received),
+            reason: Set(None),
+            user_id: Set(None),
+            created_at: Set(now),
+        };
+        writes.push(lead_history::Entity::insert(history).build(backend));
+        writes.push(postbacks::on_event(
+            backend,
+            Event::LeadReceived,
+            step,
+            t.organization_id,
+            user_id,
+            t.campaign_id,
+            now,
+        ));
+        writes.push(webhooks::on_received(backend, step, t.organization_id, now));
+        let figures = [(stats::Key::of_lead(&l, tz), stats::Delta::of_move(None, Status::Received, l.payout))];
+        writes.extend(stats::statements(backend, figures));
+    } else {
+        let id = Uuid::now_v7();
+        let row = click::ActiveModel {
+            id: Set(id),
+            organization_id: Set(t.organization_id),
+            campaign_id: Set(t.campaign_id),
+            partner_id: Set(t.partner_id),
+            assignment_id: Set(t.assignment_id),
+            counted: Set(true),
+            reason: Set(None),
+            payout: Set(t.payout),
+            sub1: Set(sub1.clone()),
+            sub2: Set(None),
+            sub3: Set(None),
+            sub4: Set(None),
+            sub5: Set(None),
+            created_at: Set(now),
+        };
+        writes.push(click::Entity::insert(row).build(backend));
+        let none = None;
+        let key = stats::Key::new(
+            t.organization_id,
+            t.campaign_id,
+            t.partner_id,
+            "CLICK",
+            [&sub1, &none, &none, &none, &none],
+            tz,
+            now,
+        );
+        let delta = stats::Delta { counted: 1, earnings: t.payout, ..Default::default() };
+        writes.extend(stats::statements(backend, [(key, delta)]));
+        writes.push(postbacks::on_event(
+            backend,
+            Event::ClickCounted,
+            id,
+            t.organization_id,
+            user_id,
+            t.campaign_id,
+            now,
+        ));
+    }
+    for w in writes {
+        txn.execute_raw(w).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Runs `clients` loops for `seconds` over the seeded partners and prints `{"ops_per_s", "p50_ms", "p99_ms",
+/// "errors"}`.
+pub async fn run(url: &str, what: &str, clients: usize, seconds: u64) -> anyhow::Result<()> {
+    let leads = match what {
+        "leads" => true,
+        "clicks" => false,
+        _ => anyhow::bail!("--what is leads or clicks"),
+    };
+    let conn = db::connect(url).await?;
+    let senders: Arc<Vec<Sender>> = Arc::new(
+        Sender::find_by_statement(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT p.user_id, a.campaign_id, a.tracking_code FROM campaign_assignments a \
+             JOIN marketing_partners p ON p.id = a.partner_id ORDER BY a.tracking_code",
+        ))
+        .all(&conn)
+        .await?,
+    );
+    anyhow::ensure!(!senders.is_empty(), "seed the database first");
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..clients {
+        let (conn, stop, senders) = (conn.clone(), stop.clone(), senders.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut errors, mut n) = (Vec::new(), 0_u64, w);
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                match one(&conn, leads, &senders[n % senders.len()]).await {
+                    Ok(()) => latencies.push(t.elapsed()),
+                    Err(_) => errors += 1,
+                }
+                n += clients;
+            }
+            (latencies, errors)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await?;
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| (d.as_secs_f64() * 10_000.0).round() / 10.0)
+    };
+    println!(
+        "{}",
+        serde_json::json!({ "ops_per_s": (all.len() as f64 / elapsed).round(), "p50_ms": pct(0.5),
+                            "p99_ms": pct(0.99), "errors": errors })
+    );
+    Ok(())
+}
