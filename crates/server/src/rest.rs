@@ -18,6 +18,7 @@ pub const LEAD_BODY_LIMIT: usize = 64 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/leads", web::post().to(submit_lead))
+        .route("/v1/leads/status", web::post().to(set_statuses))
         .route("/v1/leads/{id}/status", web::post().to(set_status))
         .route("/c/{code}", web::get().to(click))
         .route("/c/{code}", web::head().to(click));
@@ -217,52 +218,79 @@ async fn replay_or_conflict(
     ))
 }
 
-/// `POST /v1/leads/{id}/status` with an API key of the account that owns the lead's organization: `{"status": "APPROVED" | "REJECTED" | "CONVERTED", "reason"}`.
+/// `POST /v1/leads/{id}/status` with an API key of the account that owns the lead's organization:
+/// `{"status": "APPROVED" | "REJECTED" | "CONVERTED" | "RETURNED", "reason", "reasonCode"}`.
 async fn set_status(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let scope = match key_holder(&req, &state).await.and_then(|h| authz::owner_key(&h)) {
-        Ok(s) => s,
-        Err(e) => return error(e),
-    };
-    let body = match read_body(payload, LEAD_BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
-    let result = async {
-        let id = uuid::Uuid::parse_str(&path).map_err(|_| Error::NotFound("Lead"))?;
-        let v = parse_json(&body)?;
-        let status = match v.get("status").and_then(Value::as_str) {
-            Some("APPROVED") => Status::Approved,
-            Some("REJECTED") => Status::Rejected,
-            Some("CONVERTED") => Status::Converted,
-            Some("RETURNED") => Status::Returned,
-            _ => return Err(Error::validation("status", "status is APPROVED, REJECTED, CONVERTED or RETURNED.")),
-        };
-        let code = match v.get("reasonCode") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(r)) => Some(r.as_str()),
-            Some(_) => return Err(Error::validation("reasonCode", "reasonCode must be a string.")),
-        };
-        let reason = match v.get("reason") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(r)) => Some(r.as_str()),
-            Some(_) => return Err(Error::validation("reason", "reason must be a string.")),
-        };
-        leads::set_status(&state.services, &scope, &[id], status, reason, code).await
-    }
-    .await;
-    match result {
+    let id = uuid::Uuid::parse_str(&path).map_err(|_| Error::NotFound("Lead"));
+    match decide(&state, &req, payload, move |_| Ok(vec![id?])).await {
         Ok(updated) => match updated.first() {
-            Some(l) => HttpResponse::Ok()
-                .json(json!({ "id": l.id.to_string(), "status": format!("{:?}", l.status).to_uppercase() })),
+            Some(l) => HttpResponse::Ok().json(decision(l)),
             None => error(Error::NotFound("Lead")),
         },
-        Err(e) => error(e),
+        Err(resp) => resp,
     }
+}
+
+/// `POST /v1/leads/status`, the same for up to 500 leads at once, all or none: `{"ids": [..], "status", ..}`;
+/// answers `{"leads": [{"id", "status"}, ..]}`.
+async fn set_statuses(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let ids = |v: &Value| -> Result<Vec<uuid::Uuid>, Error> {
+        let bad = || Error::validation("ids", "ids is a list of lead ids.");
+        let list = v.get("ids").and_then(Value::as_array).ok_or_else(bad)?;
+        list.iter()
+            .map(|i| i.as_str().and_then(|i| uuid::Uuid::parse_str(i).ok()).ok_or(Error::NotFound("Lead")))
+            .collect()
+    };
+    match decide(&state, &req, payload, ids).await {
+        Ok(updated) => HttpResponse::Ok().json(json!({ "leads": updated.iter().map(decision).collect::<Vec<_>>() })),
+        Err(resp) => resp,
+    }
+}
+
+fn decision(l: &leads::Lead) -> Value {
+    json!({ "id": l.id.to_string(), "status": format!("{:?}", l.status).to_uppercase() })
+}
+
+/// A decision by an owner's API key: the body's status, reason and reason code, for the leads `ids` reads; the
+/// error answer when it fails.
+async fn decide(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    ids: impl FnOnce(&Value) -> Result<Vec<uuid::Uuid>, Error>,
+) -> Result<Vec<leads::Lead>, HttpResponse> {
+    let scope = key_holder(req, state).await.and_then(|h| authz::owner_key(&h)).map_err(error)?;
+    let body = read_body(payload, LEAD_BODY_LIMIT).await?;
+    decide_body(state, &scope, &body, ids).await.map_err(error)
+}
+
+async fn decide_body(
+    state: &AppState,
+    scope: &authz::OwnerScope,
+    body: &[u8],
+    ids: impl FnOnce(&Value) -> Result<Vec<uuid::Uuid>, Error>,
+) -> Result<Vec<leads::Lead>, Error> {
+    let v = parse_json(body)?;
+    let ids = ids(&v)?;
+    let status = match v.get("status").and_then(Value::as_str) {
+        Some("APPROVED") => Status::Approved,
+        Some("REJECTED") => Status::Rejected,
+        Some("CONVERTED") => Status::Converted,
+        Some("RETURNED") => Status::Returned,
+        _ => return Err(Error::validation("status", "status is APPROVED, REJECTED, CONVERTED or RETURNED.")),
+    };
+    let text = |field: &str| match v.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(r)) => Ok(Some(r.as_str())),
+        Some(_) => Err(Error::validation(field, format!("{field} must be a string."))),
+    };
+    let (reason, code) = (text("reason")?, text("reasonCode")?);
+    leads::set_status(&state.services, scope, &ids, status, reason, code).await
 }
 
 /// `GET /c/{code}?sub1..sub5`: records the click and redirects. `HEAD` shows where it would go, recording nothing.

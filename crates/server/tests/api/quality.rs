@@ -360,12 +360,21 @@ async fn returns_reverse_the_payout_within_the_window(db: Db) {
                 "reasonCode": "BAD_CONTACT_DATA" }),
         "{res}"
     );
-    // A buying system returns the converted one over REST with the owner's key.
+    // A buying system returns the converted one over REST with the owner's key (one lead, or up to 500 at once,
+    // all or none: a batch with a received lead changes nothing).
     let owner_key = api_key(&app, &s.owner).await;
-    let (status, body) =
-        crate::traffic::post_status(&app, &owner_key, &ids[1], &json!({ "status": "RETURNED", "reasonCode": "FRAUD" }))
-            .await;
-    assert_eq!((status, &body["status"]), (200, &json!("RETURNED")), "{body}");
+    let bulk = |body: Value| {
+        let (app, key) = (&app, owner_key.clone());
+        async move {
+            let res = app.client.post(format!("{}/v1/leads/status", app.address)).bearer_auth(key).json(&body).send();
+            let res = res.await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = bulk(json!({ "ids": [ids[1], ids[3]], "status": "RETURNED", "reasonCode": "FRAUD" })).await;
+    assert_eq!((status, &body["error"]["field"]), (400, &json!("status")), "{body}");
+    let (status, body) = bulk(json!({ "ids": [ids[1]], "status": "RETURNED", "reasonCode": "FRAUD" })).await;
+    assert_eq!((status, &body["leads"][0]["status"]), (200, &json!("RETURNED")), "{body}");
 
     // The figures: 3 approved (2 of them returned), no conversion left, one payout of 12.50 earned.
     let q = "{ report(groupBy: [CAMPAIGN]) { totals { approved converted returned returnRate earnings } } }";
