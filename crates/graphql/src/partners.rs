@@ -134,6 +134,9 @@ pub struct MarketingPartner {
     pub registered_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     pub row: Partner,
+    /// Its campaigns, when the page that lists it read them for all its partners at once.
+    #[graphql(skip)]
+    campaigns: Option<<AssignmentsLoader as Loader<uuid::Uuid>>::Value>,
 }
 
 impl From<Partner> for MarketingPartner {
@@ -146,6 +149,7 @@ impl From<Partner> for MarketingPartner {
             invited_at: p.created_at,
             registered_at: p.registered_at,
             row: p,
+            campaigns: None,
         }
     }
 }
@@ -154,7 +158,10 @@ impl From<Partner> for MarketingPartner {
 impl MarketingPartner {
     /// The campaigns this partner is on, with its caps on each.
     async fn campaigns(&self, ctx: &Context<'_>) -> Res<Vec<PartnerAssignment>> {
-        let rows = load_one::<AssignmentsLoader>(ctx, self.row.id).await?.unwrap_or_default();
+        let rows = match &self.campaigns {
+            Some(rows) => rows.clone(),
+            None => load_one::<AssignmentsLoader>(ctx, self.row.id).await?.unwrap_or_default(),
+        };
         Ok(rows
             .into_iter()
             .map(|(a, c, caps, usage)| PartnerAssignment::new(a, self.row.clone(), Some(c), caps, usage))
@@ -506,8 +513,27 @@ impl PartnerQuery {
         let scope = authz::owner(actor(ctx))?;
         let (first, after_id) = ids::page_args(first, after.as_deref())?;
         let status = status.map(marketing_partner::Status::from);
-        let page = partners::list(services(ctx)?, &scope, status, search.as_deref(), first, after_id).await?;
-        Ok(connection(page, after_id.is_some(), |p| p.id, MarketingPartner::from))
+        let s = services(ctx)?;
+        let page = partners::list(s, &scope, status, search.as_deref(), first, after_id).await?;
+        // The page's campaigns in one batch of queries, whatever the page's size and however the resolvers of its
+        // partners are scheduled (a loader's batch window can split a page in two on a busy machine).
+        let look = ctx.look_ahead();
+        let prefetch = look.field("nodes").field("campaigns").exists()
+            || look.field("edges").field("node").field("campaigns").exists();
+        let mut campaigns = HashMap::new();
+        if prefetch {
+            let ids: Vec<uuid::Uuid> = page.items.iter().map(|p| p.id).collect();
+            campaigns = AssignmentsLoader(s.clone()).load(&ids).await?;
+        }
+        Ok(connection(
+            page,
+            after_id.is_some(),
+            |p| p.id,
+            |p| {
+                let rows = prefetch.then(|| campaigns.remove(&p.id).unwrap_or_default());
+                MarketingPartner { campaigns: rows, ..MarketingPartner::from(p) }
+            },
+        ))
     }
 
     /// The Marketing Partner Single View: profile, campaigns and caps, invitation history.
