@@ -5,9 +5,10 @@
 # click cap, beside pgbench running bench/click.sql).
 # Then postback rows (bench/postbacks.sh): ingestion with two postbacks per lead, the delay to the receivers.
 # Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test;
-#        BENCH_SECONDS per row, default 20; BENCH_ONLY=postbacks, quality or sqlite for those rows alone)
+#        BENCH_SECONDS per row, default 20; BENCH_ONLY=postbacks, quality, sqlite or live for those rows alone)
 # Then lead-quality rows (bench/quality.sh): declared fields and a duplicate rule against free-form fields.
 # Then the embedded default (bench/sqlite.sh): SQLite at 1, 8 and 64 clients beside a minimal program's floor.
+# Then live at scale (bench/live.sh): 10,000 dashboards over two processes, each lead to its partner's dashboards.
 source "$(dirname "$0")/../scripts/lib.sh"
 ensure_rust
 command -v wrk >/dev/null || apt_install wrk
@@ -67,7 +68,8 @@ floor() { # label script: tps, and p50 / p99 of the transactions' latency from p
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "—" }'; }
 
-# BENCH_ONLY=postbacks, quality or sqlite: those rows alone (bench/postbacks.sh, bench/quality.sh, bench/sqlite.sh).
+# BENCH_ONLY=postbacks, quality, sqlite or live: those rows alone (bench/postbacks.sh, bench/quality.sh,
+# bench/sqlite.sh, bench/live.sh).
 if [ -z "${BENCH_ONLY:-}" ]; then
 log "resetting pd_bench and seeding 500 partners"
 reset_db
@@ -132,4 +134,8 @@ fi
 if [ "${BENCH_ONLY:-sqlite}" = sqlite ]; then
   log "SQLite (the embedded default)"
   source "$ROOT/bench/sqlite.sh"
+fi
+if [ "${BENCH_ONLY:-live}" = live ]; then
+  log "live at scale"
+  source "$ROOT/bench/live.sh"
 fi

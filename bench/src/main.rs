@@ -111,6 +111,22 @@ enum Command {
         #[arg(long, default_value_t = 180)]
         budget_seconds: u64,
     },
+    /// Live at scale: `--subscribers` partner dashboards over the processes `--urls`, then `--leads` leads; prints
+    /// the delay from each lead to each of its partner's dashboards (bench/live.sh).
+    LiveScale {
+        #[arg(long, value_delimiter = ',')]
+        urls: Vec<String>,
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        jwt_secret: String,
+        #[arg(long)]
+        campaign: String,
+        #[arg(long, default_value_t = 10_000)]
+        subscribers: usize,
+        #[arg(long, default_value_t = 200)]
+        leads: usize,
+    },
     /// Live latency: subscribe on `--subscribe-url`, post leads one at a time to `--ingest-url`. Prints JSON.
     Live {
         #[arg(long)]
@@ -322,6 +338,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Reports { url, database_url, events, runs, naive_runs, budget_seconds } => {
             let budget = Duration::from_secs(budget_seconds);
             measure::run(&url, &database_url, &events, (runs, naive_runs), budget).await
+        }
+        Command::LiveScale { urls, database_url, jwt_secret, campaign, subscribers, leads } => {
+            live::scale(&urls, &database_url, &jwt_secret, &campaign, subscribers, leads).await
         }
         Command::Live { ingest_url, subscribe_url, database_url, leads, max_pause_ms } => {
             live::run(&ingest_url, &subscribe_url, &database_url, leads, max_pause_ms).await
