@@ -1,7 +1,7 @@
 //! The floor under the embedded default (issue 15, item 4): the statements the server runs on SQLite for one lead
 //! or one click, run by a minimal program on the same file with the same settings (`db::connect`: WAL, synchronous
-//! NORMAL, a busy timeout, 8 connections; writes in `BEGIN IMMEDIATE`), `clients` at once, without HTTP, JSON,
-//! authentication or validation. The statements are built by the server's own builders (caps, stats, postbacks,
+//! NORMAL, a busy timeout, 8 connections; writes in `BEGIN IMMEDIATE`), `clients` at once, without HTTP, JSON or
+//! validation (a lead's API-key check is one of its statements: it runs too). The statements are built by the server's own builders (caps, stats, postbacks,
 //! webhooks) where it has them, and the two reads are the server's text.
 
 use std::sync::Arc;
@@ -21,6 +21,8 @@ struct Sender {
     user_id: Uuid,
     campaign_id: Uuid,
     tracking_code: String,
+    /// The partner's API key, as stored (its SHA-256).
+    key_hash: String,
 }
 
 /// What the floor uses of either read's row (`payout`: the form or click payout).
@@ -87,9 +89,27 @@ const CLICK_TARGET: &str = "SELECT a.id AS assignment_id, a.status AS assignment
  LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = 'CLICK' \
  WHERE a.tracking_code = $1";
 
+/// The API key's check, as `api_keys::authenticate` sends it for every lead (its own write: last use, rate window).
+const KEY_CHECK: &str = "UPDATE api_keys SET last_used_at = $2, \
+   rate_window_requests = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN 1 \
+                               ELSE rate_window_requests + 1 END, \
+   rate_window_started_at = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN $2 \
+                                 ELSE rate_window_started_at END \
+ WHERE key_hash = $1 \
+ RETURNING id AS key_id, user_id, organization_id, scope, revoked_at, rate_window_started_at, \
+   rate_window_requests, \
+   (SELECT m.organization_id FROM organization_members m WHERE m.user_id = api_keys.user_id) AS owner_of";
+
 /// One lead or click, read and written as the server does it.
 async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> anyhow::Result<()> {
     let backend = conn.get_database_backend();
+    if leads {
+        let now = chrono::Utc::now();
+        let values = [s.key_hash.clone().into(), now.into(), (now - chrono::Duration::minutes(1)).into()];
+        conn.query_one_raw(Statement::from_sql_and_values(backend, KEY_CHECK, values))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no key"))?;
+    }
     let rows: Vec<Target> = if leads {
         let values = [s.user_id.into(), s.campaign_id.into(), "FORM".into(), Option::<Uuid>::None.into()];
         LeadRow::find_by_statement(Statement::from_sql_and_values(backend, LEAD_TARGET, values))
@@ -261,8 +281,9 @@ pub async fn run(url: &str, what: &str, clients: usize, seconds: u64) -> anyhow:
     let senders: Arc<Vec<Sender>> = Arc::new(
         Sender::find_by_statement(Statement::from_string(
             conn.get_database_backend(),
-            "SELECT p.user_id, a.campaign_id, a.tracking_code FROM campaign_assignments a \
-             JOIN marketing_partners p ON p.id = a.partner_id ORDER BY a.tracking_code",
+            "SELECT p.user_id, a.campaign_id, a.tracking_code, k.key_hash FROM campaign_assignments a \
+             JOIN marketing_partners p ON p.id = a.partner_id JOIN api_keys k ON k.user_id = p.user_id \
+             ORDER BY a.tracking_code",
         ))
         .all(&conn)
         .await?,
