@@ -5,8 +5,10 @@
 # message, and the servers' resident memory with every socket open (the highest sampled, once a second).
 
 stop_servers
-ulimit -n 65536
 SUBSCRIBERS="${LIVE_SUBSCRIBERS:-10000}"
+# One descriptor per socket in the load generator (and half as many in each server): as many as the hard limit allows.
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" -gt $((SUBSCRIBERS + 1000)) ] || die "open files limit $(ulimit -n) is too low for $SUBSCRIBERS subscribers"
 reset_db
 start_server 18101
 start_server 18102
