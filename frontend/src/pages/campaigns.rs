@@ -236,6 +236,7 @@ pub fn NewCampaign() -> impl IntoView {
                 click_payout: Some(click),
                 form_payout: Some(form),
                 call_payout: Some(call),
+                return_window_days: None,
             };
             match api::run::<api::CreateCampaign>(session.token().as_deref(), api::create_campaign::Variables { input })
                 .await
@@ -316,6 +317,7 @@ pub fn EditCampaign() -> impl IntoView {
                 click_payout: Some(click),
                 form_payout: Some(form),
                 call_payout: Some(call),
+                return_window_days: None,
             };
             let vars = api::update_campaign::Variables { id: id(), input };
             match api::run::<api::UpdateCampaign>(session.token().as_deref(), vars).await {

@@ -296,6 +296,7 @@ macro_rules! lead_filter {
             },
             from: $crate::pages::portal::day_start(&$from),
             to: $crate::pages::portal::day_end(&$to),
+            dispute: None,
         }
     }};
 }
