@@ -25,20 +25,20 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/register") view=Register />
-                <Route path=path!("/portal") view=|| view! { <PartnerOnly><PartnerHome /></PartnerOnly> } />
-                <Route path=path!("/portal/leads") view=|| view! { <PartnerOnly><PartnerLeads /></PartnerOnly> } />
-                <Route path=path!("/portal/keys") view=|| view! { <PartnerOnly><ApiKeysPage /></PartnerOnly> } />
-                <Route path=path!("/campaigns/:id/leads") view=|| view! { <OwnerOnly><CampaignLeads /></OwnerOnly> } />
-                <Route path=path!("/partners") view=|| view! { <OwnerOnly><PartnersPage /></OwnerOnly> } />
-                <Route path=path!("/api-access") view=|| view! { <OwnerOnly><ApiKeysPage /></OwnerOnly> } />
-                <Route path=path!("/partners/:id") view=|| view! { <OwnerOnly><PartnerView /></OwnerOnly> } />
-                <Route path=path!("/campaigns/:id/partners") view=|| view! { <OwnerOnly><CampaignPartners /></OwnerOnly> } />
+                <Route path=path!("/portal") view=|| view! { <PartnerOnly><Partner page=PartnerPage::Home /></PartnerOnly> } />
+                <Route path=path!("/portal/leads") view=|| view! { <PartnerOnly><Partner page=PartnerPage::Leads /></PartnerOnly> } />
+                <Route path=path!("/portal/keys") view=|| view! { <PartnerOnly><Partner page=PartnerPage::ApiKeys /></PartnerOnly> } />
+                <Route path=path!("/campaigns/:id/leads") view=|| view! { <OwnerOnly><Owner page=OwnerPage::CampaignLeads /></OwnerOnly> } />
+                <Route path=path!("/partners") view=|| view! { <OwnerOnly><Owner page=OwnerPage::Partners /></OwnerOnly> } />
+                <Route path=path!("/api-access") view=|| view! { <OwnerOnly><Owner page=OwnerPage::ApiAccess /></OwnerOnly> } />
+                <Route path=path!("/partners/:id") view=|| view! { <OwnerOnly><Owner page=OwnerPage::Partner /></OwnerOnly> } />
+                <Route path=path!("/campaigns/:id/partners") view=|| view! { <OwnerOnly><Owner page=OwnerPage::CampaignPartners /></OwnerOnly> } />
                 <Route path=path!("/login") view=Login />
                 <Route path=path!("/signup") view=SignUp />
-                <Route path=path!("/campaigns") view=|| view! { <OwnerOnly><CampaignList /></OwnerOnly> } />
-                <Route path=path!("/campaigns/new") view=|| view! { <OwnerOnly><NewCampaign /></OwnerOnly> } />
-                <Route path=path!("/campaigns/:id") view=|| view! { <OwnerOnly><CampaignOverview /></OwnerOnly> } />
-                <Route path=path!("/campaigns/:id/settings") view=|| view! { <OwnerOnly><EditCampaign /></OwnerOnly> } />
+                <Route path=path!("/campaigns") view=|| view! { <OwnerOnly><Owner page=OwnerPage::Campaigns /></OwnerOnly> } />
+                <Route path=path!("/campaigns/new") view=|| view! { <OwnerOnly><Owner page=OwnerPage::NewCampaign /></OwnerOnly> } />
+                <Route path=path!("/campaigns/:id") view=|| view! { <OwnerOnly><Owner page=OwnerPage::Campaign /></OwnerOnly> } />
+                <Route path=path!("/campaigns/:id/settings") view=|| view! { <OwnerOnly><Owner page=OwnerPage::CampaignSettings /></OwnerOnly> } />
             </Routes>
         </Router>
     }
@@ -157,5 +157,81 @@ fn guarded(side: Mode, children: ChildrenFn) -> impl IntoView {
                 view! { <Redirect path=a.user.mode(side).home() /> }.into_any()
             }
         }
+    }
+}
+
+// Code splitting: the pages behind the guards live in WebAssembly modules of their own (`#[lazy]`: a `wasm-split`
+// split point, cut out of the main module by scripts/build-frontend). The main module keeps the router, the session,
+// and the pages a signed-out visitor sees (login, sign-up, register). A page's module is fetched the first time the
+// page is shown, once its guard has let the visitor in: a partner never downloads the owner's pages, and a visitor
+// who is not signed in downloads neither side. Each function takes which page to show, so one side's pages share one
+// module (and one fetch); what both sides use (the dashboard, the API keys page) goes to a shared chunk.
+
+/// The pages only an owner reaches.
+#[derive(Clone, Copy)]
+enum OwnerPage {
+    Campaigns,
+    NewCampaign,
+    Campaign,
+    CampaignSettings,
+    CampaignLeads,
+    CampaignPartners,
+    Partners,
+    Partner,
+    ApiAccess,
+}
+
+/// The owner's pages module: everything reached from here is fetched with it.
+#[lazy]
+fn owner_page(page: OwnerPage) -> AnyView {
+    match page {
+        OwnerPage::Campaigns => view! { <CampaignList /> }.into_any(),
+        OwnerPage::NewCampaign => view! { <NewCampaign /> }.into_any(),
+        OwnerPage::Campaign => view! { <CampaignOverview /> }.into_any(),
+        OwnerPage::CampaignSettings => view! { <EditCampaign /> }.into_any(),
+        OwnerPage::CampaignLeads => view! { <CampaignLeads /> }.into_any(),
+        OwnerPage::CampaignPartners => view! { <CampaignPartners /> }.into_any(),
+        OwnerPage::Partners => view! { <PartnersPage /> }.into_any(),
+        OwnerPage::Partner => view! { <PartnerView /> }.into_any(),
+        OwnerPage::ApiAccess => view! { <ApiKeysPage /> }.into_any(),
+    }
+}
+
+/// The partner portal's pages.
+#[derive(Clone, Copy)]
+enum PartnerPage {
+    Home,
+    Leads,
+    ApiKeys,
+}
+
+/// The partner portal's module.
+#[lazy]
+fn partner_page(page: PartnerPage) -> AnyView {
+    match page {
+        PartnerPage::Home => view! { <PartnerHome /> }.into_any(),
+        PartnerPage::Leads => view! { <PartnerLeads /> }.into_any(),
+        PartnerPage::ApiKeys => view! { <ApiKeysPage /> }.into_any(),
+    }
+}
+
+#[component]
+fn Owner(page: OwnerPage) -> impl IntoView {
+    lazy_page(owner_page(page))
+}
+
+#[component]
+fn Partner(page: PartnerPage) -> impl IntoView {
+    lazy_page(partner_page(page))
+}
+
+/// A page from its module: "Loading" while the module is fetched (the first time only), then the page.
+fn lazy_page(page: impl std::future::Future<Output = AnyView> + 'static) -> impl IntoView {
+    // The split loader's future is not `Send`; the app has one thread.
+    let page = send_wrapper::SendWrapper::new(page);
+    view! {
+        <Suspense fallback=|| view! { <main class="page" id="main"><Loading what="the page" /></main> }>
+            {Suspend::new(page)}
+        </Suspense>
     }
 }
