@@ -110,6 +110,11 @@ fn ModeSwitch() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     let session = use_session();
+    if session.state.get_untracked() == State::Checking
+        && let Some(side) = remembered_side()
+    {
+        spawn_local(preload(side));
+    }
     move || match session.state.get() {
         State::Checking => view! { <main class="page" id="main"><Loading what="your session" /></main> }.into_any(),
         State::SignedOut => view! { <Redirect path="/login" /> }.into_any(),
@@ -140,6 +145,10 @@ fn guarded(side: Mode, children: ChildrenFn) -> impl IntoView {
             session.enter(side);
         }
     });
+    // A returning visitor: fetch its side's module while the session check runs, not after it.
+    if session.state.get_untracked() == State::Checking && remembered_side() == Some(side) {
+        spawn_local(preload(side));
+    }
     move || match session.state.get() {
         State::Checking => view! { <main class="page" id="main"><Loading what="your session" /></main> }.into_any(),
         State::SignedOut => {
@@ -152,6 +161,7 @@ fn guarded(side: Mode, children: ChildrenFn) -> impl IntoView {
                 Mode::Partner => !a.user.is_owner() || a.user.is_both(),
             };
             if allowed {
+                remember_side(side);
                 children().into_any()
             } else {
                 view! { <Redirect path=a.user.mode(side).home() /> }.into_any()
@@ -221,6 +231,34 @@ fn owner_page(page: OwnerPage) -> AnyView {
         OwnerPage::Partners => view! { <PartnersPage /> }.into_any(),
         OwnerPage::Partner => view! { <PartnerView /> }.into_any(),
         OwnerPage::ApiAccess => view! { <ApiKeysPage /> }.into_any(),
+    }
+}
+
+/// The side whose pages this browser was last let into (`localStorage`): on a later visit, that side's module is
+/// fetched while the session check runs. Only a side the signed-in account was let into is remembered, so a
+/// partner's browser does not fetch the owner's module this way.
+const SIDE_KEY: &str = "partnerdesk.module";
+
+fn remembered_side() -> Option<Mode> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    match storage.get_item(SIDE_KEY).ok()??.as_str() {
+        "owner" => Some(Mode::Owner),
+        "partner" => Some(Mode::Partner),
+        _ => None,
+    }
+}
+
+fn remember_side(side: Mode) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(SIDE_KEY, if side == Mode::Owner { "owner" } else { "partner" });
+    }
+}
+
+/// Fetches a side's module without showing a page (`#[lazy]`'s preload function).
+async fn preload(side: Mode) {
+    match side {
+        Mode::Owner => __preload_owner_page().await,
+        Mode::Partner => __preload_partner_page().await,
     }
 }
 
