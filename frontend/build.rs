@@ -1,6 +1,9 @@
 //! Persisted documents: the id of each `graphql/*.graphql` file, `sha256:<hex>` of its exact bytes, as the server
 //! computes it for the same files (crates/server/src/persisted.rs). Generates `document_id!("graphql/<file>")`, which
 //! `api.rs` uses for every operation: the app sends the id, never the document.
+//!
+//! On wasm32 it also links with `--emit-relocs`: `wasm-split-cli` (scripts/build-frontend) needs the relocations to
+//! cut the `#[lazy]` pages out of the main module.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -9,6 +12,9 @@ use sha2::{Digest, Sha256};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=graphql");
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {
+        println!("cargo:rustc-link-arg=--emit-relocs");
+    }
     let mut files: Vec<_> = std::fs::read_dir("graphql")?
         .filter_map(Result::ok)
         .map(|e| e.path())

@@ -57,6 +57,25 @@ test("the wasm goes out as the build's brotli to a client that takes br, as gzip
   assert.equal(script.headers["content-encoding"], "br");
   assert.match(script.headers["content-type"], /javascript/);
 
+  // Code splitting: the split loader (preloaded by the page, imported by app.js) and every split module and chunk
+  // it fetches go out the same way, content-hashed and cached for good.
+  const loader = index.match(/\/(app-split-[0-9a-f]{16}\.js)/)[1];
+  const loaderJs = await get(`/${loader}`, "br");
+  assert.equal(loaderJs.status, 200);
+  assert.equal(loaderJs.headers["content-encoding"], "br");
+  assert.match(loaderJs.headers["content-type"], /javascript/);
+  assert.equal(loaderJs.headers["cache-control"], "public, max-age=31536000, immutable");
+  const modules = [...readFileSync(join(dist, loader), "utf8").matchAll(/"\.\/([A-Za-z0-9_]+-[0-9a-f]{16}\.wasm)"/g)];
+  assert.ok(modules.length >= 3, "the loader fetches the split modules by their hashed names");
+  for (const [, name] of modules) {
+    const res = await get(`/${name}`, "gzip, br");
+    assert.equal(res.status, 200, name);
+    assert.equal(res.headers["content-encoding"], "br", name);
+    assert.equal(res.headers["content-type"], "application/wasm", name);
+    assert.equal(res.headers["cache-control"], "public, max-age=31536000, immutable", name);
+    assert.ok(res.body.equals(readFileSync(join(dist, `${name}.br`))), name);
+  }
+
   // The app's page: precompressed too, never cached without asking.
   const page = await get("/campaigns", "gzip, br");
   assert.equal(page.headers["content-encoding"], "br");

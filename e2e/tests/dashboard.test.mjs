@@ -123,7 +123,7 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   ]);
   const csv = await readFile(await download.path(), "utf8");
   assert.match(csv, /^campaign_id,campaign,currency,clicks,/);
-  assert.match(csv, /,Solar NY,USD,4,0,3,0,3,1,0,0,1\.000000,0\.000000,14\.10,3\.525\r\n$/);
+  assert.match(csv, /,Solar NY,USD,4,0,3,0,3,1,0,0,0,1\.000000,0\.000000,0\.000000,14\.10,3\.525\r\n$/);
 
   // Process A restarts: the dashboard reconnects by itself and keeps moving.
   const port = new URL(a.url).port;

@@ -23,6 +23,9 @@ test("an owner invites a partner, who registers from the email and sees its camp
   const owner = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   const errors = [];
   owner.on("pageerror", (e) => errors.push(e.message));
+  // Code splitting (frontend/src/app.rs): every path each browser asks the server for.
+  const fetched = { owner: [], partner: [] };
+  owner.on("request", (r) => fetched.owner.push(new URL(r.url()).pathname));
   await owner.goto(server.url + "/signup");
   await owner.getByLabel("Organization name").fill("Acme Leads");
   await owner.getByLabel("Email").fill("owner@acme.test");
@@ -83,6 +86,7 @@ test("an owner invites a partner, who registers from the email and sees its camp
   // Before registering, the partner cannot log in.
   const partner = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   partner.on("pageerror", (e) => errors.push(e.message));
+  partner.on("request", (r) => fetched.partner.push(new URL(r.url()).pathname));
   await partner.goto(server.url + "/login");
   await partner.getByLabel("Email").fill("pat@partner.test");
   await partner.getByLabel("Password").fill("correct horse battery staple");
@@ -128,4 +132,12 @@ test("an owner invites a partner, who registers from the email and sees its camp
   await partner.getByRole("heading", { name: "This invitation was already used" }).waitFor();
 
   assert.deepEqual(errors, []);
+
+  // The owner's pages came from the owner's module, fetched when its first page showed (and every owner page above rendered from it); the partner's browser,
+  // through the login page, its registration, its home and a try at an owner's address, never asked for it.
+  const ownerModule = /^\/split_owner_page_[0-9]+-[0-9a-f]{16}\.wasm$/;
+  assert.ok(fetched.owner.some((p) => ownerModule.test(p)), fetched.owner.join("\n"));
+  assert.ok(fetched.partner.some((p) => /^\/split_partner_page_/.test(p)), fetched.partner.join("\n"));
+  assert.ok(fetched.partner.some((p) => /^\/split_register_page_/.test(p)), fetched.partner.join("\n"));
+  assert.deepEqual(fetched.partner.filter((p) => ownerModule.test(p)), [], "a partner never downloads the owner's pages");
 });
