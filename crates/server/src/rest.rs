@@ -19,6 +19,7 @@ pub const LEAD_BODY_LIMIT: usize = 64 * 1024;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/leads", web::post().to(submit_lead))
         .route("/v1/leads/status", web::post().to(set_statuses))
+        .route("/v1/campaigns/{id}/posting-instructions.md", web::get().to(posting_instructions))
         .route("/v1/leads/{id}/status", web::post().to(set_status))
         .route("/c/{code}", web::get().to(click))
         .route("/c/{code}", web::head().to(click));
@@ -291,6 +292,37 @@ async fn decide_body(
     };
     let (reason, code) = (text("reason")?, text("reasonCode")?);
     leads::set_status(&state.services, scope, &ids, status, reason, code).await
+}
+
+/// `GET /v1/campaigns/{id}/posting-instructions.md` with an access token: the posting instructions (the GraphQL
+/// `postingInstructions.markdown`) as a Markdown download, for the campaign's partners and its owner.
+async fn posting_instructions(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let s = &state.services;
+    let actor = crate::http::actor(&req, s).await;
+    let result = async {
+        let audiences = authz::audiences(&actor)?;
+        let id = uuid::Uuid::parse_str(&path).map_err(|_| Error::NotFound("Campaign"))?;
+        partnerdesk_services::quality::instructions(s, &audiences, id).await
+    }
+    .await;
+    match result {
+        Ok(i) => {
+            let name: String = i
+                .campaign
+                .name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+                .collect();
+            HttpResponse::Ok()
+                .content_type("text/markdown; charset=utf-8")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"posting-instructions-{}.md\"", name.trim_matches('-')),
+                ))
+                .body(i.markdown)
+        }
+        Err(e) => error(e),
+    }
 }
 
 /// `GET /c/{code}?sub1..sub5`: records the click and redirects. `HEAD` shows where it would go, recording nothing.

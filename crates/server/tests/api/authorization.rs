@@ -201,6 +201,8 @@ const REST: &[(&str, [&str; 7])] = &[
     // The same lead of A, approved above, converted in a batch.
     ("POST /v1/leads/status (a lead of A)", [UNAUTH, "200", NOT_FOUND, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN]),
     ("GET /v1/reports.csv", [UNAUTH, "200", "200", "200", "200", "200", "200"]),
+    // A's campaign: its owner and the partners on it.
+    ("GET /v1/campaigns/{id}/posting-instructions.md", [UNAUTH, "200", NOT_FOUND, "200", "200", "200", FORBIDDEN]),
     ("GET /v1/reports.csv?as=OWNER", [UNAUTH, "200", "200", FORBIDDEN, FORBIDDEN, "200", "200"]),
     ("GET /v1/reports.csv?as=PARTNER", [UNAUTH, FORBIDDEN, FORBIDDEN, "200", "200", "200", FORBIDDEN]),
 ];
@@ -763,6 +765,10 @@ impl World {
             "POST /v1/leads/status (a lead of A)" => {
                 with(client.post(format!("{}/v1/leads/status", self.app.address)), self.key(who))
                     .json(&json!({ "ids": [self.lead_to_decide[&Org::A]], "status": "CONVERTED" }))
+            }
+            "GET /v1/campaigns/{id}/posting-instructions.md" => {
+                let url = format!("{}/v1/campaigns/{}/posting-instructions.md", self.app.address, self.campaign_a);
+                with(client.get(url), self.token(who))
             }
             "GET /v1/reports.csv" | "GET /v1/reports.csv?as=OWNER" | "GET /v1/reports.csv?as=PARTNER" => {
                 let side = route.split_once("?as=").map(|(_, s)| format!("&as={s}")).unwrap_or_default();

@@ -308,12 +308,33 @@ async fn posting_instructions_follow_the_declaration(db: Db) {
     let (status, body) = post_lead(&app, &s.key, &example, None).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(app.count("SELECT COUNT(*) FROM leads").await, 0);
+    // The same Markdown as a download.
+    let download = |token: Option<String>| {
+        let url = format!("{}/v1/campaigns/{}/posting-instructions.md", app.address, s.campaign);
+        let mut req = app.client.get(url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            let kind = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            let disposition =
+                res.headers().get("content-disposition").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            (res.status().as_u16(), kind, disposition, res.text().await.unwrap())
+        }
+    };
+    let (status, kind, disposition, text) = download(Some(s.partner.access_token.clone())).await;
+    assert_eq!((status, kind.as_str()), (200, "text/markdown; charset=utf-8"), "{text}");
+    assert_eq!(disposition, "attachment; filename=\"posting-instructions-solar.md\"");
+    assert_eq!(text, md);
+    assert_eq!(download(None).await.0, 401);
     // The owner reads them; another organization does not know the campaign.
     let res = app.gql(Some(&s.owner.access_token), q, json!({ "c": s.campaign })).await;
     assert!(res["errors"].is_null(), "{res}");
     let other = app.sign_up("owner@beta.test", "Beta").await;
     let res = app.gql(Some(&other.access_token), q, json!({ "c": s.campaign })).await;
     assert_eq!(error_code(&res), Some("NOT_FOUND"), "{res}");
+    assert_eq!(download(Some(other.access_token.clone())).await.0, 404);
 }
 
 const DECIDE: &str = "mutation($ids: [ID!]!, $s: LeadStatus!, $r: String, $c: String) { \
