@@ -1,8 +1,9 @@
 //! The floor under the embedded default (issue 15, item 4): the statements the server runs on SQLite for one lead
 //! or one click, run by a minimal program on the same file with the same settings (`db::connect`: WAL, synchronous
 //! NORMAL, a busy timeout, 8 connections; writes in `BEGIN IMMEDIATE`), `clients` at once, without HTTP, JSON or
-//! validation (a lead's API-key check is one of its statements: it runs too). The statements are built by the server's own builders (caps, stats, postbacks,
-//! webhooks) where it has them, and the two reads are the server's text.
+//! validation (a lead's API-key check is one of its statements: it runs too). The writes are built by the server's
+//! own builders (caps, stats, postbacks, webhooks), and the reads are the server's own SQL (`api_keys::AUTHENTICATE_SQL`, `leads::TARGET_SQL`,
+//! `clicks::TARGET_SQL`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use partnerdesk_services::delivery::{Event, postbacks, webhooks};
 use partnerdesk_services::leads::{Kind, Lead, Status};
-use partnerdesk_services::{caps, db, stats};
+use partnerdesk_services::{api_keys, caps, clicks, db, leads, stats};
 use partnerdesk_storage::entities::cap::{self, Metric, Period};
 use partnerdesk_storage::entities::{click, lead, lead_history};
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryTrait, Set, Statement};
@@ -64,55 +65,19 @@ struct ClickRow {
     cap_limit: Option<i64>,
 }
 
-/// The lead path's read, as `leads::submit` sends it (the statuses it checks are read and ignored here).
-const LEAD_TARGET: &str = "SELECT a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
-        a.call_payout AS call_override, c.id AS campaign_id, c.organization_id, c.status AS campaign_status, \
-        c.time_zone, c.form_payout, c.call_payout, p.id AS partner_id, p.status AS partner_status, \
-        k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit, c.lead_fields, \
-        c.unknown_fields, c.phone_country, c.duplicate_rule, o.duplicate_rule AS organization_rule \
- FROM campaign_assignments a \
- JOIN campaigns c ON c.id = a.campaign_id \
- JOIN organizations o ON o.id = c.organization_id \
- JOIN marketing_partners p ON p.id = a.partner_id \
- LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3 \
- WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
-   AND ($4 IS NULL OR c.organization_id = $4)";
-
-/// The click path's read, as `clicks::follow` sends it.
-const CLICK_TARGET: &str = "SELECT a.id AS assignment_id, a.status AS assignment_status, a.click_payout AS click_override, \
-        c.id AS campaign_id, c.organization_id, c.status AS campaign_status, c.time_zone, c.landing_url, \
-        c.fallback_url, c.click_payout, p.id AS partner_id, p.user_id, p.status AS partner_status, \
-        k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
- FROM campaign_assignments a \
- JOIN campaigns c ON c.id = a.campaign_id \
- JOIN marketing_partners p ON p.id = a.partner_id \
- LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = 'CLICK' \
- WHERE a.tracking_code = $1";
-
-/// The API key's check, as `api_keys::authenticate` sends it for every lead (its own write: last use, rate window).
-const KEY_CHECK: &str = "UPDATE api_keys SET last_used_at = $2, \
-   rate_window_requests = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN 1 \
-                               ELSE rate_window_requests + 1 END, \
-   rate_window_started_at = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN $2 \
-                                 ELSE rate_window_started_at END \
- WHERE key_hash = $1 \
- RETURNING id AS key_id, user_id, organization_id, scope, revoked_at, rate_window_started_at, \
-   rate_window_requests, \
-   (SELECT m.organization_id FROM organization_members m WHERE m.user_id = api_keys.user_id) AS owner_of";
-
 /// One lead or click, read and written as the server does it.
 async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> anyhow::Result<()> {
     let backend = conn.get_database_backend();
     if leads {
         let now = chrono::Utc::now();
         let values = [s.key_hash.clone().into(), now.into(), (now - chrono::Duration::minutes(1)).into()];
-        conn.query_one_raw(Statement::from_sql_and_values(backend, KEY_CHECK, values))
+        conn.query_one_raw(Statement::from_sql_and_values(backend, api_keys::AUTHENTICATE_SQL, values))
             .await?
             .ok_or_else(|| anyhow::anyhow!("no key"))?;
     }
     let rows: Vec<Target> = if leads {
         let values = [s.user_id.into(), s.campaign_id.into(), "FORM".into(), Option::<Uuid>::None.into()];
-        LeadRow::find_by_statement(Statement::from_sql_and_values(backend, LEAD_TARGET, values))
+        LeadRow::find_by_statement(Statement::from_sql_and_values(backend, leads::TARGET_SQL, values))
             .all(conn)
             .await?
             .into_iter()
@@ -130,7 +95,7 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
             .collect()
     } else {
         let values = [s.tracking_code.clone().into()];
-        ClickRow::find_by_statement(Statement::from_sql_and_values(backend, CLICK_TARGET, values))
+        ClickRow::find_by_statement(Statement::from_sql_and_values(backend, clicks::TARGET_SQL, values))
             .all(conn)
             .await?
             .into_iter()

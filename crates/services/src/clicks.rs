@@ -45,25 +45,24 @@ struct Target {
     cap_limit: Option<i64>,
 }
 
+/// The read of a click's target, `$1` the tracking code. Public for the embedded default's benchmark floor.
+pub const TARGET_SQL: &str = "SELECT a.id AS assignment_id, a.status AS assignment_status, a.click_payout AS click_override, \
+        c.id AS campaign_id, c.organization_id, c.status AS campaign_status, c.time_zone, c.landing_url, \
+        c.fallback_url, c.click_payout, p.id AS partner_id, p.user_id, p.status AS partner_status, \
+        k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
+ FROM campaign_assignments a \
+ JOIN campaigns c ON c.id = a.campaign_id \
+ JOIN marketing_partners p ON p.id = a.partner_id \
+ LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = 'CLICK' \
+ WHERE a.tracking_code = $1";
+
 /// Records a click on `/c/{code}` (HEAD requests only look: `record` false) and says where it goes. Two round trips
 /// on PostgreSQL: the read above, and the click's writes as one [`db::Batch`].
 pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record: bool) -> Result<Outcome> {
     let backend = s.db.get_database_backend();
-    let rows = Target::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        "SELECT a.id AS assignment_id, a.status AS assignment_status, a.click_payout AS click_override, \
-                c.id AS campaign_id, c.organization_id, c.status AS campaign_status, c.time_zone, c.landing_url, \
-                c.fallback_url, c.click_payout, p.id AS partner_id, p.user_id, p.status AS partner_status, \
-                k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit \
-         FROM campaign_assignments a \
-         JOIN campaigns c ON c.id = a.campaign_id \
-         JOIN marketing_partners p ON p.id = a.partner_id \
-         LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = 'CLICK' \
-         WHERE a.tracking_code = $1",
-        [code.into()],
-    ))
-    .all(&s.db)
-    .await?;
+    let rows = Target::find_by_statement(Statement::from_sql_and_values(backend, TARGET_SQL, [code.into()]))
+        .all(&s.db)
+        .await?;
     let t = rows.first().ok_or(Error::NotFound("Tracking link"))?;
     let blocked = if t.assignment_status == AssignmentStatus::Removed {
         Some("REMOVED")

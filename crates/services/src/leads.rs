@@ -209,6 +209,21 @@ pub fn receipt(l: &Lead) -> Value {
     serde_json::json!({ "id": l.id.to_string(), "status": "RECEIVED" })
 }
 
+/// The read of a lead's target, `$1` the sender's account, `$2` the campaign, `$3` the metric, `$4` the
+/// organization a key is limited to (or NULL). Public for the embedded default's benchmark floor, which runs it as is.
+pub const TARGET_SQL: &str = "SELECT a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
+        a.call_payout AS call_override, c.id AS campaign_id, c.organization_id, c.status AS campaign_status, \
+        c.time_zone, c.form_payout, c.call_payout, p.id AS partner_id, p.status AS partner_status, \
+        k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit, c.lead_fields, \
+        c.unknown_fields, c.phone_country, c.duplicate_rule, o.duplicate_rule AS organization_rule \
+ FROM campaign_assignments a \
+ JOIN campaigns c ON c.id = a.campaign_id \
+ JOIN organizations o ON o.id = c.organization_id \
+ JOIN marketing_partners p ON p.id = a.partner_id \
+ LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3 \
+ WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
+   AND ($4 IS NULL OR c.organization_id = $4)";
+
 /// The sender's partner record is the one in the campaign's organization: one account sends to every advertiser
 /// it works with.
 #[instrument(skip(s, input, idem), fields(user_id = %sender.user_id))]
@@ -225,18 +240,7 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
     // one organization ($4) finds nothing in another.
     let rows = Target::find_by_statement(Statement::from_sql_and_values(
         s.db.get_database_backend(),
-        "SELECT a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
-                a.call_payout AS call_override, c.id AS campaign_id, c.organization_id, c.status AS campaign_status, \
-                c.time_zone, c.form_payout, c.call_payout, p.id AS partner_id, p.status AS partner_status, \
-                k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit, c.lead_fields, \
-                c.unknown_fields, c.phone_country, c.duplicate_rule, o.duplicate_rule AS organization_rule \
-         FROM campaign_assignments a \
-         JOIN campaigns c ON c.id = a.campaign_id \
-         JOIN organizations o ON o.id = c.organization_id \
-         JOIN marketing_partners p ON p.id = a.partner_id \
-         LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3 \
-         WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
-           AND ($4 IS NULL OR c.organization_id = $4)",
+        TARGET_SQL,
         [
             sender.user_id.into(),
             v.campaign_id.into(),

@@ -107,22 +107,12 @@ pub async fn prune(db: &DatabaseConnection, now: DateTime<Utc>, click_retention:
         .await?
         .rows_affected;
     delivery::Entity::delete_many().filter(delivery::Column::FinishedAt.lt(log_horizon)).exec(db).await?;
-    pruned.events = db
-        .execute_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "DELETE FROM events WHERE created_at < $1",
-            [log_horizon.into()],
-        ))
-        .await?
-        .rows_affected();
-    pruned.fingerprints = db
-        .execute_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "DELETE FROM lead_fingerprints WHERE expires_at < $1",
-            [now.into()],
-        ))
-        .await?
-        .rows_affected();
+    // Tables the application writes with statements of its own (no entity): `DELETE .. WHERE <column> < $1`.
+    let before = |sql: &'static str, at: DateTime<Utc>| {
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [at.into()]))
+    };
+    pruned.events = before("DELETE FROM events WHERE created_at < $1", log_horizon).await?.rows_affected();
+    pruned.fingerprints = before("DELETE FROM lead_fingerprints WHERE expires_at < $1", now).await?.rows_affected();
     Ok(pruned)
 }
 
