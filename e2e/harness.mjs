@@ -75,7 +75,43 @@ export async function startBrowser() {
  */
 export async function shot(page, name, { a11y = true } = {}) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-  if (a11y) await checkA11y(page, name);
+  if (a11y) {
+    await checkA11y(page, name);
+    await checkOverflow(page, name);
+  }
+}
+
+/**
+ * Fails when the page scrolls sideways or a table runs past its container: a wide table scrolls inside its
+ * `.table-wrap`, which stays within its parent.
+ */
+export async function checkOverflow(page, name) {
+  const problems = await page.evaluate(() => {
+    const found = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth + 1) {
+      // Name the outermost elements that reach past the window.
+      // Not those cut off by a scrolling or clipping ancestor within the window (a table inside its .table-wrap).
+      const clipped = (e) => {
+        for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+          if (getComputedStyle(a).overflowX !== "visible" && a.getBoundingClientRect().right <= root.clientWidth + 1) return true;
+        }
+        return false;
+      };
+      const past = [...document.body.querySelectorAll("*")].filter((e) => e.getBoundingClientRect().right > root.clientWidth + 1 && !clipped(e));
+      const outermost = past.filter((e) => !past.includes(e.parentElement)).slice(0, 3);
+      const names = outermost.map((e) => `${e.tagName.toLowerCase()}${e.className ? "." + String(e.className).replaceAll(" ", ".") : ""}`);
+      found.push(`the page is ${root.scrollWidth}px wide in a ${root.clientWidth}px window (${names.join(", ")})`);
+    }
+    for (const wrap of document.querySelectorAll(".table-wrap")) {
+      const parent = wrap.parentElement.getBoundingClientRect();
+      const box = wrap.getBoundingClientRect();
+      const label = wrap.querySelector("caption")?.textContent || "a table";
+      if (box.right > parent.right + 1 || box.left < parent.left - 1) found.push(`${label} runs past its container`);
+    }
+    return found;
+  });
+  if (problems.length) throw new Error(`layout overflow on ${name} (${page.url()}): ${problems.join("; ")}`);
 }
 
 /**

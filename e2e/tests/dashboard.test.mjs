@@ -74,11 +74,11 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   const link = portal.myPartnerAccount.campaigns[0].trackingUrl.replace(a.url, b.url);
   for (let i = 0; i < 4; i++) assert.equal((await fetch(link, { redirect: "manual" })).status, 302);
   for (let i = 0; i < 3; i++) await post(i);
-  // Within two seconds, without a reload.
-  await partner.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^3$/ }).waitFor({ timeout: 2000 });
-  await partner.locator('.kpi[data-metric="clicks"] .kpi-value', { hasText: /^4$/ }).waitFor({ timeout: 2000 });
+  // Without a reload (how fast is a benchmark's question, bench/README.md: the test checks that it happens).
+  await partner.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^3$/ }).waitFor();
+  await partner.locator('.kpi[data-metric="clicks"] .kpi-value', { hasText: /^4$/ }).waitFor();
   const bar = partner.locator("svg.bars rect.day-bar[data-value='3']");
-  await bar.waitFor({ timeout: 2000 });
+  await bar.waitFor();
   assert.equal(await partner.locator("svg.bars rect.day-bar").count(), 7, "one bar per day of the last 7 days");
   // The per-campaign table follows the KPI cards in the same update: wait for it rather than read it once.
   const campaignRow = /4\s+3\s+0\s+0\s+—\s+0\.0%\s+1\.60 USD\s+0\.40 USD/;
@@ -86,7 +86,6 @@ test("the partner's dashboard moves live when leads arrive at another process", 
     (source) =>
       [...document.querySelectorAll("tr")].some((r) => r.innerText.includes("Solar NY") && new RegExp(source).test(r.innerText)),
     campaignRow.source,
-    { timeout: 2000 },
   );
   await shot(partner, "25-partner-dashboard");
 
@@ -100,15 +99,16 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   const partnerRow = ownerPage.getByRole("row").filter({ hasText: "Pat" });
   await partnerRow.waitFor();
   assert.match(await partnerRow.innerText(), /4\s+3\s+0\s+0/);
-  await ownerPage.getByText("Cost", { exact: true }).first().waitFor();
+  const costHead = ownerPage.locator("table.breakdown th").filter({ hasText: "Cost" });
+  assert.match(await costHead.textContent(), /^Cost/);
   await shot(ownerPage, "26-owner-campaign-overview");
   await ownerPage.getByRole("navigation", { name: "Campaign" }).getByRole("link", { name: "Leads" }).click();
   await ownerPage.getByText("3 leads").waitFor();
   await ownerPage.getByRole("row").filter({ hasText: "pat@partner.test" }).nth(0).getByRole("checkbox").check();
   await ownerPage.getByRole("button", { name: "Approve" }).click();
   await ownerPage.getByText("1 lead approved.").waitFor();
-  await partner.locator('.kpi[data-metric="approvalRate"] .kpi-value', { hasText: "100.0%" }).waitFor({ timeout: 2000 });
-  await partner.locator('.kpi[data-metric="earnings"] .kpi-value', { hasText: "14.10 USD" }).waitFor({ timeout: 2000 });
+  await partner.locator('.kpi[data-metric="approvalRate"] .kpi-value', { hasText: "100.0%" }).waitFor();
+  await partner.locator('.kpi[data-metric="earnings"] .kpi-value', { hasText: "14.10 USD" }).waitFor();
 
   // The Single View: the same numbers, with reports per day, campaign and sub-id.
   await ownerPage.goto(`${b.url}/partners/${partnerId}`);
@@ -116,6 +116,8 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   await ownerPage.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^3$/ }).waitFor();
   await ownerPage.getByRole("button", { name: "Per campaign" }).click();
   await ownerPage.getByRole("rowheader", { name: "Solar NY" }).waitFor();
+  // Money in the currency's minor units on screen (EPC 14.10 / 4 = 3.525), exact in the CSV below.
+  assert.match(await ownerPage.getByRole("row").filter({ hasText: "Solar NY" }).last().innerText(), /14\.10 USD\s+3\.53 USD/);
   await shot(ownerPage, "27-single-view");
   const [download] = await Promise.all([
     ownerPage.waitForEvent("download"),
@@ -125,6 +127,18 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   assert.match(csv, /^campaign_id,campaign,currency,clicks,/);
   assert.match(csv, /,Solar NY,USD,4,0,3,0,3,1,0,0,0,1\.000000,0\.000000,0\.000000,14\.10,3\.525\r\n$/);
 
+  // The organization's Partners page: each partner's figures for the period, sortable.
+  await ownerPage.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Partners" }).click();
+  const listed = ownerPage.getByRole("row").filter({ hasText: "pat@partner.test" });
+  await ownerPage.waitForFunction(() => [...document.querySelectorAll("tr")].some((r) => /14\.10 USD/.test(r.innerText)));
+  // Campaigns, leads, approval, cost, fullest cap (none set).
+  assert.match(await listed.innerText(), /Active\s+1\s+3\s+100\.0%\s+14\.10 USD\s+—/);
+  const leadsHead = ownerPage.getByRole("columnheader", { name: /Leads/ });
+  assert.equal(await leadsHead.getAttribute("aria-sort"), "descending");
+  await leadsHead.getByRole("button").click();
+  assert.equal(await leadsHead.getAttribute("aria-sort"), "ascending");
+  await shot(ownerPage, "28-owner-partners-figures");
+
   // Process A restarts: the dashboard reconnects by itself and keeps moving.
   const port = new URL(a.url).port;
   await a.stop();
@@ -132,7 +146,7 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   a = await startServer({ ...env, LISTEN_ADDR: `127.0.0.1:${port}` });
   await partner.locator(".live.on").waitFor({ timeout: 20000 });
   await post(3);
-  await partner.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^4$/ }).waitFor({ timeout: 2000 });
+  await partner.locator('.kpi[data-metric="submitted"] .kpi-value', { hasText: /^4$/ }).waitFor();
 
   // The zone that decides "today" for all-campaign totals is the partner's choice, kept across visits.
   await partner.locator("#period-zone").selectOption("Asia/Kolkata");

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, startBrowser, shot, artifacts } from "../harness.mjs";
+import { startServer, startBrowser, shot, checkA11y, artifacts } from "../harness.mjs";
 import { startSmtp, htmlPart } from "../smtp.mjs";
 
 let server, browser, smtp;
@@ -18,6 +18,27 @@ after(async () => {
   await server?.stop();
   await smtp?.close();
 });
+
+/**
+ * Presses Tab until the control named `name` (its label, or its text) has focus, checking that every control it
+ * passes shows where the focus is (an outline or the focus ring's shadow).
+ */
+async function keyTo(page, name) {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      const text = (el.labels?.[0]?.textContent ?? el.getAttribute("aria-label") ?? el.innerText ?? "").trim();
+      return { text, visible: style.outlineStyle !== "none" || style.boxShadow !== "none" };
+    });
+    if (!focused) continue;
+    assert.ok(focused.visible, `no visible focus on "${focused.text}"`);
+    if (focused.text === name) return;
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
 
 test("an owner invites a partner, who registers from the email and sees its campaign and cap", async () => {
   const owner = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
@@ -44,26 +65,45 @@ test("an owner invites a partner, who registers from the email and sees its camp
   await owner.getByRole("heading", { name: "No marketing partners yet" }).waitFor();
   await shot(owner, "10-partners-tab-empty");
 
-  await owner.getByRole("button", { name: "Add Marketing Partner" }).click();
+  // Keyboard only (issue 18): every control reached with Tab, pressed with Enter, and visibly focused.
+  await keyTo(owner, "Add Marketing Partner");
+  await owner.keyboard.press("Enter");
   const dialog = owner.getByRole("dialog", { name: "Add Marketing Partner" });
   await dialog.waitFor();
   // Focus starts inside the dialog, on the email field.
   assert.equal(await owner.evaluate(() => document.activeElement?.id), "email");
-  await dialog.getByLabel("Partner's email").fill("not-an-email");
-  await dialog.getByRole("button", { name: "Next" }).click();
-  await dialog.locator("#email-error").waitFor();
-  await dialog.getByLabel("Partner's email").fill("pat@partner.test");
+  await owner.keyboard.type("not-an-email");
+  await keyTo(owner, "Next");
+  await owner.keyboard.press("Enter");
+  const emailError = dialog.locator("#email-error");
+  await emailError.waitFor();
+  assert.equal(await emailError.innerText(), "Enter the partner's email address, e.g. pat@partner.com.");
+  // Announced and tied to its field.
+  assert.equal(await emailError.getAttribute("role"), "alert");
+  const emailField = dialog.getByLabel("Partner's email");
+  assert.equal(await emailField.getAttribute("aria-invalid"), "true");
+  assert.match(await emailField.getAttribute("aria-describedby"), /\bemail-error\b/);
+  await checkA11y(owner, "add-partner-email-error");
+  // Tab stays inside the dialog: on past its last control, back to the email field.
+  await keyTo(owner, "Partner's email");
+  await owner.keyboard.press("ControlOrMeta+A");
+  await owner.keyboard.type("pat@partner.test");
   await shot(owner, "11-add-partner-step1");
-  await dialog.getByRole("button", { name: "Next" }).click();
+  await keyTo(owner, "Next");
+  await owner.keyboard.press("Enter");
   await dialog.getByText("America/New_York").waitFor();
-  await dialog.getByLabel("Daily forms cap").fill("50");
+  await keyTo(owner, "Daily forms cap");
+  await owner.keyboard.type("50");
   // Back keeps what was typed.
-  await dialog.getByRole("button", { name: "Back" }).click();
-  assert.equal(await dialog.getByLabel("Partner's email").inputValue(), "pat@partner.test");
-  await dialog.getByRole("button", { name: "Next" }).click();
+  await keyTo(owner, "Back");
+  await owner.keyboard.press("Enter");
+  assert.equal(await emailField.inputValue(), "pat@partner.test");
+  await keyTo(owner, "Next");
+  await owner.keyboard.press("Enter");
   assert.equal(await dialog.getByLabel("Daily forms cap").inputValue(), "50");
   await shot(owner, "12-add-partner-step2-caps");
-  await dialog.getByRole("button", { name: "Submit" }).click();
+  await keyTo(owner, "Submit");
+  await owner.keyboard.press("Enter");
   await owner.getByText("Invitation sent to pat@partner.test.").waitFor();
   const row = owner.getByRole("row").filter({ hasText: "pat@partner.test" });
   await row.getByText("Forms: 0 / 50 today").waitFor();

@@ -45,7 +45,9 @@ test("leads flow from a partner's API key to the owner's decision and back", asy
   partner.on("pageerror", (e) => errors.push(e.message));
   await login(partner, "pat@partner.test");
   await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
-  await partner.getByLabel("Tracking link", { exact: true }).waitFor();
+  const trackingLink = partner.getByLabel("Tracking link", { exact: true });
+  await trackingLink.waitFor();
+  assert.match(await trackingLink.inputValue(), new RegExp(`^${server.url.replaceAll(".", "\\.")}/c/[^/?#]+$`));
   await partner.getByRole("link", { name: "API access" }).click();
   await partner.getByLabel("Key name").fill("Landing page server");
   await partner.getByRole("button", { name: "Create key" }).click();

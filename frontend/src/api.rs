@@ -69,6 +69,16 @@ operations! {
     Dashboard => "graphql/stats.graphql",
     Report => "graphql/stats.graphql",
     MetricDefinitions => "graphql/stats.graphql",
+    Postbacks => "graphql/postbacks.graphql",
+    PartnerPostbacks => "graphql/postbacks.graphql",
+    PostbackDeliveries => "graphql/postbacks.graphql",
+    CreatePostback => "graphql/postbacks.graphql",
+    UpdatePostback => "graphql/postbacks.graphql",
+    SetPostbackEnabled => "graphql/postbacks.graphql",
+    DeletePostback => "graphql/postbacks.graphql",
+    SendTestPostback => "graphql/postbacks.graphql",
+    RetryPostbackDelivery => "graphql/postbacks.graphql",
+    ReplayPostback => "graphql/postbacks.graphql",
 }
 
 /// An error as the server phrased it: `code` from `extensions.code`, and the input `field` it concerns.

@@ -11,6 +11,7 @@ use crate::pages::campaigns::{CampaignList, CampaignOverview, EditCampaign, NewC
 use crate::pages::leads::CampaignLeads;
 use crate::pages::partners::{CampaignPartners, PartnerView, PartnersPage};
 use crate::pages::portal::{ApiKeysPage, PartnerHome, PartnerLeads};
+use crate::pages::postbacks::{PartnerPostbacks, PostbacksPage};
 use crate::pages::register::Register;
 use crate::session::{Mode, Session, State, use_session};
 
@@ -28,6 +29,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::Home))}</PartnerOnly> } />
                 <Route path=path!("/portal/leads") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::Leads))}</PartnerOnly> } />
                 <Route path=path!("/portal/keys") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::ApiKeys))}</PartnerOnly> } />
+                <Route path=path!("/portal/postbacks") view=|| view! { <PartnerOnly>{lazy_page(postbacks_view(PostbacksView::Page))}</PartnerOnly> } />
                 <Route path=path!("/campaigns/:id/leads") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignLeads))}</OwnerOnly> } />
                 <Route path=path!("/partners") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Partners))}</OwnerOnly> } />
                 <Route path=path!("/api-access") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::ApiAccess))}</OwnerOnly> } />
@@ -66,7 +68,7 @@ fn Header() -> impl IntoView {
                     {move || if session.mode() == Some(Mode::Owner) {
                         view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A><A href="/api-access">"API access"</A> }.into_any()
                     } else {
-                        view! { <A href="/portal">"Dashboard"</A><A href="/portal/leads">"Leads"</A><A href="/portal/keys">"API access"</A> }.into_any()
+                        view! { <A href="/portal">"Dashboard"</A><A href="/portal/leads">"Leads"</A><A href="/portal/postbacks">"Postbacks"</A><A href="/portal/keys">"API access"</A> }.into_any()
                     }}
                 </nav>
                 <div class="who">
@@ -201,6 +203,37 @@ fn partner_page(page: PartnerPage) -> AnyView {
         PartnerPage::Home => view! { <PartnerHome /> }.into_any(),
         PartnerPage::Leads => view! { <PartnerLeads /> }.into_any(),
         PartnerPage::ApiKeys => view! { <ApiKeysPage /> }.into_any(),
+    }
+}
+
+/// What the postbacks module shows.
+enum PostbacksView {
+    /// The partner's Postbacks page.
+    Page,
+    /// A partner's postbacks for the owner's campaigns (id and name), read-only, on the owner's page of that partner.
+    OfPartner { partner_id: String, campaigns: Vec<(String, String)> },
+}
+
+/// Postbacks, a module of their own: no first page shows them (the partner's home, the owner's overview), so neither
+/// side's first download carries them; it is fetched when the partner opens its Postbacks page or an owner a
+/// partner's page.
+#[lazy]
+fn postbacks_view(view: PostbacksView) -> AnyView {
+    match view {
+        PostbacksView::Page => view! { <PostbacksPage /> }.into_any(),
+        PostbacksView::OfPartner { partner_id, campaigns } => {
+            view! { <PartnerPostbacks partner_id=partner_id campaigns=campaigns /> }.into_any()
+        }
+    }
+}
+
+/// The owner's read-only section of a partner's postbacks, from the postbacks module.
+pub fn partner_postbacks(partner_id: String, campaigns: Vec<(String, String)>) -> impl IntoView {
+    let section = send_wrapper::SendWrapper::new(postbacks_view(PostbacksView::OfPartner { partner_id, campaigns }));
+    view! {
+        <Suspense fallback=|| view! { <Loading what="the partner's postbacks" /> }>
+            {Suspend::new(section)}
+        </Suspense>
     }
 }
 

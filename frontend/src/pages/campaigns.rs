@@ -5,6 +5,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::{self, ApiError};
 use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, field_error};
+use crate::format;
 use crate::pages::partners::CampaignTabs;
 use crate::pages::portal::Pager;
 use crate::session::use_session;
@@ -132,9 +133,9 @@ fn CampaignRow(c: Row) -> impl IntoView {
             <td><A href=format!("/campaigns/{}", c.id)>{c.name}</A></td>
             <td><span class=format!("badge {}", status.to_lowercase())>{status_label(&status)}</span></td>
             <td>{c.time_zone}</td>
-            <td class="num">{format!("{} {}", c.click_payout, c.currency)}</td>
-            <td class="num">{format!("{} {}", c.form_payout, c.currency)}</td>
-            <td class="num">{format!("{} {}", c.call_payout, c.currency)}</td>
+            <td class="num">{format::price(&c.click_payout, &c.currency)}</td>
+            <td class="num">{format::price(&c.form_payout, &c.currency)}</td>
+            <td class="num">{format::price(&c.call_payout, &c.currency)}</td>
             <td>{c.created_at.chars().take(10).collect::<String>()}</td>
         </tr>
     }

@@ -9,6 +9,7 @@ use leptos_router::components::A;
 
 use crate::api::{self, dashboard, report};
 use crate::components::Loading;
+use crate::format;
 use crate::live;
 use crate::session::use_session;
 use crate::time_zones;
@@ -48,7 +49,7 @@ macro_rules! sums_from {
 sums_from!(dashboard, report);
 
 impl Sums {
-    fn add(mut self, o: Sums) -> Sums {
+    pub fn add(mut self, o: Sums) -> Sums {
         self.clicks += o.clicks;
         self.clicks_not_counted += o.clicks_not_counted;
         self.submitted += o.submitted;
@@ -81,7 +82,7 @@ impl Sums {
         if list.is_empty() {
             return "—".into();
         }
-        list.iter().map(|(a, c)| format!("{a} {c}")).collect::<Vec<_>>().join(" · ")
+        list.iter().map(|(a, c)| format::money(a, c)).collect::<Vec<_>>().join(" · ")
     }
 
     pub fn earnings_text(&self) -> String {
@@ -93,7 +94,7 @@ impl Sums {
     }
 
     /// Earnings in 1/10,000 units when there is exactly one currency (for the change and the chart).
-    fn earnings_units(&self) -> Option<i64> {
+    pub fn earnings_units(&self) -> Option<i64> {
         match self.earnings.as_slice() {
             [] => Some(0),
             [(a, _)] => units(a),
@@ -168,7 +169,7 @@ const PRESETS: [(Preset, &str, &str); 6] = [
 ];
 
 /// Today's date (YYYY-MM-DD) in an IANA zone.
-fn today_in(zone: &str) -> String {
+pub fn today_in(zone: &str) -> String {
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &"timeZone".into(), &zone.into());
     let d = js_sys::Date::new_0();
@@ -791,10 +792,10 @@ fn ReportLine(label: String, s: Sums) -> impl IntoView {
 #[component]
 fn MetricCells(s: Sums) -> impl IntoView {
     view! {
-        <td class="num">{s.clicks}</td>
-        <td class="num">{s.submitted}</td>
-        <td class="num">{s.approved}</td>
-        <td class="num">{s.rejected}</td>
+        <td class="num">{format::count(s.clicks)}</td>
+        <td class="num">{format::count(s.submitted)}</td>
+        <td class="num">{format::count(s.approved)}</td>
+        <td class="num">{format::count(s.rejected)}</td>
         <td class="num">{percent(s.approval_rate())}</td>
         <td class="num">{percent(s.conversion_rate())}</td>
         <td class="num">{s.earnings_text()}</td>

@@ -4,6 +4,7 @@ pub mod dashboard;
 pub mod leads;
 pub mod partners;
 pub mod portal;
+pub mod postbacks;
 pub mod register;
 
 use leptos::prelude::*;

@@ -1,15 +1,19 @@
 //! The Marketing Partners tab, the Add Marketing Partner dialog, the organization's partners and the single view.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{self, ApiError, CapData, PartnerRow, wire};
+use crate::api::{self, ApiError, CapData, PartnerRow, report, wire};
 use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, Modal, field_error};
 use crate::format::{self, cap_line, metric_label, partner_status_label, window_label};
+use crate::pages::dashboard::{Sums, add_days, percent, today_in};
 use crate::pages::portal::Pager;
 use crate::session::use_session;
+use crate::time_zones;
 
 const METRICS: [&str; 3] = ["CLICK", "FORM", "CALL"];
 const WINDOWS: [&str; 3] = ["GLOBAL", "DAILY", "MONTHLY"];
@@ -529,7 +533,59 @@ pub fn CampaignPartners() -> impl IntoView {
     }
 }
 
-/// Every marketing partner of the organization.
+/// A column the Partners page sorts by.
+#[derive(Clone, Copy, PartialEq)]
+enum PartnerSort {
+    Partner,
+    Campaigns,
+    Leads,
+    Approval,
+    Cost,
+    CapUse,
+}
+
+/// A partner of the Partners page with its figures for the period.
+#[derive(Clone)]
+struct PartnerLine {
+    node: api::marketing_partners::MarketingPartnersMarketingPartnersNodes,
+    sums: Sums,
+    /// The fullest cap over its active campaigns: used / limit, and which cap.
+    cap_use: Option<(f64, String)>,
+}
+
+impl PartnerLine {
+    fn campaigns(&self) -> usize {
+        self.node.campaigns.iter().filter(|a| wire(&a.status) != "REVOKED").count()
+    }
+
+    fn key(&self, by: PartnerSort) -> f64 {
+        match by {
+            PartnerSort::Partner => 0.0,
+            PartnerSort::Campaigns => self.campaigns() as f64,
+            PartnerSort::Leads => self.sums.submitted as f64,
+            PartnerSort::Approval => self.sums.approval_rate().unwrap_or(-1.0),
+            PartnerSort::Cost => self.sums.earnings_units().unwrap_or(0) as f64,
+            PartnerSort::CapUse => self.cap_use.as_ref().map_or(-1.0, |(u, _)| *u),
+        }
+    }
+}
+
+/// The fullest cap of a partner's active campaigns.
+fn fullest_cap(node: &api::marketing_partners::MarketingPartnersMarketingPartnersNodes) -> Option<(f64, String)> {
+    node.campaigns
+        .iter()
+        .filter(|a| wire(&a.status) == "ACTIVE")
+        .flat_map(|a| a.cap_usage.iter())
+        .filter(|u| u.limit > 0)
+        .map(|u| {
+            let what = format!("{} {}", metric_label(&wire(&u.metric)), format::window_phrase(&wire(&u.window)));
+            (u.used as f64 / u.limit as f64, what)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// Every marketing partner of the organization, with its figures for a period: campaigns, leads, approval rate, cost
+/// and its fullest cap, sortable.
 #[component]
 pub fn PartnersPage() -> impl IntoView {
     let session = use_session();
@@ -553,9 +609,63 @@ pub fn PartnersPage() -> impl IntoView {
         let token = session.token();
         async move { api::run::<api::MarketingPartners>(token.as_deref(), vars).await.map(|d| d.marketing_partners) }
     });
+    let today = today_in(&time_zones::browser_zone());
+    let from = RwSignal::new(add_days(&today, -29));
+    let to = RwSignal::new(today);
+    let sort = RwSignal::new((PartnerSort::Leads, true));
+    // The page's partners' figures for the period: one report grouped by partner (money stays per currency).
+    let figures = LocalResource::new(move || {
+        let ids: Vec<String> =
+            data.get().and_then(Result::ok).map(|c| c.nodes.iter().map(|n| n.id.clone()).collect()).unwrap_or_default();
+        let (from, to, token) = (from.get(), to.get(), session.token());
+        async move {
+            if ids.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let vars = report::Variables {
+                as_: report::Role::OWNER,
+                filter: report::ReportFilter {
+                    campaign_ids: None,
+                    organization_ids: None,
+                    partner_ids: Some(ids),
+                    types: None,
+                    from: Some(from).filter(|d| d.len() == 10),
+                    to: Some(to).filter(|d| d.len() == 10),
+                    time_zone: None,
+                },
+                group_by: vec![report::ReportDimension::PARTNER],
+                order_by: None,
+                first: 100,
+                after: None,
+            };
+            let rows = api::run::<api::Report>(token.as_deref(), vars).await?.report.nodes;
+            let mut by_partner: HashMap<String, Sums> = HashMap::new();
+            for r in &rows {
+                if let Some(p) = &r.partner {
+                    let sums = by_partner.remove(&p.id).unwrap_or_default().add(Sums::from(&r.metrics));
+                    by_partner.insert(p.id.clone(), sums);
+                }
+            }
+            Ok::<_, ApiError>(by_partner)
+        }
+    });
     let reset = move || {
         cursors.set(Vec::new());
         after.set(None);
+    };
+    let head = move |key: PartnerSort, label: &'static str, num: bool| {
+        let aria = move || match sort.get() {
+            (k, true) if k == key => "descending",
+            (k, false) if k == key => "ascending",
+            _ => "none",
+        };
+        view! {
+            <th scope="col" class:num=num aria-sort=aria>
+                <button class="sort" on:click=move |_| sort.update(|s| *s = if s.0 == key { (key, !s.1) } else { (key, key != PartnerSort::Partner) })>
+                    {label}{move || match sort.get() { (k, true) if k == key => " ↓", (k, false) if k == key => " ↑", _ => "" }}
+                </button>
+            </th>
+        }
     };
     view! {
         <main class="page" id="main">
@@ -572,6 +682,10 @@ pub fn PartnersPage() -> impl IntoView {
                     <option value="PAUSED">"Paused"</option>
                     <option value="REVOKED">"Revoked"</option>
                 </select>
+                <label for="partners-from">"From"</label>
+                <input id="partners-from" type="date" bind:value=from />
+                <label for="partners-to">"To"</label>
+                <input id="partners-to" type="date" bind:value=to />
             </div>
             <Transition fallback=|| view! { <Loading what="partners" /> }>
                 {move || data.get().map(|res| match res {
@@ -584,17 +698,56 @@ pub fn PartnersPage() -> impl IntoView {
                         let has_next = conn.page_info.has_next_page;
                         let end = conn.page_info.end_cursor.clone();
                         let total = conn.total_count;
+                        let nodes = conn.nodes;
+                        let rows = move || {
+                            let sums = figures.get().and_then(Result::ok).unwrap_or_default();
+                            let mut lines: Vec<PartnerLine> = nodes.iter().map(|n| PartnerLine {
+                                sums: sums.get(&n.id).cloned().unwrap_or_default(),
+                                cap_use: fullest_cap(n),
+                                node: n.clone(),
+                            }).collect();
+                            let (key, desc) = sort.get();
+                            lines.sort_by(|a, b| {
+                                let o = if key == PartnerSort::Partner {
+                                    a.node.email.to_lowercase().cmp(&b.node.email.to_lowercase())
+                                } else {
+                                    a.key(key).total_cmp(&b.key(key))
+                                };
+                                if desc { o.reverse() } else { o }
+                            });
+                            lines
+                        };
                         view! {
+                            <Show when=move || figures.get().is_some_and(|r| r.is_err())>
+                                <div class="banner error" role="alert">{move || figures.get().and_then(|r| r.err()).map(|e| format!("Figures unavailable: {}", e.message))}</div>
+                            </Show>
                             <div class="table-wrap"><table>
                                 <caption class="sr-only">"Marketing partners"</caption>
-                                <thead><tr><th scope="col">"Partner"</th><th scope="col">"Status"</th><th scope="col">"Invited"</th><th scope="col">"Registered"</th></tr></thead>
-                                <tbody>{conn.nodes.into_iter().map(|p| view! {
-                                    <tr>
-                                        <td><A href=format!("/partners/{}", p.id)>{p.email}</A>{p.name.map(|n| view! { <div class="muted small">{n}</div> })}</td>
-                                        <td>{badge(&wire(&p.status))}</td>
-                                        <td>{format::date(&p.invited_at)}</td>
-                                        <td>{p.registered_at.as_deref().map(format::date).unwrap_or_else(|| "—".into())}</td>
-                                    </tr>
+                                <thead><tr>
+                                    {head(PartnerSort::Partner, "Partner", false)}
+                                    <th scope="col">"Status"</th>
+                                    {head(PartnerSort::Campaigns, "Campaigns", true)}
+                                    {head(PartnerSort::Leads, "Leads", true)}
+                                    {head(PartnerSort::Approval, "Approval", true)}
+                                    {head(PartnerSort::Cost, "Cost", true)}
+                                    {head(PartnerSort::CapUse, "Fullest cap", true)}
+                                    <th scope="col">"Registered"</th>
+                                </tr></thead>
+                                <tbody>{move || rows().into_iter().map(|l| {
+                                    let campaigns = l.campaigns();
+                                    let p = l.node;
+                                    view! {
+                                        <tr>
+                                            <td><A href=format!("/partners/{}", p.id)>{p.email}</A>{p.name.map(|n| view! { <div class="muted small">{n}</div> })}</td>
+                                            <td>{badge(&wire(&p.status))}</td>
+                                            <td class="num">{format::count(campaigns as i64)}</td>
+                                            <td class="num">{format::count(l.sums.submitted)}</td>
+                                            <td class="num">{percent(l.sums.approval_rate())}</td>
+                                            <td class="num">{l.sums.earnings_text()}</td>
+                                            <td class="num">{l.cap_use.map(|(u, what)| format!("{:.0}% ({what})", u * 100.0)).unwrap_or_else(|| "—".into())}</td>
+                                            <td>{p.registered_at.as_deref().map(format::date).unwrap_or_else(|| format!("Invited {}", format::date(&p.invited_at)))}</td>
+                                        </tr>
+                                    }
                                 }).collect_view()}</tbody>
                             </table></div>
                             <Pager total=total has_next=has_next end=end after=after cursors=cursors noun="partner" />
@@ -670,6 +823,8 @@ pub fn PartnerView() -> impl IntoView {
                         let status = wire(&p.status);
                         let can_invite = matches!(status.as_str(), "INVITED" | "REVOKED");
                         let can_revoke = status == "INVITED";
+                        let postback_campaigns: Vec<(String, String)> =
+                            p.campaigns.iter().map(|a| (a.campaign.id.clone(), a.campaign.name.clone())).collect();
                         view! {
                             <div class="page-head">
                                 <h1>{p.name.clone().unwrap_or_else(|| p.email.clone())}</h1>
@@ -721,6 +876,11 @@ pub fn PartnerView() -> impl IntoView {
                                         }
                                     }).collect_view()}</ul> }.into_any()
                                 }}
+                            </section>
+                            <section class="card">
+                                <h2>"Postbacks"</h2>
+                                <p class="muted small">"The partner's own tracker URLs that your campaigns' events are sent to, and their delivery logs (the partner manages them)."</p>
+                                {crate::app::partner_postbacks(p.id.clone(), postback_campaigns)}
                             </section>
                             <section class="card">
                                 <h2>"Invitation history"</h2>

@@ -173,9 +173,9 @@ fn CampaignCard(c: Assigned) -> impl IntoView {
             </div>
             <dl class="facts">
                 <dt>"Advertiser"</dt><dd>{c.advertiser.name}</dd>
-                <dt>"Per click"</dt><dd>{format!("{} {}", c.click_payout, c.currency)}</dd>
-                <dt>"Per form"</dt><dd>{format!("{} {}", c.form_payout, c.currency)}</dd>
-                <dt>"Per call"</dt><dd>{format!("{} {}", c.call_payout, c.currency)}</dd>
+                <dt>"Per click"</dt><dd>{format::price(&c.click_payout, &c.currency)}</dd>
+                <dt>"Per form"</dt><dd>{format::price(&c.form_payout, &c.currency)}</dd>
+                <dt>"Per call"</dt><dd>{format::price(&c.call_payout, &c.currency)}</dd>
                 <dt>"Time zone"</dt><dd>{c.time_zone.clone()}</dd>
             </dl>
             {c.tracking_url.map(|url| view! {
@@ -254,7 +254,7 @@ pub fn PartnerLeads() -> impl IntoView {
                             let own_id = l.external_id.clone().unwrap_or_else(|| "—".into());
                             // A lead's amount is in its campaign's currency: with several advertisers, several currencies.
                             let earned = match campaign {
-                                Some(c) => format!("{} {}", l.earned, c.currency),
+                                Some(c) => format::money(&l.earned, &c.currency),
                                 None => l.earned.clone(),
                             };
                             (l, [name, own_id, earned])
