@@ -3,7 +3,7 @@
 //! as a persisted document, `{"documentId": "sha256:<hex of its file>", "operationName", "variables"}`, never its text.
 
 use gloo_net::http::Request;
-use graphql_client::{GraphQLQuery, Response};
+use graphql_client::GraphQLQuery;
 use serde::Deserialize;
 
 type DateTime = String;
@@ -111,38 +111,60 @@ struct ErrorDetail {
     message: String,
 }
 
-/// A persisted document request: the document's id in place of its text (GraphQL over HTTP's `documentId`).
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PersistedBody<V> {
-    document_id: &'static str,
-    operation_name: &'static str,
-    variables: V,
+/// The answer's envelope, read the same way for every operation: `data` as JSON, decoded into the operation's own type
+/// by [`run`]; the first error as [`ApiError`].
+#[derive(Deserialize)]
+struct Envelope {
+    data: Option<serde_json::Value>,
+    errors: Option<Vec<GraphQLError>>,
+}
+
+#[derive(Deserialize)]
+struct GraphQLError {
+    message: String,
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Runs one operation. `token` is the access token; the refresh cookie travels by itself (same origin).
 pub async fn run<Q: Persisted>(token: Option<&str>, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
+    // Only what depends on the operation's types is generic: encoding its variables and decoding its data. The rest,
+    // one copy for all (the request, the envelope, the errors), is `send`.
     let query = Q::build_query(variables);
+    let variables = serde_json::to_string(&query.variables).map_err(|e| ApiError::network(e.to_string()))?;
+    let data = send(token, Q::DOCUMENT_ID, query.operation_name, &variables).await?;
+    serde_json::from_value(data).map_err(|_| ApiError::network("The server's answer could not be read."))
+}
+
+/// Sends a persisted document request (the document's id in place of its text, GraphQL over HTTP's `documentId`) and
+/// returns its `data`.
+async fn send(
+    token: Option<&str>,
+    document_id: &str,
+    operation_name: &str,
+    variables: &str,
+) -> Result<serde_json::Value, ApiError> {
+    // The id (`sha256:` and hex) and the operation's name (a GraphQL name) need no escaping.
     let body =
-        PersistedBody { document_id: Q::DOCUMENT_ID, operation_name: query.operation_name, variables: query.variables };
-    let mut req = Request::post("/graphql").header("x-refresh-cookie", "1");
+        format!(r#"{{"documentId":"{document_id}","operationName":"{operation_name}","variables":{variables}}}"#);
+    let mut req = Request::post("/graphql").header("x-refresh-cookie", "1").header("content-type", "application/json");
     if let Some(t) = token {
         req = req.header("authorization", &format!("Bearer {t}"));
     }
     let res = req
-        .json(&body)
+        .body(body)
         .map_err(|e| ApiError::network(e.to_string()))?
         .send()
         .await
         .map_err(|_| ApiError::network("Cannot reach the server. Check your connection and try again."))?;
+    let text = res.text().await.map_err(|_| ApiError::network("The server's answer could not be read."))?;
     if !res.ok() {
-        return Err(match res.json::<ErrorBody>().await {
+        return Err(match serde_json::from_str::<ErrorBody>(&text) {
             Ok(b) => ApiError { code: b.error.code, message: b.error.message, field: None },
             Err(_) => ApiError::network(format!("The server answered {}.", res.status())),
         });
     }
-    let parsed: Response<Q::ResponseData> =
-        res.json().await.map_err(|_| ApiError::network("The server's answer could not be read."))?;
+    let parsed: Envelope =
+        serde_json::from_str(&text).map_err(|_| ApiError::network("The server's answer could not be read."))?;
     if let Some(e) = parsed.errors.and_then(|errs| errs.into_iter().next()) {
         let ext = e.extensions.unwrap_or_default();
         let text = |k: &str| ext.get(k).and_then(|v| v.as_str()).map(str::to_owned);

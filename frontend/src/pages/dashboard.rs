@@ -393,9 +393,9 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
                 <span class=move || format!("live {}", live_state.get().class()) role="status">{move || live_state.get().label()}</span>
             </div>
             <p class="muted small zone-note">{move || if fixed_zone {
-                format!("Days are the campaign's calendar days in {}. Today is {}.", zone.get(), today())
+                format!("Days are the campaign's calendar days in {}. Today is {}.", zone.get(), format::date(&today()))
             } else {
-                format!("Days are each campaign's own calendar day, in the campaign's time zone; “today” is {} ({}).", today(), zone.get())
+                format!("Days are each campaign's own calendar day, in the campaign's time zone; “today” is {} ({}).", format::date(&today()), zone.get())
             }}</p>
             <Transition fallback=|| view! { <Loading what="the figures" /> }>
                 {move || data.get().map(|res| match res {
@@ -546,8 +546,8 @@ fn Chart(
                 let slot = (w - pad) / n;
                 let bar = (slot * 0.7).max(1.0);
                 let summary = format!("{} days, highest {}", s.len(), label(max));
-                let first = s.first().map(|(d, _)| d.clone()).unwrap_or_default();
-                let last = s.last().map(|(d, _)| d.clone()).unwrap_or_default();
+                let first = s.first().map(|(d, _)| format::date(d)).unwrap_or_default();
+                let last = s.last().map(|(d, _)| format::date(d)).unwrap_or_default();
                 view! {
                     <svg class="bars" viewBox=format!("0 0 {w} {h}") role="img" aria-label=summary preserveAspectRatio="none">
                         <line x1=pad y1=h - pad x2=w y2=h - pad class="axis" />
@@ -558,7 +558,7 @@ fn Chart(
                             let x = pad + i as f64 * slot + (slot - bar) / 2.0;
                             view! {
                                 <rect x=x y=h - pad - bh width=bar height=bh.max(0.0) class="day-bar" data-day=day.clone() data-value=v.to_string()>
-                                    <title>{format!("{day}: {}", label(*v))}</title>
+                                    <title>{format!("{}: {}", format::date(day), label(*v))}</title>
                                 </rect>
                             }
                         }).collect_view()}
@@ -568,7 +568,7 @@ fn Chart(
                     <details class="small">
                         <summary>"Show as a table"</summary>
                         <table><thead><tr><th scope="col">"Day"</th><th scope="col" class="num">"Value"</th></tr></thead>
-                        <tbody>{s.iter().map(|(d, v)| view! { <tr><td>{d.clone()}</td><td class="num">{label(*v)}</td></tr> }).collect_view()}</tbody></table>
+                        <tbody>{s.iter().map(|(d, v)| view! { <tr><td>{format::date(d)}</td><td class="num">{label(*v)}</td></tr> }).collect_view()}</tbody></table>
                     </details>
                 }
             }}
@@ -761,7 +761,7 @@ pub fn PartnerReports(partner_id: String) -> impl IntoView {
                                 <th scope="col" class="num">"EPC"<Tip defs=defs name="epc" /></th>
                             </tr></thead>
                             <tbody>{r.nodes.iter().map(|n| {
-                                let key = n.day.clone()
+                                let key = n.day.as_deref().map(format::date)
                                     .or_else(|| n.campaign.as_ref().map(|c| c.name.clone()))
                                     .or_else(|| n.sub_id1.clone())
                                     .unwrap_or_else(|| "(none)".into());
