@@ -5,10 +5,10 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
-import { startServer, app, graphql } from "../harness.mjs";
+import { startServer, startBrowser, shot, app, graphql } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
-let server, smtp, receiver;
+let server, smtp, receiver, browser;
 const messages = [];
 before(async () => {
   smtp = await startSmtp();
@@ -24,13 +24,15 @@ before(async () => {
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
-      messages.push({ headers: req.headers, body });
+      messages.push({ path: req.url, headers: req.headers, body });
       res.writeHead(204).end();
     });
   });
   await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  browser = await startBrowser();
 });
 after(async () => {
+  await browser?.close();
   await server?.stop();
   await smtp?.close();
   receiver?.close();
@@ -112,4 +114,59 @@ test("webhooks arrive signed per Standard Webhooks, and verify with the standard
   assert.equal(webhookDeliveries.totalCount, 3);
   assert.deepEqual(webhookDeliveries.nodes.map((n) => [n.event, n.statusCode]),
     [["lead.status_changed", 204], ["lead.received", 204], ["test", 204]]);
+});
+
+test("an owner adds an endpoint in the app, copies its secret once, sends a test and sees it in the log", async () => {
+  const password = "correct horse battery staple";
+  await app(server, "SignUp", { input: { email: "boss@beta.test", password, organizationName: "Beta Media" } });
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(server.url + "/login");
+  await page.getByLabel("Email").fill("boss@beta.test");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "No campaigns yet" }).waitFor();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Webhooks" }).click();
+  await page.getByText("No endpoints yet.").waitFor();
+
+  // No event chosen: refused on the events, named.
+  await page.getByLabel("URL").fill(`http://127.0.0.1:${receiver.address().port}/ui-hooks`);
+  await page.getByLabel("Lead received").uncheck();
+  await page.getByLabel("Lead status changed").uncheck();
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  const eventsError = page.locator("#wh-events-error");
+  await eventsError.waitFor();
+  assert.equal(await eventsError.innerText(), "Choose at least one event to send.");
+  await page.getByLabel("Partner registered").check();
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  await page.getByText("Endpoint added.").waitFor();
+  const secret = await page.getByLabel("Signing secret").inputValue();
+  assert.match(secret, /^whsec_/);
+  const card = page.getByRole("region", { name: /ui-hooks/ });
+  await card.getByText("Partner registered").waitFor();
+  await shot(page, "64-owner-webhook-added");
+
+  // The secret is shown once: after a reload it is gone; the test message verifies with it.
+  await page.reload();
+  await card.getByRole("button", { name: "Send test" }).waitFor();
+  assert.equal(await page.getByLabel("Signing secret").count(), 0);
+  const before = messages.length;
+  await card.getByRole("button", { name: "Send test" }).click();
+  await page.getByText("Test sent", { exact: false }).waitFor();
+  for (let i = 0; i < 500 && !messages.slice(before).some((m) => m.path === "/ui-hooks"); i++) await new Promise((r) => setTimeout(r, 20));
+  const sample = messages.slice(before).find((m) => m.path === "/ui-hooks");
+  assert.ok(sample, "the test message arrived");
+  assert.equal(new Webhook(secret).verify(sample.body, sample.headers).type, "test");
+
+  // Its attempt in the log (recorded just after the receiver answered: refreshed until it shows).
+  await card.getByRole("button", { name: "Show delivery log" }).click();
+  const attempt = card.getByRole("table", { name: "Delivery attempts" }).getByRole("row").filter({ hasText: "204" });
+  for (let i = 0; i < 100 && (await attempt.count()) === 0; i++) {
+    await card.getByRole("button", { name: "Refresh" }).click();
+    await card.getByRole("table", { name: "Delivery attempts" }).or(card.getByText("Nothing sent yet.")).waitFor();
+  }
+  assert.match(await attempt.textContent(), /test.*204/);
+  await shot(page, "65-owner-webhook-log");
+  assert.deepEqual(errors, []);
 });

@@ -79,6 +79,16 @@ operations! {
     SendTestPostback => "graphql/postbacks.graphql",
     RetryPostbackDelivery => "graphql/postbacks.graphql",
     ReplayPostback => "graphql/postbacks.graphql",
+    WebhookEndpoints => "graphql/webhooks.graphql",
+    WebhookDeliveries => "graphql/webhooks.graphql",
+    CreateWebhookEndpoint => "graphql/webhooks.graphql",
+    UpdateWebhookEndpoint => "graphql/webhooks.graphql",
+    RotateWebhookSecret => "graphql/webhooks.graphql",
+    SetWebhookEndpointEnabled => "graphql/webhooks.graphql",
+    DeleteWebhookEndpoint => "graphql/webhooks.graphql",
+    SendTestWebhook => "graphql/webhooks.graphql",
+    RetryWebhookDelivery => "graphql/webhooks.graphql",
+    ReplayWebhookEndpoint => "graphql/webhooks.graphql",
 }
 
 /// An error as the server phrased it: `code` from `extensions.code`, and the input `field` it concerns.

@@ -13,6 +13,7 @@ use crate::pages::partners::{CampaignPartners, PartnerView, PartnersPage};
 use crate::pages::portal::{ApiKeysPage, PartnerHome, PartnerLeads};
 use crate::pages::postbacks::{PartnerPostbacks, PostbacksPage};
 use crate::pages::register::Register;
+use crate::pages::webhooks::WebhooksPage;
 use crate::session::{Mode, Session, State, use_session};
 
 #[component]
@@ -33,6 +34,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns/:id/leads") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignLeads))}</OwnerOnly> } />
                 <Route path=path!("/partners") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Partners))}</OwnerOnly> } />
                 <Route path=path!("/api-access") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::ApiAccess))}</OwnerOnly> } />
+                <Route path=path!("/webhooks") view=|| view! { <OwnerOnly>{lazy_page(postbacks_view(PostbacksView::Webhooks))}</OwnerOnly> } />
                 <Route path=path!("/partners/:id") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Partner))}</OwnerOnly> } />
                 <Route path=path!("/campaigns/:id/partners") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignPartners))}</OwnerOnly> } />
                 <Route path=path!("/login") view=Login />
@@ -66,7 +68,7 @@ fn Header() -> impl IntoView {
                 </Show>
                 <nav aria-label="Main">
                     {move || if session.mode() == Some(Mode::Owner) {
-                        view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A><A href="/api-access">"API access"</A> }.into_any()
+                        view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A><A href="/webhooks">"Webhooks"</A><A href="/api-access">"API access"</A> }.into_any()
                     } else {
                         view! { <A href="/portal">"Dashboard"</A><A href="/portal/leads">"Leads"</A><A href="/portal/postbacks">"Postbacks"</A><A href="/portal/keys">"API access"</A> }.into_any()
                     }}
@@ -210,17 +212,20 @@ fn partner_page(page: PartnerPage) -> AnyView {
 enum PostbacksView {
     /// The partner's Postbacks page.
     Page,
+    /// The owner's Webhooks page.
+    Webhooks,
     /// A partner's postbacks for the owner's campaigns (id and name), read-only, on the owner's page of that partner.
     OfPartner { partner_id: String, campaigns: Vec<(String, String)> },
 }
 
-/// Postbacks, a module of their own: no first page shows them (the partner's home, the owner's overview), so neither
-/// side's first download carries them; it is fetched when the partner opens its Postbacks page or an owner a
-/// partner's page.
+/// Postbacks and webhooks, a module of their own: no first page shows them (the partner's home, the owner's
+/// overview), so neither side's first download carries them; it is fetched when the partner opens its Postbacks page,
+/// or an owner its Webhooks page or a partner's page.
 #[lazy]
 fn postbacks_view(view: PostbacksView) -> AnyView {
     match view {
         PostbacksView::Page => view! { <PostbacksPage /> }.into_any(),
+        PostbacksView::Webhooks => view! { <WebhooksPage /> }.into_any(),
         PostbacksView::OfPartner { partner_id, campaigns } => {
             view! { <PartnerPostbacks partner_id=partner_id campaigns=campaigns /> }.into_any()
         }

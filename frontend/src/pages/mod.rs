@@ -6,6 +6,7 @@ pub mod partners;
 pub mod portal;
 pub mod postbacks;
 pub mod register;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::components::A;

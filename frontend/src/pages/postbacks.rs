@@ -342,7 +342,7 @@ fn scope_name(campaigns: &[(String, String)], id: &Option<String>, all: &str) ->
 
 /// A field's error under it, announced when it appears.
 #[component]
-fn FieldError(
+pub fn FieldError(
     error: RwSignal<Option<ApiError>>,
     field: &'static str,
     #[prop(optional)] id: &'static str,
@@ -392,8 +392,113 @@ fn PostbackCard(
                 {p.disabled_at.as_deref().map(|d| view! { <dt>"Disabled"</dt><dd>{format::date_time(d)}</dd> })}
             </dl>
             {children.map(|c| view! { <div class="actions">{c()}</div> })}
-            <DeliveryLog postback_id=p.id.clone() read_only=read_only opened=opened />
+            <DeliveryLog channel=Channel::Postback destination_id=p.id.clone() read_only=read_only opened=opened />
         </section>
+    }
+}
+
+/// Where deliveries go: a partner's postback or an organization's webhook endpoint. Both keep the same log, and both
+/// can send one event again or replay a period.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Channel {
+    Postback,
+    Webhook,
+}
+
+/// One attempt of the log, from either query.
+#[derive(Clone)]
+struct AttemptRow {
+    event_id: String,
+    event: String,
+    attempt: i64,
+    method: String,
+    url: String,
+    status_code: Option<i64>,
+    latency_ms: i64,
+    response: Option<String>,
+    error: Option<String>,
+    next_retry_at: Option<String>,
+    at: String,
+}
+
+/// A page of the log: attempts over all pages, the cursor of the next page, the attempts.
+type AttemptPage = (i64, Option<String>, Vec<AttemptRow>);
+
+macro_rules! attempt_page {
+    ($conn:expr) => {{
+        let c = $conn;
+        let next = c.page_info.end_cursor.filter(|_| c.page_info.has_next_page);
+        let rows = c
+            .nodes
+            .into_iter()
+            .map(|a| AttemptRow {
+                event_id: a.event_id,
+                event: a.event,
+                attempt: a.attempt,
+                method: a.method,
+                url: a.url,
+                status_code: a.status_code,
+                latency_ms: a.latency_ms,
+                response: a.response,
+                error: a.error,
+                next_retry_at: a.next_retry_at,
+                at: a.at,
+            })
+            .collect();
+        (c.total_count, next, rows)
+    }};
+}
+
+async fn attempts(
+    token: Option<String>,
+    channel: Channel,
+    id: String,
+    after: Option<String>,
+) -> Result<AttemptPage, ApiError> {
+    let token = token.as_deref();
+    Ok(match channel {
+        Channel::Postback => {
+            let vars = api::postback_deliveries::Variables { postback_id: id, after };
+            attempt_page!(api::run::<api::PostbackDeliveries>(token, vars).await?.postback_deliveries)
+        }
+        Channel::Webhook => {
+            let vars = api::webhook_deliveries::Variables { endpoint_id: id, after };
+            attempt_page!(api::run::<api::WebhookDeliveries>(token, vars).await?.webhook_deliveries)
+        }
+    })
+}
+
+async fn retry_event(token: Option<String>, channel: Channel, id: String, event_id: String) -> Result<(), ApiError> {
+    let token = token.as_deref();
+    match channel {
+        Channel::Postback => {
+            let vars = api::retry_postback_delivery::Variables { postback_id: id, event_id };
+            api::run::<api::RetryPostbackDelivery>(token, vars).await.map(|_| ())
+        }
+        Channel::Webhook => {
+            let vars = api::retry_webhook_delivery::Variables { endpoint_id: id, event_id };
+            api::run::<api::RetryWebhookDelivery>(token, vars).await.map(|_| ())
+        }
+    }
+}
+
+async fn replay_period(
+    token: Option<String>,
+    channel: Channel,
+    id: String,
+    from: String,
+    to: String,
+) -> Result<i64, ApiError> {
+    let token = token.as_deref();
+    match channel {
+        Channel::Postback => {
+            let vars = api::replay_postback::Variables { id, from, to };
+            api::run::<api::ReplayPostback>(token, vars).await.map(|d| d.replay_postback)
+        }
+        Channel::Webhook => {
+            let vars = api::replay_webhook_endpoint::Variables { id, from, to };
+            api::run::<api::ReplayWebhookEndpoint>(token, vars).await.map(|d| d.replay_webhook_endpoint)
+        }
     }
 }
 
@@ -401,14 +506,19 @@ fn PostbackCard(
 /// a replay of a period, unless `read_only` (an owner sees a partner's log, and the server refuses it the rest).
 /// `opened`: the postbacks whose log is shown, kept by the page so that a log stays open when the list reloads.
 #[component]
-fn DeliveryLog(postback_id: String, read_only: bool, opened: RwSignal<BTreeSet<String>>) -> impl IntoView {
+pub fn DeliveryLog(
+    channel: Channel,
+    destination_id: String,
+    read_only: bool,
+    opened: RwSignal<BTreeSet<String>>,
+) -> impl IntoView {
     let session = use_session();
     let after = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
-    let id = StoredValue::new(postback_id);
+    let id = StoredValue::new(destination_id);
     let open = Signal::derive(move || opened.with(|o| o.contains(&id.get_value())));
     let toggle = move |_| {
         let this = id.get_value();
@@ -420,20 +530,18 @@ fn DeliveryLog(postback_id: String, read_only: bool, opened: RwSignal<BTreeSet<S
     };
     let log = LocalResource::new(move || {
         let (token, after, show) = (session.token(), after.get(), open.get());
-        let postback_id = id.get_value();
+        let destination_id = id.get_value();
         async move {
             if !show {
                 return None;
             }
-            let vars = api::postback_deliveries::Variables { postback_id, after };
-            Some(api::run::<api::PostbackDeliveries>(token.as_deref(), vars).await.map(|d| d.postback_deliveries))
+            Some(attempts(token, channel, destination_id, after).await)
         }
     });
     let retry = move |event_id: String| {
         error.set(None);
         spawn_local(async move {
-            let vars = api::retry_postback_delivery::Variables { postback_id: id.get_value(), event_id };
-            match api::run::<api::RetryPostbackDelivery>(session.token().as_deref(), vars).await {
+            match retry_event(session.token(), channel, id.get_value(), event_id).await {
                 Ok(_) => {
                     notice.set(Some("Sent again: the new attempt shows at the top.".into()));
                     after.set(None);
@@ -459,10 +567,9 @@ fn DeliveryLog(postback_id: String, read_only: bool, opened: RwSignal<BTreeSet<S
             return;
         };
         spawn_local(async move {
-            let vars = api::replay_postback::Variables { id: id.get_value(), from: start, to: end };
-            match api::run::<api::ReplayPostback>(session.token().as_deref(), vars).await {
-                Ok(d) => {
-                    notice.set(Some(match d.replay_postback {
+            match replay_period(session.token(), channel, id.get_value(), start, end).await {
+                Ok(queued) => {
+                    notice.set(Some(match queued {
                         0 => "No events in that period.".to_owned(),
                         1 => "1 event queued again.".to_owned(),
                         n => format!("{n} events queued again."),
@@ -493,19 +600,19 @@ fn DeliveryLog(postback_id: String, read_only: bool, opened: RwSignal<BTreeSet<S
                 <Transition fallback=|| view! { <Loading what="the delivery log" /> }>
                     {move || log.get().flatten().map(|res| match res {
                         Err(e) => view! { <div class="banner error" role="alert">{e.message}</div> }.into_any(),
-                        Ok(page) if page.nodes.is_empty() => view! { <p class="muted">"Nothing sent yet."</p> }.into_any(),
-                        Ok(page) => {
-                            let next = page.page_info.end_cursor.filter(|_| page.page_info.has_next_page);
+                        Ok((_, _, rows)) if rows.is_empty() => view! { <p class="muted">"Nothing sent yet."</p> }.into_any(),
+                        Ok((total, next, rows)) => {
                             view! {
-                                <p class="muted small">{format!("{} attempt(s), newest first.", page.total_count)}</p>
-                                <div class="table-wrap"><table>
+                                <p class="muted small">{format!("{total} attempt(s), newest first.")}</p>
+                                // Wider than the card (the URL column): focusable, so that a keyboard can scroll it.
+                                <div class="table-wrap" tabindex="0" role="region" aria-label="Delivery attempts, scrolls sideways"><table>
                                     <caption class="sr-only">"Delivery attempts"</caption>
                                     <thead><tr>
                                         <th scope="col">"Time"</th><th scope="col">"Event"</th><th scope="col">"Attempt"</th>
                                         <th scope="col">"Answer"</th><th scope="col" class="num">"Latency"</th><th scope="col">"Next retry"</th>
                                         <th scope="col">"URL"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
                                     </tr></thead>
-                                    <tbody>{page.nodes.into_iter().map(|a| {
+                                    <tbody>{rows.into_iter().map(|a| {
                                         let ok = a.status_code.is_some_and(|c| (200..300).contains(&c));
                                         let answer = match (a.status_code, &a.error) {
                                             (Some(code), _) => code.to_string(),
@@ -543,7 +650,7 @@ fn DeliveryLog(postback_id: String, read_only: bool, opened: RwSignal<BTreeSet<S
                 </Transition>
                 <Show when=move || !read_only>
                     <form class="replay" on:submit=replay novalidate>
-                        <p class="hint">"Send every event of a period again (at most 31 days), e.g. after your tracker was down."</p>
+                        <p class="hint">"Send every event of a period again (at most 31 days), e.g. after your receiver was down."</p>
                         <div class="inline-fields">
                             <div class="field" class:invalid=move || field_error(error, "from").get().is_some()>
                                 <label for=from_id>"From"</label>
