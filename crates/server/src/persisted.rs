@@ -14,12 +14,13 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// The app's documents, as its build reads them.
-const DOCUMENTS: [&str; 5] = [
+const DOCUMENTS: [&str; 6] = [
     include_str!("../../../frontend/graphql/auth.graphql"),
     include_str!("../../../frontend/graphql/campaigns.graphql"),
     include_str!("../../../frontend/graphql/partners.graphql"),
     include_str!("../../../frontend/graphql/stats.graphql"),
     include_str!("../../../frontend/graphql/traffic.graphql"),
+    include_str!("../../../frontend/graphql/quality.graphql"),
 ];
 
 static BY_ID: LazyLock<HashMap<String, &'static str>> =

@@ -1,10 +1,13 @@
 pub mod auth;
 pub mod campaigns;
 pub mod dashboard;
+pub mod instructions;
+pub mod lead_quality;
 pub mod leads;
 pub mod partners;
 pub mod portal;
 pub mod register;
+pub mod returns;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
