@@ -9,6 +9,7 @@ use serde::Deserialize;
 type DateTime = String;
 type Decimal = String;
 type NaiveDate = String;
+type JSON = serde_json::Value;
 
 // `document_id!("graphql/<file>")`: the file's persisted document id, computed by build.rs.
 include!(concat!(env!("OUT_DIR"), "/persisted.rs"));
@@ -89,6 +90,15 @@ operations! {
     SendTestWebhook => "graphql/webhooks.graphql",
     RetryWebhookDelivery => "graphql/webhooks.graphql",
     ReplayWebhookEndpoint => "graphql/webhooks.graphql",
+    LeadQuality => "graphql/quality.graphql",
+    SetLeadFields => "graphql/quality.graphql",
+    SetDuplicateRule => "graphql/quality.graphql",
+    PostingInstructions => "graphql/quality.graphql",
+    ReturnReasons => "graphql/quality.graphql",
+    ReturnLead => "graphql/quality.graphql",
+    DisputeLead => "graphql/quality.graphql",
+    AnswerDispute => "graphql/quality.graphql",
+    OpenDisputes => "graphql/quality.graphql",
 }
 
 /// An error as the server phrased it: `code` from `extensions.code`, and the input `field` it concerns.
@@ -296,6 +306,16 @@ pub struct LeadData {
     pub earned: String,
     pub created_at: String,
     pub partner_email: String,
+    pub dispute: Option<DisputeData>,
+}
+
+/// A partner's dispute of a lead's rejection or return, and the owner's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisputeData {
+    /// `OPEN`, `UPHELD` or `REVERSED`.
+    pub status: String,
+    pub message: String,
+    pub reply: Option<String>,
 }
 
 macro_rules! lead_data {
@@ -314,6 +334,7 @@ macro_rules! lead_data {
                     earned: l.earned,
                     created_at: l.created_at,
                     partner_email: l.partner.email,
+                    dispute: l.dispute.map(|d| DisputeData { status: wire(&d.status), message: d.message, reply: d.reply }),
                 }
             }
         }

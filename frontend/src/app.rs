@@ -31,6 +31,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portal/leads") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::Leads))}</PartnerOnly> } />
                 <Route path=path!("/portal/keys") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::ApiKeys))}</PartnerOnly> } />
                 <Route path=path!("/portal/postbacks") view=|| view! { <PartnerOnly>{lazy_page(postbacks_view(PostbacksView::Page))}</PartnerOnly> } />
+                <Route path=path!("/portal/campaigns/:id/instructions") view=|| view! { <PartnerOnly>{lazy_page(instructions_page())}</PartnerOnly> } />
                 <Route path=path!("/campaigns/:id/leads") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignLeads))}</OwnerOnly> } />
                 <Route path=path!("/partners") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Partners))}</OwnerOnly> } />
                 <Route path=path!("/api-access") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::ApiAccess))}</OwnerOnly> } />
@@ -43,6 +44,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns/new") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::NewCampaign))}</OwnerOnly> } />
                 <Route path=path!("/campaigns/:id") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Campaign))}</OwnerOnly> } />
                 <Route path=path!("/campaigns/:id/settings") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignSettings))}</OwnerOnly> } />
+                <Route path=path!("/campaigns/:id/quality") view=|| view! { <OwnerOnly>{lazy_page(lead_quality_page())}</OwnerOnly> } />
             </Routes>
         </Router>
     }
@@ -270,6 +272,20 @@ fn owner_page(page: OwnerPage) -> AnyView {
         OwnerPage::Partner => view! { <PartnerView /> }.into_any(),
         OwnerPage::ApiAccess => view! { <ApiKeysPage /> }.into_any(),
     }
+}
+
+/// A campaign's Lead quality tab (its fields editor and duplicate rule): a module of its own, as it is opened rarely
+/// and weighs a tenth of the owner's module; kept out of the first page of the owner's side (frontend/size-budget).
+#[lazy]
+fn lead_quality_page() -> AnyView {
+    view! { <crate::pages::lead_quality::LeadQualityPage /> }.into_any()
+}
+
+/// A campaign's posting instructions for a partner: a module of its own, for the same reason, and apart from the
+/// owner's pages (a partner never downloads those).
+#[lazy]
+fn instructions_page() -> AnyView {
+    view! { <crate::pages::instructions::PostingInstructionsPage /> }.into_any()
 }
 
 /// The side whose pages this browser was last let into (`localStorage`): on a later visit, that side's module is

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// The app's documents, as its build reads them.
-const DOCUMENTS: [&str; 7] = [
+const DOCUMENTS: [&str; 8] = [
     include_str!("../../../frontend/graphql/auth.graphql"),
     include_str!("../../../frontend/graphql/campaigns.graphql"),
     include_str!("../../../frontend/graphql/partners.graphql"),
@@ -22,6 +22,7 @@ const DOCUMENTS: [&str; 7] = [
     include_str!("../../../frontend/graphql/stats.graphql"),
     include_str!("../../../frontend/graphql/traffic.graphql"),
     include_str!("../../../frontend/graphql/webhooks.graphql"),
+    include_str!("../../../frontend/graphql/quality.graphql"),
 ];
 
 static BY_ID: LazyLock<HashMap<String, &'static str>> =

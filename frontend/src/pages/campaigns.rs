@@ -70,6 +70,7 @@ pub fn CampaignList() -> impl IntoView {
                 <h1>"Campaigns"</h1>
                 <A href="/campaigns/new" attr:class="button primary">"New campaign"</A>
             </div>
+            <crate::pages::returns::OpenDisputes owner=true />
             <div class="toolbar">
                 <label for="status-filter">"Status"</label>
                 <select id="status-filter" on:change=on_filter prop:value=status>

@@ -12,6 +12,7 @@ use crate::components::{ErrorBanner, Field, Loading, Modal, field_error};
 use crate::format::lead_status_label;
 use crate::pages::partners::CampaignTabs;
 use crate::pages::portal::{LeadFilters, LeadTable, Pager};
+use crate::pages::returns::LeadActions;
 use crate::session::use_session;
 
 #[component]
@@ -23,6 +24,9 @@ pub fn CampaignLeads() -> impl IntoView {
     let kind = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    let dispute =
+        RwSignal::new(leptos_router::hooks::use_query_map().read_untracked().get("dispute").unwrap_or_default());
+    let actions = LeadActions::new(true);
     let after = RwSignal::new(None::<String>);
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
     let selected = RwSignal::new(BTreeSet::<String>::new());
@@ -33,8 +37,16 @@ pub fn CampaignLeads() -> impl IntoView {
     let reject_error = RwSignal::new(None::<ApiError>);
 
     let data = LocalResource::new(move || {
-        let filter =
-            crate::lead_filter!(campaign_leads, Some(id.get()), None, status.get(), kind.get(), from.get(), to.get());
+        let filter = crate::lead_filter!(
+            campaign_leads,
+            Some(id.get()),
+            None,
+            status.get(),
+            kind.get(),
+            from.get(),
+            to.get(),
+            dispute.get()
+        );
         let vars = api::campaign_leads::Variables { filter: Some(filter), first: Some(50), after: after.get() };
         let token = session.token();
         async move { api::run::<api::CampaignLeads>(token.as_deref(), vars).await.map(|d| d.leads) }
@@ -87,7 +99,7 @@ pub fn CampaignLeads() -> impl IntoView {
             <CampaignTabs id=id active="leads" />
             <Show when=move || notice.get().is_some()><div class="banner ok" role="status">{move || notice.get()}</div></Show>
             <ErrorBanner error=error />
-            <LeadFilters status=status kind=kind from=from to=to on_change=Callback::new(move |()| reset()) />
+            <LeadFilters status=status kind=kind from=from to=to dispute=dispute on_change=Callback::new(move |()| reset()) />
             <div class="bulk" role="toolbar" aria-label="Selected leads">
                 <span class="muted">{move || format!("{} selected", selected.with(BTreeSet::len))}</span>
                 <button class="small" disabled=move || selected.with(BTreeSet::is_empty) on:click=move |_| decide("APPROVED", None)>"Approve"</button>
@@ -108,12 +120,16 @@ pub fn CampaignLeads() -> impl IntoView {
                         let has_next = conn.page_info.has_next_page;
                         let end = conn.page_info.end_cursor.clone();
                         view! {
-                            <LeadTable heads=["Partner", "Sub1", "Payout"] rows=rows selected=selected />
+                            <LeadTable heads=["Partner", "Sub1", "Payout"] rows=rows selected=selected actions=actions />
                             <Pager total=conn.total_count has_next=has_next end=end after=after cursors=cursors noun="lead" />
                         }.into_any()
                     }
                 })}
             </Transition>
+            {actions.owner_dialog(Callback::new(move |text: String| {
+                notice.set(Some(text));
+                data.refetch();
+            }))}
             <Show when=move || rejecting.get()>
                 <Modal title="Reject the selected leads".to_owned() on_close=move || rejecting.set(false)>
                     <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); decide("REJECTED", Some(reason.get_untracked())) } novalidate>

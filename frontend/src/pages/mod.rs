@@ -1,11 +1,14 @@
 pub mod auth;
 pub mod campaigns;
 pub mod dashboard;
+pub mod instructions;
+pub mod lead_quality;
 pub mod leads;
 pub mod partners;
 pub mod portal;
 pub mod postbacks;
 pub mod register;
+pub mod returns;
 pub mod webhooks;
 
 use leptos::prelude::*;

@@ -31,6 +31,7 @@ pub fn CampaignTabs(#[prop(into)] id: Signal<String>, active: &'static str) -> i
             {move || tab("overview", "Overview", format!("/campaigns/{}", id.get()))}
             {move || tab("partners", "Marketing Partners", format!("/campaigns/{}/partners", id.get()))}
             {move || tab("leads", "Leads", format!("/campaigns/{}/leads", id.get()))}
+            {move || tab("quality", "Lead quality", format!("/campaigns/{}/quality", id.get()))}
             {move || tab("settings", "Settings", format!("/campaigns/{}/settings", id.get()))}
         </nav>
     }

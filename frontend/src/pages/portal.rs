@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use crate::api::{self, ApiError, CapData, LeadData, UsageData, wire};
 use crate::components::{ConfirmDialog, CopyField, ErrorBanner, Field, Loading, UsageBar, field_error};
 use crate::format::{self, cap_line, lead_status_label, partner_status_label};
+use crate::pages::returns::{LeadActionCell, LeadActions, OpenDisputes};
 use crate::session::{Mode, Org, use_session};
 
 /// The advertiser the portal is narrowed to (empty: every advertiser), kept while the app is open so the dashboard
@@ -143,6 +144,7 @@ fn PartnerOverview(acc: Account) -> impl IntoView {
         {(advertisers.len() > 1).then(|| view! {
             <div class="toolbar"><AdvertiserSelect advertisers=advertisers value=filter /></div>
         })}
+        <OpenDisputes owner=false />
         <crate::pages::dashboard::Dashboard scope=scope />
         <h2 class="section">"Your campaigns"</h2>
         {move || {
@@ -165,6 +167,8 @@ fn CampaignCard(c: Assigned) -> impl IntoView {
     let usage: Vec<UsageData> = c.cap_usage.into_iter().map(UsageData::from).collect();
     let tz = c.time_zone.clone();
     let link_id = format!("link-{}", c.id);
+    let instructions = format!("/portal/campaigns/{}/instructions", c.id);
+    let for_name = format!(" for {}", c.name);
     view! {
         <article class="card campaign-card" data-advertiser=c.advertiser.id.clone()>
             <div class="page-head">
@@ -182,6 +186,7 @@ fn CampaignCard(c: Assigned) -> impl IntoView {
                 <CopyField label="Tracking link".to_owned() value=url id=link_id />
                 <p class="hint">"Add sub1 to sub5 to tag your sources, e.g. ?sub1=newsletter."</p>
             })}
+            <p><a href=instructions>"Posting instructions"<span class="sr-only">{for_name}</span></a></p>
             <h3>"Caps"</h3>
             {if caps.is_empty() {
                 view! { <p class="muted">"No caps: send as much as you like."</p> }.into_any()
@@ -205,8 +210,11 @@ pub fn PartnerLeads() -> impl IntoView {
     let kind = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    let dispute = RwSignal::new(String::new());
     let after = RwSignal::new(None::<String>);
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
+    let actions = LeadActions::new(false);
+    let notice = RwSignal::new(None::<String>);
     let account = LocalResource::new(move || {
         let token = session.token();
         async move {
@@ -223,8 +231,16 @@ pub fn PartnerLeads() -> impl IntoView {
         advertisers.with(|list| list.iter().any(|o| o.id == v)).then_some(v)
     });
     let data = LocalResource::new(move || {
-        let filter =
-            crate::lead_filter!(my_leads, None, organization.get(), status.get(), kind.get(), from.get(), to.get());
+        let filter = crate::lead_filter!(
+            my_leads,
+            None,
+            organization.get(),
+            status.get(),
+            kind.get(),
+            from.get(),
+            to.get(),
+            dispute.get()
+        );
         let vars = api::my_leads::Variables { filter: Some(filter), first: Some(25), after: after.get() };
         let token = session.token();
         async move { api::run::<api::MyLeads>(token.as_deref(), vars).await.map(|d| d.my_leads) }
@@ -239,7 +255,8 @@ pub fn PartnerLeads() -> impl IntoView {
             {move || (advertisers.with(Vec::len) > 1).then(|| view! {
                 <div class="toolbar"><AdvertiserSelect advertisers=advertisers.get() value=filter on_change=Callback::new(move |()| reset()) /></div>
             })}
-            <LeadFilters status=status kind=kind from=from to=to on_change=Callback::new(move |()| reset()) />
+            <LeadFilters status=status kind=kind from=from to=to dispute=dispute on_change=Callback::new(move |()| reset()) />
+            <Show when=move || notice.get().is_some()><div class="banner ok" role="status">{move || notice.get()}</div></Show>
             <Transition fallback=|| view! { <Loading what="your leads" /> }>
                 {move || data.get().map(|res| match res {
                     Err(e) => view! { <div class="banner error" role="alert">{e.message}</div> }.into_any(),
@@ -262,12 +279,16 @@ pub fn PartnerLeads() -> impl IntoView {
                         let has_next = conn.page_info.has_next_page;
                         let end = conn.page_info.end_cursor.clone();
                         view! {
-                            <LeadTable heads=["Campaign", "Your ID", "Earned"] rows=rows />
+                            <LeadTable heads=["Campaign", "Your ID", "Earned"] rows=rows actions=actions />
                             <Pager total=conn.total_count has_next=has_next end=end after=after cursors=cursors noun="lead" />
                         }.into_any()
                     }
                 })}
             </Transition>
+            {actions.partner_dialog(Callback::new(move |text: String| {
+                notice.set(Some(text));
+                data.refetch();
+            }))}
         </main>
     }
 }
@@ -275,8 +296,8 @@ pub fn PartnerLeads() -> impl IntoView {
 /// The lead filter of a generated operation module, from the filter controls' values.
 #[macro_export]
 macro_rules! lead_filter {
-    ($m:ident, $campaign:expr, $organization:expr, $status:expr, $kind:expr, $from:expr, $to:expr) => {{
-        use $crate::api::$m::{LeadFilterInput, LeadStatus, LeadType};
+    ($m:ident, $campaign:expr, $organization:expr, $status:expr, $kind:expr, $from:expr, $to:expr, $dispute:expr) => {{
+        use $crate::api::$m::{DisputeStatus, LeadFilterInput, LeadStatus, LeadType};
         LeadFilterInput {
             campaign_id: $campaign,
             partner_id: None,
@@ -296,7 +317,12 @@ macro_rules! lead_filter {
             },
             from: $crate::pages::portal::day_start(&$from),
             to: $crate::pages::portal::day_end(&$to),
-            dispute: None,
+            dispute: match $dispute.as_str() {
+                "OPEN" => Some(DisputeStatus::OPEN),
+                "UPHELD" => Some(DisputeStatus::UPHELD),
+                "REVERSED" => Some(DisputeStatus::REVERSED),
+                _ => None,
+            },
         }
     }};
 }
@@ -321,6 +347,7 @@ pub fn LeadFilters(
     kind: RwSignal<String>,
     from: RwSignal<String>,
     to: RwSignal<String>,
+    dispute: RwSignal<String>,
     #[prop(into)] on_change: Callback<()>,
 ) -> impl IntoView {
     view! {
@@ -344,6 +371,13 @@ pub fn LeadFilters(
             <input id="lead-from" type="date" bind:value=from />
             <label for="lead-to">"To"</label>
             <input id="lead-to" type="date" bind:value=to />
+            <label for="lead-dispute">"Disputes"</label>
+            <select id="lead-dispute" bind:value=dispute>
+                <option value="">"All"</option>
+                <option value="OPEN">"Open"</option>
+                <option value="UPHELD">"Upheld"</option>
+                <option value="REVERSED">"Reversed"</option>
+            </select>
         </div>
     }
 }
@@ -380,11 +414,13 @@ pub fn LeadTable(
     heads: [&'static str; 3],
     rows: Vec<(LeadData, [String; 3])>,
     #[prop(optional)] selected: Option<RwSignal<BTreeSet<String>>>,
+    #[prop(optional)] actions: Option<LeadActions>,
 ) -> impl IntoView {
     let all: Vec<String> = rows.iter().map(|(l, _)| l.id.clone()).collect();
     let [who, id, amount] = heads;
+    // Focusable: the table may scroll sideways, and a keyboard must reach what is off screen.
     view! {
-        <div class="table-wrap"><table>
+        <div class="table-wrap" role="region" aria-label="Leads" tabindex="0"><table>
             <caption class="sr-only">"Leads"</caption>
             <thead><tr>
                 {selected.map(|selected| view! {
@@ -397,6 +433,7 @@ pub fn LeadTable(
                 <th scope="col">"Received"</th><th scope="col">{who}</th><th scope="col">"Type"</th>
                 <th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">{id}</th>
                 <th scope="col" class="num">{amount}</th>
+                {actions.map(|_| view! { <th scope="col">"Dispute"</th> })}
             </tr></thead>
             <tbody>{rows.into_iter().map(|(l, [who, id, amount])| {
                 let box_label = format!("Select lead from {}", l.partner_email);
@@ -419,9 +456,10 @@ pub fn LeadTable(
                         <td>{who}</td>
                         <td>{if l.kind == "CALL" { "Call" } else { "Form" }}</td>
                         <td><span class=format!("badge {}", l.status.to_lowercase())>{lead_status_label(&l.status)}</span></td>
-                        <td>{l.reason.unwrap_or_else(|| "—".into())}</td>
+                        <td class="reason">{l.reason.clone().unwrap_or_else(|| "—".into())}</td>
                         <td>{id}</td>
                         <td class="num">{amount}</td>
+                        {actions.map(|actions| view! { <LeadActionCell lead=l.clone() actions=actions /> })}
                     </tr>
                 }
             }).collect_view()}</tbody>
