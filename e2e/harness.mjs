@@ -60,6 +60,14 @@ export async function startServer(env = {}) {
   return { url, dataDir, stop };
 }
 
+/** Logs in through the login page, as a user does (the refresh cookie is HttpOnly). */
+export async function logIn(page, server, email, password = "correct horse battery staple") {
+  await page.goto(server.url + "/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
 export async function startBrowser() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",

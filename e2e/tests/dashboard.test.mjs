@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { startServer, startBrowser, shot, createPostgresDatabase, app } from "../harness.mjs";
+import { startServer, startBrowser, shot, createPostgresDatabase, app, logIn } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 const password = "correct horse battery staple";
@@ -28,13 +28,6 @@ after(async () => {
 });
 
 
-async function login(page, server, email) {
-  await page.goto(server.url + "/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-}
-
 const kpi = (page, metric) => page.locator(`.kpi[data-metric="${metric}"] .kpi-value`);
 
 test("the partner's dashboard moves live when leads arrive at another process", async () => {
@@ -54,7 +47,7 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   const errors = [];
   const partner = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   partner.on("pageerror", (e) => errors.push(e.message));
-  await login(partner, a, "pat@partner.test");
+  await logIn(partner, a, "pat@partner.test");
   await partner.getByRole("heading", { name: "Dashboard" }).waitFor();
   await partner.locator(".live.on").waitFor();
   await partner.getByRole("heading", { name: "No traffic in this period" }).waitFor();
@@ -92,7 +85,7 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   // The owner, on the other process, sees the campaign's Overview and approves one lead.
   const ownerPage = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   ownerPage.on("pageerror", (e) => errors.push(e.message));
-  await login(ownerPage, b, "owner@acme.test");
+  await logIn(ownerPage, b, "owner@acme.test");
   await ownerPage.getByRole("heading", { name: "Campaigns" }).waitFor();
   await ownerPage.goto(`${b.url}/campaigns/${campaignId}`);
   await ownerPage.getByRole("heading", { name: "Solar NY" }).waitFor();

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { startServer, startBrowser, shot, app } from "../harness.mjs";
+import { startServer, startBrowser, shot, app, logIn } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 let server, browser, smtp, tracker;
@@ -30,13 +30,6 @@ after(async () => {
 
 const gql = (operation, variables, token) => app(server, operation, variables, token);
 const password = "correct horse battery staple";
-
-async function login(page, email) {
-  await page.goto(server.url + "/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-}
 
 /** Clicks the log's "Refresh" until it shows `text` (an attempt is recorded just after the tracker answers). */
 async function logShows(card, text) {
@@ -69,7 +62,7 @@ test("a partner's postback reports its lead and the owner's approval, and its lo
   const errors = [];
   const partner = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   partner.on("pageerror", (e) => errors.push(e.message));
-  await login(partner, "pat@partner.test");
+  await logIn(partner, server, "pat@partner.test");
   await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
   await partner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Postbacks" }).click();
   await partner.getByRole("heading", { name: "Add a postback" }).waitFor();
@@ -118,7 +111,7 @@ test("a partner's postback reports its lead and the owner's approval, and its lo
 
   const ownerPage = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   ownerPage.on("pageerror", (e) => errors.push(e.message));
-  await login(ownerPage, "owner@acme.test");
+  await logIn(ownerPage, server, "owner@acme.test");
   await ownerPage.getByRole("heading", { name: "Campaigns" }).waitFor();
   await ownerPage.goto(`${server.url}/campaigns/${campaignId}/leads`);
   await ownerPage.getByText("1 lead", { exact: true }).waitFor();

@@ -2,7 +2,7 @@
 // the partner sees them and the full cap bar; the owner approves and rejects; the partner sees status and reason.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, shot, checkA11y, app } from "../harness.mjs";
+import { startServer, startBrowser, shot, checkA11y, app, logIn } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 let server, browser, smtp;
@@ -18,13 +18,6 @@ after(async () => {
 });
 
 const gql = (operation, variables, token) => app(server, operation, variables, token);
-
-async function login(page, email) {
-  await page.goto(server.url + "/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery staple");
-  await page.getByRole("button", { name: "Log in" }).click();
-}
 
 test("leads flow from a partner's API key to the owner's decision and back", async () => {
   const password = "correct horse battery staple";
@@ -43,7 +36,7 @@ test("leads flow from a partner's API key to the owner's decision and back", asy
   const partner = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   const errors = [];
   partner.on("pageerror", (e) => errors.push(e.message));
-  await login(partner, "pat@partner.test");
+  await logIn(partner, server, "pat@partner.test");
   await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
   const trackingLink = partner.getByLabel("Tracking link", { exact: true });
   await trackingLink.waitFor();
@@ -84,7 +77,7 @@ test("leads flow from a partner's API key to the owner's decision and back", asy
   // The owner approves two and rejects one with a reason.
   const ownerPage = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   ownerPage.on("pageerror", (e) => errors.push(e.message));
-  await login(ownerPage, "owner@acme.test");
+  await logIn(ownerPage, server, "owner@acme.test");
   await ownerPage.getByRole("heading", { name: "Campaigns" }).waitFor();
   await ownerPage.goto(`${server.url}/campaigns/${campaignId}/partners`);
   await ownerPage.getByRole("row").filter({ hasText: "pat@partner.test" }).getByText("Forms: 3 / 3 today").waitFor();

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
-import { startServer, startBrowser, shot, app, graphql } from "../harness.mjs";
+import { startServer, startBrowser, shot, app, graphql, logIn } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 let server, smtp, receiver, browser;
@@ -122,10 +122,7 @@ test("an owner adds an endpoint in the app, copies its secret once, sends a test
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(server.url + "/login");
-  await page.getByLabel("Email").fill("boss@beta.test");
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await logIn(page, server, "boss@beta.test");
   await page.getByRole("heading", { name: "No campaigns yet" }).waitFor();
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Webhooks" }).click();
   await page.getByText("No endpoints yet.").waitFor();

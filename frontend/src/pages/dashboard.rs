@@ -576,6 +576,34 @@ fn Chart(
     }
 }
 
+/// A column header that sorts its table by `key`: the first press sorts from the largest (names: from A), the next
+/// reverses; `aria-sort` says how it is sorted now. `tip`: what follows the button (a definition's tooltip).
+pub fn sort_header<K>(
+    sort: RwSignal<(K, bool)>,
+    key: K,
+    label: &'static str,
+    num: bool,
+    by_name: bool,
+    tip: Option<AnyView>,
+) -> impl IntoView
+where
+    K: Copy + PartialEq + Send + Sync + 'static,
+{
+    let aria = move || match sort.get() {
+        (k, true) if k == key => "descending",
+        (k, false) if k == key => "ascending",
+        _ => "none",
+    };
+    view! {
+        <th scope="col" class:num=num aria-sort=aria>
+            <button class="sort" on:click=move |_| sort.update(|s| *s = if s.0 == key { (key, !s.1) } else { (key, !by_name) })>
+                {label}{move || match sort.get() { (k, true) if k == key => " ↓", (k, false) if k == key => " ↑", _ => "" }}
+            </button>
+            {tip}
+        </th>
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum SortKey {
     Name,
@@ -623,19 +651,8 @@ fn BreakdownTable(
         v
     };
     let head = move |key: SortKey, label: &'static str, tip: Option<&'static str>, num: bool| {
-        let aria = move || match sort.get() {
-            (k, true) if k == key => "descending",
-            (k, false) if k == key => "ascending",
-            _ => "none",
-        };
-        view! {
-            <th scope="col" class:num=num aria-sort=aria>
-                <button class="sort" on:click=move |_| sort.update(|s| *s = if s.0 == key { (key, !s.1) } else { (key, key != SortKey::Name) })>
-                    {label}{move || match sort.get() { (k, true) if k == key => " ↓", (k, false) if k == key => " ↑", _ => "" }}
-                </button>
-                {tip.map(|t| view! { <Tip defs=defs name=t /> })}
-            </th>
-        }
+        let tip = tip.map(|t| view! { <Tip defs=defs name=t /> }.into_any());
+        sort_header(sort, key, label, num, key == SortKey::Name, tip)
     };
     let (title, first_col) = match breakdown {
         Breakdown::Campaign => ("Per campaign", "Campaign"),

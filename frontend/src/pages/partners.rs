@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{self, ApiError, CapData, PartnerRow, report, wire};
 use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, Modal, field_error};
 use crate::format::{self, cap_line, metric_label, partner_status_label, window_label};
-use crate::pages::dashboard::{Sums, add_days, percent, today_in};
+use crate::pages::dashboard::{Sums, add_days, percent, sort_header, today_in};
 use crate::pages::portal::Pager;
 use crate::session::use_session;
 use crate::time_zones;
@@ -655,18 +655,7 @@ pub fn PartnersPage() -> impl IntoView {
         after.set(None);
     };
     let head = move |key: PartnerSort, label: &'static str, num: bool| {
-        let aria = move || match sort.get() {
-            (k, true) if k == key => "descending",
-            (k, false) if k == key => "ascending",
-            _ => "none",
-        };
-        view! {
-            <th scope="col" class:num=num aria-sort=aria>
-                <button class="sort" on:click=move |_| sort.update(|s| *s = if s.0 == key { (key, !s.1) } else { (key, key != PartnerSort::Partner) })>
-                    {label}{move || match sort.get() { (k, true) if k == key => " ↓", (k, false) if k == key => " ↑", _ => "" }}
-                </button>
-            </th>
-        }
+        sort_header(sort, key, label, num, key == PartnerSort::Partner, None)
     };
     view! {
         <main class="page" id="main">

@@ -228,26 +228,7 @@ pub fn PostbacksPage() -> impl IntoView {
                     </select>
                     <FieldError error=error field="campaignId" />
                 </div>
-                <fieldset class="field checks" class:invalid=move || field_error(error, "events").get().is_some()
-                    aria-describedby="pb-events-error">
-                    <legend>"Send for"</legend>
-                    {EVENTS.into_iter().map(|(name, label)| {
-                        let id = format!("pb-event-{}", name.to_lowercase());
-                        let label_for = id.clone();
-                        view! {
-                            <label for=label_for class="check">
-                                <input type="checkbox" id=id
-                                    prop:checked=move || form.events.with(|e| e.contains(name))
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        form.events.update(|e| { if on { e.insert(name.to_owned()); } else { e.remove(name); } });
-                                    } />
-                                {label}
-                            </label>
-                        }
-                    }).collect_view()}
-                    <FieldError error=error field="events" id="pb-events-error" />
-                </fieldset>
+                <EventChecks legend="Send for" prefix="pb" events=&EVENTS selected=form.events error=error error_id="pb-events-error" />
                 <div class="field">
                     <label for="pb-method">"Method"</label>
                     <select id="pb-method" on:change=move |ev| form.method.set(event_target_value(&ev))>
@@ -332,6 +313,52 @@ pub fn PostbacksPage() -> impl IntoView {
     }
 }
 
+/// A destination's state and its badge's classes: active, paused by its owner, or disabled after failing (20 times in
+/// a row: the server's rule).
+pub fn state_badge(enabled: bool, failures: i64) -> (String, &'static str) {
+    if enabled {
+        ("Active".to_owned(), "badge active")
+    } else if failures >= 20 {
+        (format!("Disabled after {failures} failures in a row"), "badge revoked")
+    } else {
+        ("Paused".to_owned(), "badge paused")
+    }
+}
+
+/// The events a destination is sent for, as checkboxes (`events`: wire name and label; the ids start with `prefix`),
+/// with the error of none chosen under them (id `error_id`).
+#[component]
+pub fn EventChecks(
+    legend: &'static str,
+    prefix: &'static str,
+    events: &'static [(&'static str, &'static str)],
+    selected: RwSignal<BTreeSet<String>>,
+    error: RwSignal<Option<ApiError>>,
+    error_id: &'static str,
+) -> impl IntoView {
+    view! {
+        <fieldset class="field checks" class:invalid=move || field_error(error, "events").get().is_some() aria-describedby=error_id>
+            <legend>{legend}</legend>
+            {events.iter().map(|&(name, label)| {
+                let id = format!("{prefix}-event-{}", name.to_lowercase());
+                let label_for = id.clone();
+                view! {
+                    <label for=label_for class="check">
+                        <input type="checkbox" id=id
+                            prop:checked=move || selected.with(|e| e.contains(name))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                selected.update(|e| { if on { e.insert(name.to_owned()); } else { e.remove(name); } });
+                            } />
+                        {label}
+                    </label>
+                }
+            }).collect_view()}
+            <FieldError error=error field="events" id=error_id />
+        </fieldset>
+    }
+}
+
 /// The campaign a postback is for, by name; `all` when it is for every campaign.
 fn scope_name(campaigns: &[(String, String)], id: &Option<String>, all: &str) -> String {
     match id {
@@ -362,13 +389,7 @@ fn PostbackCard(
     #[prop(optional)] nested: bool,
 ) -> impl IntoView {
     let read_only = children.is_none();
-    let (state, badge) = if p.enabled {
-        ("Active".to_owned(), "badge active")
-    } else if p.consecutive_failures >= 20 {
-        (format!("Disabled after {} failures in a row", p.consecutive_failures), "badge revoked")
-    } else {
-        ("Paused".to_owned(), "badge paused")
-    };
+    let (state, badge) = state_badge(p.enabled, p.consecutive_failures);
     let events = p.events.iter().map(|e| event_label(e)).collect::<Vec<_>>().join(", ");
     let title_id = format!("pb-{}", p.id);
     let labelled_by = title_id.clone();

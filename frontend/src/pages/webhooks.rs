@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use crate::api::{self, ApiError, wire};
 use crate::components::{ConfirmDialog, CopyField, ErrorBanner, Loading, field_error};
 use crate::format;
-use crate::pages::postbacks::{Channel, DeliveryLog, FieldError};
+use crate::pages::postbacks::{Channel, DeliveryLog, EventChecks, FieldError, state_badge};
 use crate::session::use_session;
 
 /// Every event an endpoint can be sent, as the API names it and as the page says it.
@@ -161,26 +161,7 @@ pub fn WebhooksPage() -> impl IntoView {
                         aria-describedby="wh-url-error" />
                     <FieldError error=error field="url" id="wh-url-error" />
                 </div>
-                <fieldset class="field checks" class:invalid=move || field_error(error, "events").get().is_some()
-                    aria-describedby="wh-events-error">
-                    <legend>"Send"</legend>
-                    {EVENTS.into_iter().map(|(name, label)| {
-                        let id = format!("wh-event-{}", name.to_lowercase());
-                        let label_for = id.clone();
-                        view! {
-                            <label for=label_for class="check">
-                                <input type="checkbox" id=id
-                                    prop:checked=move || events.with(|e| e.contains(name))
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        events.update(|e| { if on { e.insert(name.to_owned()); } else { e.remove(name); } });
-                                    } />
-                                {label}
-                            </label>
-                        }
-                    }).collect_view()}
-                    <FieldError error=error field="events" id="wh-events-error" />
-                </fieldset>
+                <EventChecks legend="Send" prefix="wh" events=&EVENTS selected=events error=error error_id="wh-events-error" />
                 <div class="actions">
                     <Show when=move || editing.get().is_some()>
                         <button type="button" on:click=move |_| { clear(); error.set(None); }>"Cancel"</button>
@@ -197,13 +178,7 @@ pub fn WebhooksPage() -> impl IntoView {
                     Ok(list) => list.into_iter().map(|w| {
                         let (id, enabled) = (w.id.clone(), w.enabled);
                         let names: Vec<String> = w.events.iter().map(wire).collect();
-                        let (state, badge) = if w.enabled {
-                            ("Active".to_owned(), "badge active")
-                        } else if w.consecutive_failures >= 20 {
-                            (format!("Disabled after {} failures in a row", w.consecutive_failures), "badge revoked")
-                        } else {
-                            ("Paused".to_owned(), "badge paused")
-                        };
+                        let (state, badge) = state_badge(w.enabled, w.consecutive_failures);
                         let edit = { let (id, u, names) = (id.clone(), w.url.clone(), names.clone()); move |_| {
                             editing.set(Some(id.clone()));
                             url.set(u.clone());
