@@ -81,7 +81,7 @@ operations! {
     RetryPostbackDelivery => "graphql/postbacks.graphql",
     ReplayPostback => "graphql/postbacks.graphql",
     WebhookEndpoints => "graphql/webhooks.graphql",
-    WebhookDeliveries => "graphql/webhooks.graphql",
+    WebhookDeliveries => "graphql/postbacks.graphql",
     CreateWebhookEndpoint => "graphql/webhooks.graphql",
     UpdateWebhookEndpoint => "graphql/webhooks.graphql",
     RotateWebhookSecret => "graphql/webhooks.graphql",
