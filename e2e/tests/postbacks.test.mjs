@@ -76,7 +76,7 @@ test("a partner's postback reports its lead and the owner's approval, and its lo
   await urlError.waitFor();
   assert.match(await urlError.textContent(), /Unknown macro \{transaction\}/);
   assert.equal(await url.getAttribute("aria-invalid"), "true");
-  await shot(partner, "60-partner-postback-invalid");
+  await shot(partner, "70-partner-postback-invalid");
 
   // For Solar NY, on received and approved leads (checked by default), by GET.
   await partner.getByLabel("Campaigns").selectOption({ label: "Solar NY" });
@@ -89,7 +89,7 @@ test("a partner's postback reports its lead and the owner's approval, and its lo
   await card.getByText("Solar NY").waitFor();
   await card.getByText("Lead received, Lead approved").waitFor();
   assert.equal(await card.locator(".badge").textContent(), "Active");
-  await shot(partner, "61-partner-postback-added");
+  await shot(partner, "71-partner-postback-added");
 
   // A lead with its click id, then the owner's approval in its lead list.
   const { createApiKey } = await gql("CreateApiKey", { name: "Landing page", scope: "LEADS" }, acceptInvitation.accessToken);
@@ -133,7 +133,7 @@ test("a partner's postback reports its lead and the owner's approval, and its lo
   assert.equal(await card.getByRole("button", { name: "Retry now" }).count(), 0);
   await card.getByText("Body", { exact: true }).first().click();
   await card.getByText("OK postback").first().waitFor();
-  await shot(partner, "62-partner-postback-log");
+  await shot(partner, "72-partner-postback-log");
 
   // "Send test" adds a third attempt.
   await card.getByRole("button", { name: "Send test" }).click();
@@ -161,6 +161,6 @@ test("a partner's postback reports its lead and the owner's approval, and its lo
   assert.match(await ownerRows.nth(2).textContent(), /lead\.received.*200/);
   assert.equal(await ownerCard.getByRole("button", { name: "Retry now" }).count(), 0);
   assert.equal(await ownerCard.getByRole("button", { name: "Send period again" }).count(), 0);
-  await shot(ownerPage, "63-owner-partner-postbacks");
+  await shot(ownerPage, "73-owner-partner-postbacks");
   assert.deepEqual(errors, []);
 });

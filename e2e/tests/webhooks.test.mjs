@@ -142,7 +142,7 @@ test("an owner adds an endpoint in the app, copies its secret once, sends a test
   assert.match(secret, /^whsec_/);
   const card = page.getByRole("region", { name: /ui-hooks/ });
   await card.getByText("Partner registered").waitFor();
-  await shot(page, "64-owner-webhook-added");
+  await shot(page, "74-owner-webhook-added");
 
   // The secret is shown once: after a reload it is gone; the test message verifies with it.
   await page.reload();
@@ -164,6 +164,6 @@ test("an owner adds an endpoint in the app, copies its secret once, sends a test
     await card.getByRole("table", { name: "Delivery attempts" }).or(card.getByText("Nothing sent yet.")).waitFor();
   }
   assert.match(await attempt.textContent(), /test.*204/);
-  await shot(page, "65-owner-webhook-log");
+  await shot(page, "75-owner-webhook-log");
   assert.deepEqual(errors, []);
 });
