@@ -213,6 +213,8 @@ test("fields, duplicates, posting instructions, returns and disputes in the brow
   await shot(partner, "63-partner-lead-disputed");
   await partner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
   await partner.getByText("1 open dispute", { exact: true }).waitFor();
+  // A returned lead stays approved in the figures: 1 returned of 1 approved.
+  await partner.locator('.kpi[data-metric="returnRate"] .kpi-value', { hasText: /^100\.0%$/ }).waitFor();
   await shot(partner, "64-partner-dashboard-open-dispute");
 
   // The owner sees the open dispute, finds it with the filter, and reverses the return.
@@ -244,6 +246,7 @@ test("fields, duplicates, posting instructions, returns and disputes in the brow
   await shot(partner, "67-partner-lead-reinstated");
   await partner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
   await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
+  await partner.locator('.kpi[data-metric="returnRate"] .kpi-value', { hasText: /^0\.0%$/ }).waitFor();
   const partnerToken = (await gql("Login", { input: { email: "pat@partner.test", password } })).login.accessToken;
   assert.equal((await gql("OpenDisputes", { as: "PARTNER" }, partnerToken)).openDisputes, 0);
   assert.equal((await gql("OpenDisputes", { as: "OWNER" }, owner)).openDisputes, 0);

@@ -23,6 +23,8 @@ pub struct Sums {
     pub approved: i64,
     pub rejected: i64,
     pub converted: i64,
+    /// Approved leads returned later (still counted as approved).
+    pub returned: i64,
     /// (amount, currency) per currency, as the server computed them.
     pub earnings: Vec<(String, String)>,
     pub epc: Vec<(String, String)>,
@@ -39,6 +41,7 @@ macro_rules! sums_from {
                     approved: r.approved,
                     rejected: r.rejected,
                     converted: r.converted,
+                    returned: r.returned,
                     earnings: vec![(r.earnings.clone(), r.currency.clone())],
                     epc: r.epc.clone().map(|e| (e, r.currency.clone())).into_iter().collect(),
                 }
@@ -56,6 +59,7 @@ impl Sums {
         self.approved += o.approved;
         self.rejected += o.rejected;
         self.converted += o.converted;
+        self.returned += o.returned;
         self.earnings.extend(o.earnings);
         self.epc.extend(o.epc);
         self
@@ -72,6 +76,11 @@ impl Sums {
     pub fn approval_rate(&self) -> Option<f64> {
         let decided = self.approved + self.rejected;
         (decided > 0).then(|| self.approved as f64 / decided as f64)
+    }
+
+    /// Returned ÷ approved.
+    pub fn return_rate(&self) -> Option<f64> {
+        (self.approved > 0).then(|| self.returned as f64 / self.approved as f64)
     }
 
     pub fn conversion_rate(&self) -> Option<f64> {
@@ -452,6 +461,7 @@ fn FiguresView(
             percent(c.conversion_rate()),
             change(c.conversion_rate(), p.conversion_rate(), true),
         ),
+        ("returnRate", "Return rate", percent(c.return_rate()), change(c.return_rate(), p.return_rate(), true)),
         (
             "earnings",
             money_label,
