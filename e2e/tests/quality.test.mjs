@@ -1,9 +1,11 @@
-// Lead quality end to end (issue 17 item 10): the owner declares the campaign's lead fields (a bad key first: the
-// error shows on its row) and a duplicate rule; the partner opens the posting instructions, copies the curl and runs
-// it: a test lead (nothing stored), a real one, the same person again (refused as a duplicate, with the field), a bad
-// one (every failing field named); the owner approves the lead, then returns it with a reason; the partner sees the
-// reason and disputes; both dashboards count the open dispute; the owner reverses; the partner's lead is approved
-// again and its payout restored.
+// Lead quality end to end (issue 17 item 10): the owner adds a return reason for the organization (a bad code
+// first), sees the campaign's return window, declares the campaign's lead fields (a bad key first: the error shows on
+// its row) and a duplicate rule; the partner opens the posting instructions, copies the curl and runs it: a test lead
+// (nothing stored), a real one, the same person again (refused as a duplicate, with the field), a bad one (every
+// failing field named); on the same page it sends a test lead, then the same person again and a bad one from the
+// form, and sees why each was refused; the owner approves the lead, then returns it with its own reason; the partner
+// sees the reason and disputes; both dashboards count the open dispute; the owner reverses; the partner's lead is
+// approved again and its payout restored.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -67,11 +69,33 @@ test("fields, duplicates, posting instructions, returns and disputes in the brow
     return page;
   };
 
-  // The owner declares the fields: a bad key first, refused on its row.
+  // The owner adds a return reason of its own: a code with a space first, refused on its row.
   const ownerPage = await context("owner");
   await login(ownerPage, "owner@acme.test");
   await ownerPage.getByRole("heading", { name: "Campaigns" }).waitFor();
+  await ownerPage.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Lead quality" }).click();
+  await ownerPage.getByRole("heading", { name: "Return reasons" }).waitFor();
+  const reasons = ownerPage.getByRole("table", { name: "Return reasons" });
+  await reasons.getByLabel("Code of BAD_CONTACT_DATA").waitFor();
+  assert.equal(await reasons.getByLabel("Code of BAD_CONTACT_DATA").inputValue(), "BAD_CONTACT_DATA");
+  await ownerPage.getByRole("button", { name: "Add reason" }).click();
+  await reasons.getByLabel("Code of new reason").fill("WRONG NUMBER");
+  await reasons.getByLabel("Label of WRONG NUMBER").fill("Wrong number");
+  await ownerPage.getByRole("button", { name: "Save reasons" }).click();
+  await reasons.getByText("A code has 1 to 32 letters, digits and _.").waitFor();
+  assert.equal(await reasons.getByLabel("Code of WRONG NUMBER").getAttribute("aria-invalid"), "true");
+  await checkA11y(ownerPage, "return-reasons-error");
+  await reasons.getByLabel("Code of WRONG NUMBER").fill("wrong_number");
+  await ownerPage.getByRole("button", { name: "Save reasons" }).click();
+  await ownerPage.getByText("Return reasons saved.").waitFor();
+  // Saved as the server keeps it (upper-case), before OTHER.
+  assert.equal(await reasons.getByLabel("Code of WRONG_NUMBER").inputValue(), "WRONG_NUMBER");
+  await shot(ownerPage, "59-owner-organization-lead-quality");
+
+  // The campaign's return window: 30 days unless changed.
   await ownerPage.goto(`${server.url}/campaigns/${campaignId}/settings`);
+  assert.equal(await ownerPage.getByLabel("Return window (days)").inputValue(), "30");
+  // The owner declares the fields: a bad key first, refused on its row.
   await ownerPage.getByRole("navigation", { name: "Campaign" }).getByRole("link", { name: "Lead quality" }).click();
   await ownerPage.getByRole("heading", { name: "Lead fields" }).waitFor();
   await ownerPage.getByText("No fields declared: free-form fields.").waitFor();
@@ -150,6 +174,11 @@ test("fields, duplicates, posting instructions, returns and disputes in the brow
   const tested = await runCurl(curl, key);
   assert.equal(tested.status, 201, JSON.stringify(tested.body));
   assert.equal(tested.body.test, true);
+  // The same from the page's form, prefilled with the example lead.
+  const form = partner.getByRole("form", { name: "Send a lead from here" });
+  assert.equal(await form.getByLabel("Phone (phone), required").inputValue(), "+12125550100");
+  await form.getByRole("button", { name: "Send test lead" }).click();
+  await form.getByText("Test lead accepted.").waitFor();
   // A real one: the same command without the test header.
   const real = curl.replace(/\n\s*-H 'X-Test-Lead: 1' \\/, "");
   assert.doesNotMatch(real, /X-Test-Lead/);
@@ -171,6 +200,29 @@ test("fields, duplicates, posting instructions, returns and disputes in the brow
   assert.equal(bad.body.error.code, "VALIDATION");
   assert.deepEqual(bad.body.error.fields.map((f) => f.field), ["first_name", "email", "phone"]);
 
+  // From the page: the same person again, for real (test unticked), is refused and the page says why and since when.
+  await form.getByLabel("Test only: check and answer, store nothing").uncheck();
+  await form.getByRole("button", { name: "Send lead" }).click();
+  await form.getByText("Refused: DUPLICATE_LEAD.").waitFor();
+  assert.match(await form.locator(".answer").innerText(), /A lead with the same (phone|email) arrived from you on .*20\d\d/);
+  await shot(partner, "68-partner-send-form-duplicate");
+  // A bad one: each failing field marked under its input.
+  await form.getByLabel("First name (first_name), required").fill("");
+  await form.getByLabel("Email (email), required").fill("not an email");
+  await form.getByLabel("Phone (phone), required").fill("12");
+  await form.getByRole("button", { name: "Send lead" }).click();
+  await form.getByText("Refused: VALIDATION.").waitFor();
+  for (const label of ["First name (first_name), required", "Email (email), required", "Phone (phone), required"]) {
+    assert.equal(await form.getByLabel(label).getAttribute("aria-invalid"), "true", label);
+  }
+  assert.equal(await form.getByLabel("ZIP code (zip)").getAttribute("aria-invalid"), "false");
+  // The message sits under its input, which names it (aria-describedby).
+  const firstName = form.getByLabel("First name (first_name), required");
+  const described = await firstName.getAttribute("aria-describedby");
+  assert.equal(await form.locator(`#${described}`).innerText(), "First name is required.");
+  await checkA11y(partner, "send-form-validation");
+  await shot(partner, "69-partner-send-form-invalid");
+
   // One lead stored: the real one.
   await partner.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Leads" }).click();
   await partner.getByText("1 lead", { exact: true }).waitFor();
@@ -189,19 +241,19 @@ test("fields, duplicates, posting instructions, returns and disputes in the brow
   await returning.locator("#reasonCode-error").waitFor();
   assert.equal(await returning.getByLabel("Reason").getAttribute("aria-invalid"), "true");
   await checkA11y(ownerPage, "return-lead-dialog-error");
-  await returning.getByLabel("Reason").selectOption({ label: "Bad contact data" });
+  await returning.getByLabel("Reason").selectOption({ label: "Wrong number" });
   await returning.getByLabel("Details").fill("The phone number is disconnected.");
   await shot(ownerPage, "62-owner-return-dialog");
   await returning.getByRole("button", { name: "Return lead" }).click();
   await ownerPage.getByText("Lead returned: its payout is reversed.").waitFor();
   await ownerRow.getByText("Returned").waitFor();
-  await ownerRow.getByText(/Bad contact data/).waitFor();
+  await ownerRow.getByText(/Wrong number/).waitFor();
 
   // The partner sees the return and its reason, and disputes it.
   await partner.reload();
   const partnerRow = partner.getByRole("row").filter({ hasText: "your-lead-id-123" });
   await partnerRow.getByText("Returned").waitFor();
-  await partnerRow.getByText(/Bad contact data.*disconnected/).waitFor();
+  await partnerRow.getByText(/Wrong number.*disconnected/).waitFor();
   assert.match(await partnerRow.innerText(), /0\.00 USD/);
   await partnerRow.getByRole("button", { name: "Dispute…" }).click();
   const disputing = partner.getByRole("dialog", { name: "Dispute this decision" });

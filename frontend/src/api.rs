@@ -94,6 +94,9 @@ operations! {
     SetLeadFields => "graphql/quality.graphql",
     SetDuplicateRule => "graphql/quality.graphql",
     PostingInstructions => "graphql/quality.graphql",
+    SubmitLead => "graphql/quality.graphql",
+    OrganizationQuality => "graphql/quality.graphql",
+    SetReturnReasons => "graphql/quality.graphql",
     ReturnReasons => "graphql/quality.graphql",
     ReturnLead => "graphql/quality.graphql",
     DisputeLead => "graphql/quality.graphql",
@@ -101,17 +104,29 @@ operations! {
     OpenDisputes => "graphql/quality.graphql",
 }
 
-/// An error as the server phrased it: `code` from `extensions.code`, and the input `field` it concerns.
+/// An error as the server phrased it: `code` from `extensions.code`, the input `field` it concerns, and the rest of
+/// its `extensions` (a lead's failing `fields`, a duplicate's `firstReceivedAt`, a full cap's `window`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub code: String,
     pub message: String,
     pub field: Option<String>,
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
     fn network(message: impl Into<String>) -> Self {
-        Self { code: "NETWORK".into(), message: message.into(), field: None }
+        Self { code: "NETWORK".into(), message: message.into(), field: None, extensions: Default::default() }
+    }
+
+    /// A form's own check, before anything is sent, phrased as the server would.
+    pub fn invalid(field: &str, message: &str) -> Self {
+        Self {
+            code: "VALIDATION".into(),
+            message: message.into(),
+            field: Some(field.into()),
+            extensions: Default::default(),
+        }
     }
 
     /// The message for `field`, when this error is about it.
@@ -179,7 +194,9 @@ async fn send(
     let text = res.text().await.map_err(|_| ApiError::network("The server's answer could not be read."))?;
     if !res.ok() {
         return Err(match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(b) => ApiError { code: b.error.code, message: b.error.message, field: None },
+            Ok(b) => {
+                ApiError { code: b.error.code, message: b.error.message, field: None, extensions: Default::default() }
+            }
             Err(_) => ApiError::network(format!("The server answered {}.", res.status())),
         });
     }
@@ -192,6 +209,7 @@ async fn send(
             code: text("code").unwrap_or_else(|| "ERROR".into()),
             message: e.message,
             field: text("field"),
+            extensions: ext,
         });
     }
     parsed.data.ok_or_else(|| ApiError::network("The server sent no data."))
@@ -211,6 +229,8 @@ pub struct CampaignData {
     pub click_payout: String,
     pub form_payout: String,
     pub call_payout: String,
+    /// Days during which an approved lead may be returned (0: no returns).
+    pub return_window_days: i64,
     pub created_at: String,
 }
 
@@ -235,6 +255,7 @@ macro_rules! campaign_data {
                     click_payout: c.click_payout,
                     form_payout: c.form_payout,
                     call_payout: c.call_payout,
+                    return_window_days: c.return_window_days,
                     created_at: c.created_at,
                 }
             }

@@ -44,7 +44,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns/new") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::NewCampaign))}</OwnerOnly> } />
                 <Route path=path!("/campaigns/:id") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Campaign))}</OwnerOnly> } />
                 <Route path=path!("/campaigns/:id/settings") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignSettings))}</OwnerOnly> } />
-                <Route path=path!("/campaigns/:id/quality") view=|| view! { <OwnerOnly>{lazy_page(lead_quality_page())}</OwnerOnly> } />
+                <Route path=path!("/campaigns/:id/quality") view=|| view! { <OwnerOnly>{lazy_page(lead_quality_page(QualityPage::Campaign))}</OwnerOnly> } />
+                <Route path=path!("/lead-quality") view=|| view! { <OwnerOnly>{lazy_page(lead_quality_page(QualityPage::Organization))}</OwnerOnly> } />
             </Routes>
         </Router>
     }
@@ -70,7 +71,7 @@ fn Header() -> impl IntoView {
                 </Show>
                 <nav aria-label="Main">
                     {move || if session.mode() == Some(Mode::Owner) {
-                        view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A><A href="/webhooks">"Webhooks"</A><A href="/api-access">"API access"</A> }.into_any()
+                        view! { <A href="/campaigns">"Campaigns"</A><A href="/partners">"Partners"</A><A href="/lead-quality">"Lead quality"</A><A href="/webhooks">"Webhooks"</A><A href="/api-access">"API access"</A> }.into_any()
                     } else {
                         view! { <A href="/portal">"Dashboard"</A><A href="/portal/leads">"Leads"</A><A href="/portal/postbacks">"Postbacks"</A><A href="/portal/keys">"API access"</A> }.into_any()
                     }}
@@ -274,11 +275,23 @@ fn owner_page(page: OwnerPage) -> AnyView {
     }
 }
 
-/// A campaign's Lead quality tab (its fields editor and duplicate rule): a module of its own, as it is opened rarely
-/// and weighs a tenth of the owner's module; kept out of the first page of the owner's side (frontend/size-budget).
+/// The lead quality settings' pages.
+#[derive(Clone, Copy)]
+enum QualityPage {
+    /// A campaign's Lead quality tab: its fields editor and duplicate rule.
+    Campaign,
+    /// The organization's: return reasons and the duplicate rule of every campaign.
+    Organization,
+}
+
+/// Lead quality settings: a module of their own, as they are opened rarely and weigh a tenth of the owner's module;
+/// kept out of the first page of the owner's side (frontend/size-budget).
 #[lazy]
-fn lead_quality_page() -> AnyView {
-    view! { <crate::pages::lead_quality::LeadQualityPage /> }.into_any()
+fn lead_quality_page(page: QualityPage) -> AnyView {
+    match page {
+        QualityPage::Campaign => view! { <crate::pages::lead_quality::LeadQualityPage /> }.into_any(),
+        QualityPage::Organization => view! { <crate::pages::lead_quality::OrganizationQualityPage /> }.into_any(),
+    }
 }
 
 /// A campaign's posting instructions for a partner: a module of its own, for the same reason, and apart from the

@@ -21,18 +21,8 @@ impl From<Error> for ApiError {
         }
         Self(async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
             ext.set("code", code);
-            match &e {
-                Error::Validation { field, .. } | Error::Conflict { field: Some(field), .. } => {
-                    ext.set("field", field.as_str());
-                }
-                Error::Fields(errors) => {
-                    ext.set("field", errors.first().map_or("", |e| e.field.as_str()));
-                    let list = serde_json::to_value(errors).unwrap_or_default();
-                    ext.set("fields", async_graphql::Value::from_json(list).unwrap_or_default());
-                }
-                Error::RateLimited { retry_after_secs } => ext.set("retryAfterSeconds", *retry_after_secs),
-                Error::Unavailable => ext.set("retryAfterSeconds", partnerdesk_services::RETRY_AFTER_UNAVAILABLE_SECS),
-                _ => {}
+            for (name, value) in e.details() {
+                ext.set(name, async_graphql::Value::from_json(value).unwrap_or_default());
             }
         }))
     }

@@ -289,6 +289,9 @@ pub struct SubmitLeadInput {
     pub caller_number: Option<String>,
     /// Calls: the call's length.
     pub duration_seconds: Option<i64>,
+    /// A test lead, as `"test": true` over REST: checked and answered exactly as a real one (`CAP_REACHED` and
+    /// `DUPLICATE_LEAD` included), and nothing is stored, counted or sent; the lead answered is what would have been.
+    pub test: Option<bool>,
 }
 
 #[derive(InputObject, Default)]
@@ -434,7 +437,7 @@ impl TrafficMutation {
             fields: input.fields.map(|f| f.0).unwrap_or_default(),
             caller_number: input.caller_number,
             duration_seconds: input.duration_seconds,
-            test: false,
+            test: input.test.unwrap_or(false),
         };
         Ok(leads::submit(s, &sender, new, None).await?.into())
     }

@@ -41,38 +41,14 @@ pub fn error(e: Error) -> HttpResponse {
         Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let mut body = json!({ "code": e.code(), "message": e.to_string() });
-    let mut retry_after = None;
-    match &e {
-        Error::Validation { field, .. } => body["field"] = json!(field),
-        Error::Fields(errors) => {
-            body["field"] = json!(errors.first().map(|e| &e.field));
-            body["fields"] = json!(errors);
-        }
-        Error::Duplicate { field, first_at, same_partner, .. } => {
-            body["field"] = json!(field);
-            body["firstReceivedAt"] = json!(first_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-            body["samePartner"] = json!(same_partner);
-        }
-        Error::RateLimited { retry_after_secs } => {
-            retry_after = Some(*retry_after_secs);
-            body["retryAfterSeconds"] = json!(retry_after);
-        }
-        Error::Unavailable => {
-            retry_after = Some(partnerdesk_services::RETRY_AFTER_UNAVAILABLE_SECS);
-            body["retryAfterSeconds"] = json!(retry_after);
-        }
-        Error::CapReached { metric, window, limit, resets_at } => {
-            body["metric"] = json!(metric);
-            body["window"] = json!(window);
-            body["limit"] = json!(limit);
-            body["resetsAt"] = json!(resets_at.map(|r| r.to_rfc3339()));
-        }
-        Error::Unexpected(cause) => {
-            tracing::error!(error = %format!("{cause:#}"), "internal error");
-            body["message"] = json!("Something went wrong on our side. Try again later.");
-        }
-        _ => {}
+    if let Error::Unexpected(cause) = &e {
+        tracing::error!(error = %format!("{cause:#}"), "internal error");
+        body["message"] = json!("Something went wrong on our side. Try again later.");
     }
+    if let Some(obj) = body.as_object_mut() {
+        obj.extend(e.details());
+    }
+    let retry_after = e.retry_after_secs();
     let mut resp = HttpResponse::build(status);
     if let Some(secs) = retry_after {
         resp.insert_header((header::RETRY_AFTER, secs.to_string()));

@@ -69,6 +69,53 @@ impl Error {
             Self::Unexpected(_) => "INTERNAL",
         }
     }
+
+    /// What a client needs besides the code and message, the same over REST (beside `code` in `{"error": ..}`)
+    /// and GraphQL (in `extensions`): the field(s) at fault, a duplicate's first arrival, a full cap's window,
+    /// when to retry.
+    pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::json;
+        let at = |t: &chrono::DateTime<chrono::Utc>| json!(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        let mut d = serde_json::Map::new();
+        match self {
+            Self::Validation { field, .. } | Self::Conflict { field: Some(field), .. } => {
+                d.insert("field".into(), json!(field));
+            }
+            Self::Fields(errors) => {
+                d.insert("field".into(), json!(errors.first().map_or("", |e| e.field.as_str())));
+                d.insert("fields".into(), json!(errors));
+            }
+            Self::Duplicate { field, first_at, same_partner, .. } => {
+                d.insert("field".into(), json!(field));
+                d.insert("firstReceivedAt".into(), at(first_at));
+                d.insert("samePartner".into(), json!(same_partner));
+            }
+            Self::CapReached { metric, window, limit, resets_at } => {
+                d.insert("metric".into(), json!(metric));
+                d.insert("window".into(), json!(window));
+                d.insert("limit".into(), json!(limit));
+                // As the GraphQL `DateTime` scalar writes it, so that it equals `capUsage.resetsAt`.
+                d.insert("resetsAt".into(), json!(resets_at.map(|r| r.to_rfc3339())));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                d.insert("retryAfterSeconds".into(), json!(retry_after_secs));
+            }
+            Self::Unavailable => {
+                d.insert("retryAfterSeconds".into(), json!(RETRY_AFTER_UNAVAILABLE_SECS));
+            }
+            _ => {}
+        }
+        d
+    }
+
+    /// Seconds a client should wait before trying again, when the error says.
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Self::Unavailable => Some(RETRY_AFTER_UNAVAILABLE_SECS),
+            _ => None,
+        }
+    }
 }
 
 fn fields_message(errors: &[partnerdesk_domain::fields::FieldError]) -> String {

@@ -153,6 +153,7 @@ struct Form {
     click: RwSignal<String>,
     form: RwSignal<String>,
     call: RwSignal<String>,
+    return_window: RwSignal<String>,
     status: RwSignal<String>,
 }
 
@@ -167,6 +168,7 @@ impl Form {
             click: RwSignal::new("0.00".into()),
             form: RwSignal::new("0.00".into()),
             call: RwSignal::new("0.00".into()),
+            return_window: RwSignal::new("30".into()),
             status: RwSignal::new("ACTIVE".into()),
         }
     }
@@ -180,12 +182,22 @@ impl Form {
         self.click.set(c.click_payout.clone());
         self.form.set(c.form_payout.clone());
         self.call.set(c.call_payout.clone());
+        self.return_window.set(c.return_window_days.to_string());
         self.status.set(c.status.clone());
     }
 
     /// The three payouts as typed, or the error of the first that is not an amount.
     fn payouts(&self) -> Result<(String, String, String), ApiError> {
         Ok((payout(self.click, "clickPayout")?, payout(self.form, "formPayout")?, payout(self.call, "callPayout")?))
+    }
+
+    /// The return window as typed, or its error before anything is sent.
+    fn return_window(&self) -> Result<i64, ApiError> {
+        self.return_window
+            .get_untracked()
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ApiError::invalid("returnWindowDays", "Enter a number of days from 0 (no returns) to 365."))
     }
 
     fn fallback(&self) -> Option<String> {
@@ -200,11 +212,7 @@ fn payout(value: RwSignal<String>, field: &str) -> Result<String, ApiError> {
     if v.parse::<f64>().is_ok_and(f64::is_finite) {
         Ok(v)
     } else {
-        Err(ApiError {
-            code: "VALIDATION".into(),
-            message: "Enter an amount such as 12.50.".into(),
-            field: Some(field.into()),
-        })
+        Err(ApiError::invalid(field, "Enter an amount such as 12.50."))
     }
 }
 
@@ -221,8 +229,8 @@ pub fn NewCampaign() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let (click, form, call) = match f.payouts() {
-            Ok(p) => p,
+        let ((click, form, call), return_window) = match f.payouts().and_then(|p| Ok((p, f.return_window()?))) {
+            Ok(v) => v,
             Err(e) => return error.set(Some(e)),
         };
         busy.set(true);
@@ -238,7 +246,7 @@ pub fn NewCampaign() -> impl IntoView {
                 click_payout: Some(click),
                 form_payout: Some(form),
                 call_payout: Some(call),
-                return_window_days: None,
+                return_window_days: Some(return_window),
             };
             match api::run::<api::CreateCampaign>(session.token().as_deref(), api::create_campaign::Variables { input })
                 .await
@@ -296,8 +304,8 @@ pub fn EditCampaign() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let (click, form, call) = match f.payouts() {
-            Ok(p) => p,
+        let ((click, form, call), return_window) = match f.payouts().and_then(|p| Ok((p, f.return_window()?))) {
+            Ok(v) => v,
             Err(e) => return error.set(Some(e)),
         };
         busy.set(true);
@@ -319,7 +327,7 @@ pub fn EditCampaign() -> impl IntoView {
                 click_payout: Some(click),
                 form_payout: Some(form),
                 call_payout: Some(call),
-                return_window_days: None,
+                return_window_days: Some(return_window),
             };
             let vars = api::update_campaign::Variables { id: id(), input };
             match api::run::<api::UpdateCampaign>(session.token().as_deref(), vars).await {
@@ -431,6 +439,9 @@ fn CampaignFields(f: Form, error: RwSignal<Option<ApiError>>, editing: bool) -> 
             <Field label="Payout per form" id="formPayout" value=f.form error=field_error(error, "formPayout") inputmode="decimal" />
             <Field label="Payout per call" id="callPayout" value=f.call error=field_error(error, "callPayout") inputmode="decimal" />
         </div>
+        <Field label="Return window (days)" id="returnWindowDays" value=f.return_window
+            error=field_error(error, "returnWindowDays") inputmode="numeric"
+            hint="How long after a lead arrives you may return it, reversing its payout; 0: no returns." />
         <Show when=move || editing>
             <div class="field">
                 <label for="status">"Status"</label>

@@ -6,8 +6,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{self, wire};
+use leptos::task::spawn_local;
+
+use crate::api::{self, ApiError, wire};
 use crate::components::Loading;
+use crate::format;
 use crate::pages::lead_quality::type_label;
 use crate::session::use_session;
 
@@ -150,6 +153,7 @@ fn InstructionsView(i: Instructions) -> impl IntoView {
             <CodeBlock code=i.curl.clone() label="curl command" />
             <p class="hint">"Without the X-Test-Lead line, the same command sends a real lead."</p>
         </section>
+        <TrySend campaign_id=i.campaign_id.clone() fields=i.fields.clone() example=i.example_lead.clone() />
         <section class="card" aria-labelledby="answers-title">
             <h2 id="answers-title">"Answers"</h2>
             <div class="table-wrap" role="region" aria-label="Answer codes" tabindex="0"><table>
@@ -160,6 +164,229 @@ fn InstructionsView(i: Instructions) -> impl IntoView {
                 }).collect_view()}</tbody>
             </table></div>
         </section>
+    }
+}
+
+type Spec = api::posting_instructions::FieldSpec;
+
+/// What the last send got.
+#[derive(Clone)]
+enum Answer {
+    /// Accepted: the lead's status and payout, and whether it was a test.
+    Accepted {
+        test: bool,
+        id: String,
+        payout: String,
+    },
+    Refused(ApiError),
+}
+
+/// Sends a lead from the page, as the signed-in partner (`submitLead`, the same checks as `POST /v1/leads`): each
+/// declared field prefilled with its example (a free-form campaign: the example's fields as JSON), as a test unless
+/// the partner unticks it. The answer is shown as the API gives it: accepted, or refused with the reason and its
+/// evidence (each failing field under its input, a duplicate's first arrival, a full cap's reset).
+#[component]
+fn TrySend(campaign_id: String, fields: Vec<Spec>, example: serde_json::Value) -> impl IntoView {
+    let session = use_session();
+    let example_fields = example.get("fields").and_then(|f| f.as_object()).cloned().unwrap_or_default();
+    let text_of = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let free_form = fields.is_empty();
+    let inputs: Vec<(Spec, RwSignal<String>)> = fields
+        .into_iter()
+        .map(|f| {
+            let value = example_fields.get(&f.key).map(text_of).unwrap_or_default();
+            (f, RwSignal::new(value))
+        })
+        .collect();
+    let json = RwSignal::new(serde_json::to_string_pretty(&example_fields).unwrap_or_else(|_| "{}".into()));
+    let test = RwSignal::new(true);
+    let busy = RwSignal::new(false);
+    let answer = RwSignal::new(None::<Answer>);
+    let campaign_id = StoredValue::new(campaign_id);
+    let sent = StoredValue::new(inputs.iter().map(|(f, v)| (f.key.clone(), *v)).collect::<Vec<_>>());
+    // A failing field's message, from the last refusal's `fields` list.
+    let field_error = move |key: String| {
+        Signal::derive(move || match answer.get() {
+            Some(Answer::Refused(e)) => e.extensions.get("fields").and_then(|l| l.as_array()).and_then(|l| {
+                l.iter()
+                    .find(|f| f.get("field").and_then(|k| k.as_str()) == Some(key.as_str()))
+                    .and_then(|f| f.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+            }),
+            _ => None,
+        })
+    };
+
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let fields = if free_form {
+            match serde_json::from_str::<serde_json::Value>(&json.get_untracked()) {
+                Ok(v @ serde_json::Value::Object(_)) => v,
+                _ => {
+                    let e = ApiError::invalid("json", "Enter the fields as a JSON object, e.g. {\"name\": \"Ann\"}.");
+                    return answer.set(Some(Answer::Refused(e)));
+                }
+            }
+        } else {
+            let map = sent.with_value(|list| {
+                list.iter()
+                    .filter(|(_, v)| !v.get_untracked().trim().is_empty())
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.get_untracked())))
+                    .collect::<serde_json::Map<_, _>>()
+            });
+            serde_json::Value::Object(map)
+        };
+        let test = test.get_untracked();
+        let input = api::submit_lead::SubmitLeadInput {
+            campaign_id: campaign_id.get_value(),
+            type_: api::submit_lead::LeadType::FORM,
+            external_id: None,
+            click_id: None,
+            sub_ids: None,
+            fields: Some(fields),
+            caller_number: None,
+            duration_seconds: None,
+            test: Some(test),
+        };
+        busy.set(true);
+        answer.set(None);
+        spawn_local(async move {
+            let res =
+                api::run::<api::SubmitLead>(session.token().as_deref(), api::submit_lead::Variables { input }).await;
+            answer.set(Some(match res {
+                Ok(d) => Answer::Accepted { test, id: d.submit_lead.id, payout: d.submit_lead.payout },
+                Err(e) => Answer::Refused(e),
+            }));
+            busy.set(false);
+        });
+    };
+
+    let json_error = Signal::derive(move || match answer.get() {
+        Some(Answer::Refused(e)) => e.for_field("json"),
+        _ => None,
+    });
+    view! {
+        <form class="card" on:submit=send novalidate aria-labelledby="send-title">
+            <h2 id="send-title">"Send a lead from here"</h2>
+            <p class="muted">"The same checks as the API, with your account: see what a lead would get before your system sends it."</p>
+            {if free_form {
+                view! {
+                    <div class="field" class:invalid=move || json_error.get().is_some()>
+                        <label for="send-json">"Fields (JSON)"</label>
+                        <textarea id="send-json" rows="5" bind:value=json spellcheck="false"
+                            aria-invalid=move || if json_error.get().is_some() { "true" } else { "false" }
+                            aria-describedby=move || if json_error.get().is_some() { "send-json-error" } else { "" }></textarea>
+                        <Show when=move || json_error.get().is_some()>
+                            <p class="error-text" id="send-json-error">{move || json_error.get()}</p>
+                        </Show>
+                    </div>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="grid two">
+                        {inputs.into_iter().map(|(f, value)| {
+                            let id = format!("send-{}", f.key);
+                            let error_id = format!("{id}-error");
+                            let error = field_error(f.key.clone());
+                            let label = format!("{} ({}){}", f.label, f.key, if f.required { ", required" } else { "" });
+                            let described = {
+                                let error_id = error_id.clone();
+                                move || error.get().map(|_| error_id.clone())
+                            };
+                            view! {
+                                <div class="field" class:invalid=move || error.get().is_some()>
+                                    <label for=id.clone()>{label}</label>
+                                    <input id=id.clone() bind:value=value autocomplete="off" spellcheck="false"
+                                        aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                                        aria-describedby=described />
+                                    <Show when=move || error.get().is_some()>
+                                        <p class="error-text" id=error_id.clone()>{move || error.get()}</p>
+                                    </Show>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
+            <label class="check">
+                <input type="checkbox" prop:checked=move || test.get() on:change=move |ev| test.set(event_target_checked(&ev)) />
+                "Test only: check and answer, store nothing"
+            </label>
+            <div class="actions">
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || match (busy.get(), test.get()) {
+                        (true, _) => "Sending…",
+                        (false, true) => "Send test lead",
+                        (false, false) => "Send lead",
+                    }}
+                </button>
+            </div>
+            <div aria-live="polite">{move || answer.get().map(|a| view! { <AnswerView answer=a /> })}</div>
+        </form>
+    }
+}
+
+/// An answer in words: accepted (a test: nothing kept), or refused with its code, its reason and its evidence.
+#[component]
+fn AnswerView(answer: Answer) -> impl IntoView {
+    match answer {
+        Answer::Accepted { test: true, payout, .. } => view! {
+            <div class="banner ok answer">
+                <strong>"Test lead accepted."</strong>
+                {format!(" A real lead would be received now (payout {payout} once approved). Nothing was stored or counted.")}
+            </div>
+        }.into_any(),
+        Answer::Accepted { id, .. } => view! {
+            <div class="banner ok answer">
+                <strong>"Lead received."</strong>{format!(" Lead {id} is in ")}<A href="/portal/leads">"your leads"</A>"."
+            </div>
+        }.into_any(),
+        Answer::Refused(e) => {
+            let detail = refusal(&e);
+            view! {
+                <div class="banner error answer">
+                    <strong>{format!("Refused: {}.", e.code)}</strong>" "{detail}
+                </div>
+            }.into_any()
+        }
+    }
+}
+
+/// Why a lead was refused, with its evidence in the viewer's locale and zone.
+fn refusal(e: &ApiError) -> String {
+    let text = |k: &str| e.extensions.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    match e.code.as_str() {
+        "DUPLICATE_LEAD" => {
+            let from = if e.extensions.get("samePartner").and_then(|v| v.as_bool()) == Some(true) {
+                "from you"
+            } else {
+                "from another source"
+            };
+            format!(
+                "A lead with the same {} arrived {from} on {}; the campaign takes the same person once.",
+                text("field"),
+                format::date_time(&text("firstReceivedAt"))
+            )
+        }
+        "CAP_REACHED" => {
+            let limit = e.extensions.get("limit").and_then(|v| v.as_i64()).unwrap_or_default();
+            let window = format::window_label(&text("window")).to_lowercase();
+            let metric = format::metric_label(&text("metric")).to_lowercase();
+            let resets = text("resetsAt");
+            let resets = if resets.is_empty() {
+                String::new()
+            } else {
+                format!(" It resets on {}.", format::date_time(&resets))
+            };
+            format!("Your {window} cap of {limit} {metric} is reached.{resets}")
+        }
+        // VALIDATION: every failing field's message (each also under its input).
+        _ => e.message.clone(),
     }
 }
 

@@ -1,5 +1,6 @@
-//! A campaign's Lead quality tab: the fields its leads must carry (`setLeadFields`) and who counts as the same person
-//! (`setDuplicateRule`).
+//! Lead quality settings. A campaign's Lead quality tab: the fields its leads must carry (`setLeadFields`) and who
+//! counts as the same person (`setDuplicateRule`). The organization's page: the reasons it returns leads for
+//! (`setReturnReasons`) and the duplicate rule every campaign applies beside its own.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -88,8 +89,10 @@ pub fn LeadQualityPage() -> impl IntoView {
                         <CampaignTabs id=id active="quality" />
                         <FieldsEditor campaign_id=c.id.clone() fields=c.lead_fields.clone()
                             refuse=wire(&c.unknown_fields) == "REFUSE" phone_country=c.phone_country.clone() />
-                        <RuleForm campaign_id=c.id.clone() rule=c.duplicate_rule.clone()
+                        <RuleForm campaign_id=Some(c.id.clone()) rule=c.duplicate_rule.clone().map(RuleData::from)
                             keys=c.lead_fields.iter().map(|f| f.key.clone()).collect() />
+                        <p class="hint">"Rules for every campaign, and the reasons you return leads for: "
+                            <A href="/lead-quality">"the organization's lead quality settings"</A>"."</p>
                     }.into_any(),
                 })}
             </Transition>
@@ -147,11 +150,10 @@ fn FieldsEditor(campaign_id: String, fields: Vec<Spec>, refuse: bool, phone_coun
                 m => match m.parse::<i64>() {
                     Ok(n) => Some(n),
                     Err(_) => {
-                        return error.set(Some(ApiError {
-                            code: "VALIDATION".into(),
-                            message: "The maximum length is a whole number of characters.".into(),
-                            field: Some(format!("fields.{i}")),
-                        }));
+                        return error.set(Some(ApiError::invalid(
+                            &format!("fields.{i}"),
+                            "The maximum length is a whole number of characters.",
+                        )));
                     }
                 },
             };
@@ -298,9 +300,8 @@ fn FieldRowEditor(row: FieldRow, error: Signal<Option<String>>, on_remove: Callb
                         on:change=move |ev| row.required.set(event_target_checked(&ev)) />
                     "Required"
                 </label>
-                <button type="button" class="small danger" on:click=move |_| on_remove.run(())>
-                    {move || format!("Remove {}", name())}
-                </button>
+                <button type="button" class="small danger" on:click=move |_| on_remove.run(())
+                    aria-label=move || format!("Remove {}", name())>"Remove"</button>
             </div>
             <Show when=move || error.get().is_some()>
                 <p class="error-text" id=error_id.clone() role="alert">{move || error.get()}</p>
@@ -309,12 +310,30 @@ fn FieldRowEditor(row: FieldRow, error: Signal<Option<String>>, on_remove: Callb
     }
 }
 
-type Rule = api::lead_quality::RuleFields;
+/// A duplicate rule as the form edits it, whichever query fetched it.
+#[derive(Clone)]
+struct RuleData {
+    fields: Vec<String>,
+    window_hours: Option<i64>,
+    scope: String,
+}
 
-/// The campaign's duplicate rule: the fields that each identify a person, how long a first lead blocks the next, and
-/// where the first is sought.
+macro_rules! rule_data {
+    ($($m:ident),*) => {$(
+        impl From<api::$m::RuleFields> for RuleData {
+            fn from(r: api::$m::RuleFields) -> Self {
+                Self { fields: r.fields, window_hours: r.window_hours, scope: wire(&r.scope) }
+            }
+        }
+    )*};
+}
+rule_data!(lead_quality, organization_quality);
+
+/// A duplicate rule, the campaign's (`campaign_id`) or the organization's: the fields that each identify a person,
+/// how long a first lead blocks the next, and where the first is sought.
 #[component]
-fn RuleForm(campaign_id: String, rule: Option<Rule>, keys: Vec<String>) -> impl IntoView {
+fn RuleForm(campaign_id: Option<String>, rule: Option<RuleData>, keys: Vec<String>) -> impl IntoView {
+    let organization = campaign_id.is_none();
     let session = use_session();
     let fields = RwSignal::new(rule.as_ref().map(|r| r.fields.join(", ")).unwrap_or_default());
     let (amount, unit) = match rule.as_ref().and_then(|r| r.window_hours) {
@@ -324,7 +343,7 @@ fn RuleForm(campaign_id: String, rule: Option<Rule>, keys: Vec<String>) -> impl 
     };
     let window = RwSignal::new(amount);
     let unit = RwSignal::new(unit.to_owned());
-    let scope = RwSignal::new(rule.as_ref().map_or_else(|| "CAMPAIGN".to_owned(), |r| wire(&r.scope)));
+    let scope = RwSignal::new(rule.as_ref().map_or_else(|| "CAMPAIGN".to_owned(), |r| r.scope.clone()));
     let exists = RwSignal::new(rule.is_some());
     let error = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<&'static str>);
@@ -348,11 +367,10 @@ fn RuleForm(campaign_id: String, rule: Option<Rule>, keys: Vec<String>) -> impl 
                 n => match n.parse::<i64>() {
                     Ok(n) => Some(if unit.get_untracked() == "DAYS" { n.saturating_mul(24) } else { n }),
                     Err(_) => {
-                        return error.set(Some(ApiError {
-                            code: "VALIDATION".into(),
-                            message: "The window is a whole number; leave it empty for forever.".into(),
-                            field: Some("windowHours".into()),
-                        }));
+                        return error.set(Some(ApiError::invalid(
+                            "windowHours",
+                            "The window is a whole number; leave it empty for forever.",
+                        )));
                     }
                 },
             };
@@ -361,7 +379,7 @@ fn RuleForm(campaign_id: String, rule: Option<Rule>, keys: Vec<String>) -> impl 
             let Some(scope) = from_wire(&scope.get_untracked()) else { return };
             Some(DuplicateRuleInput { fields, window_hours, scope })
         };
-        let vars = Variables { campaign_id: Some(campaign_id.get_value()), rule };
+        let vars = Variables { campaign_id: campaign_id.get_value(), rule };
         error.set(None);
         notice.set(None);
         spawn_local(async move {
@@ -382,8 +400,9 @@ fn RuleForm(campaign_id: String, rule: Option<Rule>, keys: Vec<String>) -> impl 
     view! {
         <form class="card" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send(false) } novalidate
             aria-labelledby="rule-title">
-            <h2 id="rule-title">"Duplicate rule"</h2>
-            <p class="muted">"A lead whose value of any of these fields matches a lead accepted within the window is refused as a duplicate: not counted toward caps, not paid."</p>
+            <h2 id="rule-title">{if organization { "Duplicate rule for every campaign" } else { "Duplicate rule" }}</h2>
+            <p class="muted">"A lead whose value of any of these fields matches a lead accepted within the window is refused as a duplicate: not counted toward caps, not paid."
+                {organization.then_some(" Every campaign applies this rule, beside its own.")}</p>
             <FormError error=error shown=&["fields", "windowHours"] />
             <div class="field" class:invalid=move || fields_error.get().is_some()>
                 <label for="ruleFields">"Match on"</label>
@@ -415,7 +434,7 @@ fn RuleForm(campaign_id: String, rule: Option<Rule>, keys: Vec<String>) -> impl 
                 <div class="field">
                     <label for="ruleScope">"Look for the first lead in"</label>
                     <select id="ruleScope" bind:value=scope>
-                        <option value="CAMPAIGN">"This campaign"</option>
+                        <option value="CAMPAIGN">{if organization { "The lead's own campaign" } else { "This campaign" }}</option>
                         <option value="ORGANIZATION">"Every campaign of the organization"</option>
                     </select>
                 </div>
@@ -430,5 +449,163 @@ fn RuleForm(campaign_id: String, rule: Option<Rule>, keys: Vec<String>) -> impl 
                 </Show>
             </div>
         </form>
+    }
+}
+
+/// The organization's lead quality settings: the reasons it returns leads for, and its duplicate rule.
+#[component]
+pub fn OrganizationQualityPage() -> impl IntoView {
+    let session = use_session();
+    let data = LocalResource::new(move || {
+        let token = session.token();
+        async move { api::run::<api::OrganizationQuality>(token.as_deref(), api::organization_quality::Variables {}).await }
+    });
+    view! {
+        <main class="page narrow" id="main">
+            <h1>"Lead quality"</h1>
+            <p class="muted">"For every campaign of your organization. Each campaign declares its own fields and may add its own duplicate rule on its Lead quality tab."</p>
+            <Transition fallback=|| view! { <Loading what="the settings" /> }>
+                {move || data.get().map(|res| match res {
+                    Err(e) => view! { <div class="banner error" role="alert">{e.message}</div> }.into_any(),
+                    Ok(d) => view! {
+                        <ReasonsEditor reasons=d.return_reasons.into_iter().map(|r| (r.code, r.label)).collect() />
+                        <RuleForm campaign_id=None rule=d.organization_duplicate_rule.map(RuleData::from) keys=Vec::new() />
+                    }.into_any(),
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+/// One return reason as typed.
+#[derive(Clone, Copy)]
+struct ReasonRow {
+    uid: u32,
+    code: RwSignal<String>,
+    label: RwSignal<String>,
+}
+
+/// The reasons an owner picks from when returning a lead (the partner sees the label): a row per reason, `OTHER`
+/// (with a text) always last. Saved as one list.
+#[component]
+fn ReasonsEditor(reasons: Vec<(String, String)>) -> impl IntoView {
+    let session = use_session();
+    let next = StoredValue::new(0u32);
+    let new_row = move |code: String, label: String| {
+        let uid = next.get_value();
+        next.set_value(uid + 1);
+        ReasonRow { uid, code: RwSignal::new(code), label: RwSignal::new(label) }
+    };
+    let rows = RwSignal::new(
+        reasons.into_iter().filter(|(code, _)| code != "OTHER").map(|(c, l)| new_row(c, l)).collect::<Vec<_>>(),
+    );
+    let error = RwSignal::new(None::<ApiError>);
+    let saved = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    // A row's error: the server names it `reasons.<position>.code` or `.label`.
+    let row_error = move |uid: u32| {
+        Signal::derive(move || {
+            let at = rows.with(|r| r.iter().position(|row| row.uid == uid))?;
+            let e = error.get()?;
+            e.for_field(&format!("reasons.{at}.code")).or_else(|| e.for_field(&format!("reasons.{at}.label")))
+        })
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        use api::set_return_reasons::{ReturnReasonInput, Variables};
+        let reasons = rows
+            .get_untracked()
+            .into_iter()
+            .map(|r| ReturnReasonInput { code: r.code.get_untracked(), label: r.label.get_untracked() })
+            .collect();
+        busy.set(true);
+        error.set(None);
+        saved.set(false);
+        spawn_local(async move {
+            match api::run::<api::SetReturnReasons>(session.token().as_deref(), Variables { reasons }).await {
+                Ok(d) => {
+                    rows.set(
+                        d.set_return_reasons
+                            .into_iter()
+                            .filter(|r| r.code != "OTHER")
+                            .map(|r| new_row(r.code, r.label))
+                            .collect(),
+                    );
+                    saved.set(true);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="card" on:submit=save novalidate aria-labelledby="reasons-title">
+            <h2 id="reasons-title">"Return reasons"</h2>
+            <p class="muted">"You pick one when you return a lead; the partner sees its label, and may dispute the return."</p>
+            <FormError error=error shown=&["reasons."] />
+            <div class="table-wrap" role="region" aria-label="Return reasons" tabindex="0"><table class="reasons">
+                <caption class="sr-only">"Return reasons"</caption>
+                <thead><tr><th scope="col">"Code"</th><th scope="col">"Label the partner sees"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
+                <tbody>
+                    <For each=move || rows.get() key=|r| r.uid let:row>
+                        <ReasonRowEditor row=row error=row_error(row.uid)
+                            on_remove=Callback::new(move |()| rows.update(|r| r.retain(|x| x.uid != row.uid))) />
+                    </For>
+                    <tr><td><code>"OTHER"</code></td><td>"Other (you write the reason)"</td><td class="muted">"Always offered"</td></tr>
+                </tbody>
+            </table></div>
+            <div class="actions">
+                <button type="button" on:click=move |_| rows.update(|r| r.push(new_row(String::new(), String::new())))>"Add reason"</button>
+            </div>
+            <Show when=move || saved.get()>
+                <div class="banner ok" role="status">"Return reasons saved."</div>
+            </Show>
+            <div class="actions">
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Saving…" } else { "Save reasons" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// One return reason's inputs, labelled, with its error under them.
+#[component]
+fn ReasonRowEditor(row: ReasonRow, error: Signal<Option<String>>, on_remove: Callback<()>) -> impl IntoView {
+    let uid = row.uid;
+    let error_id = format!("reason-{uid}-error");
+    let described = {
+        let error_id = error_id.clone();
+        move || error.get().map(|_| error_id.clone())
+    };
+    let described_too = described.clone();
+    let invalid = move || if error.get().is_some() { "true" } else { "false" };
+    let name = move || {
+        let c = row.code.get();
+        if c.trim().is_empty() { "new reason".to_owned() } else { c }
+    };
+    view! {
+        <tr class:invalid=move || error.get().is_some()>
+            <td>
+                <input id=format!("reason-{uid}-code") bind:value=row.code autocomplete="off" spellcheck="false"
+                    placeholder="WRONG_NUMBER" aria-label=move || format!("Code of {}", name())
+                    aria-invalid=invalid aria-describedby=described />
+            </td>
+            <td>
+                <input id=format!("reason-{uid}-label") bind:value=row.label autocomplete="off"
+                    placeholder="Wrong number" aria-label=move || format!("Label of {}", name())
+                    aria-invalid=invalid aria-describedby=described_too />
+                <Show when=move || error.get().is_some()>
+                    <p class="error-text" id=error_id.clone()>{move || error.get()}</p>
+                </Show>
+            </td>
+            <td>
+                <button type="button" class="small danger" on:click=move |_| on_remove.run(())
+                    aria-label=move || format!("Remove {}", name())>"Remove"</button>
+            </td>
+        </tr>
     }
 }

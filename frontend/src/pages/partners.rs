@@ -71,11 +71,10 @@ impl CapGrid {
                 match raw.parse::<i64>() {
                     Ok(n) => caps.push((m, w, n)),
                     Err(_) => {
-                        return Err(ApiError {
-                            code: "VALIDATION".into(),
-                            message: "Enter a whole number, or leave it empty for no cap.".into(),
-                            field: Some(format!("caps.{}.{}", METRICS[m], WINDOWS[w])),
-                        });
+                        return Err(ApiError::invalid(
+                            &format!("caps.{}.{}", METRICS[m], WINDOWS[w]),
+                            "Enter a whole number, or leave it empty for no cap.",
+                        ));
                     }
                 }
             }
@@ -156,11 +155,7 @@ fn AddPartnerDialog(
         let value = email.get_untracked().trim().to_lowercase();
         let (local, domain) = value.split_once('@').unwrap_or_default();
         if local.is_empty() || !domain.contains('.') || value.contains(' ') {
-            error.set(Some(ApiError {
-                code: "VALIDATION".into(),
-                message: "Enter the partner's email address, e.g. pat@partner.com.".into(),
-                field: Some("email".into()),
-            }));
+            error.set(Some(ApiError::invalid("email", "Enter the partner's email address, e.g. pat@partner.com.")));
             return;
         }
         error.set(None);

@@ -580,11 +580,7 @@ pub fn DeliveryLog(
             crate::pages::portal::day_start(&from.get_untracked()),
             crate::pages::portal::day_end(&to.get_untracked()),
         ) else {
-            error.set(Some(ApiError {
-                code: "VALIDATION".into(),
-                message: "Choose the first and the last day to send again.".into(),
-                field: Some("from".into()),
-            }));
+            error.set(Some(ApiError::invalid("from", "Choose the first and the last day to send again.")));
             return;
         };
         spawn_local(async move {

@@ -107,11 +107,7 @@ fn NewAccount(token: String) -> impl IntoView {
             return;
         }
         if password.get_untracked() != confirm.get_untracked() {
-            error.set(Some(ApiError {
-                code: "VALIDATION".into(),
-                message: "The two passwords differ.".into(),
-                field: Some("confirm".into()),
-            }));
+            error.set(Some(ApiError::invalid("confirm", "The two passwords differ.")));
             return;
         }
         busy.set(true);

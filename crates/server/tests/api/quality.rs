@@ -172,7 +172,38 @@ async fn test_leads_answer_as_real_ones_and_leave_nothing(db: Db) {
     other["test"] = json!(true);
     let (status, answer) = post_lead(&app, &s.key, &other, None).await;
     assert_eq!((status, answer["error"]["code"].as_str()), (429, Some("CAP_REACHED")), "{answer}");
+
+    // The same over GraphQL (`submitLead(input: {test: true})`, the posting instructions page's form), with the
+    // evidence in `extensions` as REST puts it beside the code.
+    let submit = "mutation($i: SubmitLeadInput!) { submitLead(input: $i) { status payout } }";
+    let gql_test = |fields: Value| json!({ "campaignId": s.campaign, "type": "FORM", "fields": fields, "test": true });
+    let res = app
+        .gql(Some(&s.partner.access_token), submit, json!({ "i": gql_test(person("+12125550100", "c@example.com")) }))
+        .await;
+    let e = &res["errors"][0]["extensions"];
+    assert_eq!(
+        (&e["code"], &e["field"], &e["samePartner"]),
+        (&json!("DUPLICATE_LEAD"), &json!("phone"), &json!(true)),
+        "{res}"
+    );
+    assert!(e["firstReceivedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{res}");
+    let res = app
+        .gql(Some(&s.partner.access_token), submit, json!({ "i": gql_test(person("+12125550199", "c@example.com")) }))
+        .await;
+    let e = &res["errors"][0]["extensions"];
+    assert_eq!(
+        (&e["code"], &e["metric"], &e["window"], &e["limit"]),
+        (&json!("CAP_REACHED"), &json!("FORM"), &json!("DAILY"), &json!(1)),
+        "{res}"
+    );
+    let res = app.gql(Some(&s.partner.access_token), submit, json!({ "i": gql_test(json!({ "email": "bad" })) })).await;
+    let fields: Vec<&str> = res["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["email", "phone", "consent"], "{res}");
     assert_eq!(app.count("SELECT COUNT(*) FROM leads").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cap_counters").await, 1);
 }
 
 /// A duplicate is refused with the field that matched, when the first lead came and whether from the same partner;
