@@ -27,9 +27,11 @@ fn use_advertiser() -> RwSignal<String> {
 }
 
 /// The chosen advertiser, if it is one of this account's (a choice made under another login does not carry over).
-fn chosen_advertiser(filter: RwSignal<String>, advertisers: &[Org]) -> Signal<Option<String>> {
-    let ids: Vec<String> = advertisers.iter().map(|o| o.id.clone()).collect();
-    Signal::derive(move || Some(filter.get()).filter(|v| ids.contains(v)))
+fn chosen_advertiser(filter: RwSignal<String>, advertisers: Signal<Vec<Org>>) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        let v = filter.get();
+        advertisers.with(|list| list.iter().any(|o| o.id == v)).then_some(v)
+    })
 }
 
 type Account = api::my_partner_account::MyPartnerAccountMyPartnerAccount;
@@ -82,9 +84,23 @@ fn AdvertiserSelect(
     }
 }
 
+/// The advertisers the filter lists: the session's at once (so the filter takes its place before anything loads),
+/// each marked "(paused)" once the account is loaded.
+fn advertiser_list(account: Signal<Option<Account>>) -> Signal<Vec<Org>> {
+    let session = use_session();
+    Signal::derive(move || match account.get() {
+        Some(acc) => advertisers_of(&acc),
+        None => session.user().map(|u| u.advertisers).unwrap_or_default(),
+    })
+}
+
+/// The portal's home: the dashboard over every advertiser (or the one chosen), then the campaigns, each with its
+/// advertiser, payouts, tracking link and caps in the campaign's time zone. The dashboard does not wait for the
+/// campaigns: both load at once, and what is above the campaigns keeps its place while they load.
 #[component]
 pub fn PartnerHome() -> impl IntoView {
     let session = use_session();
+    let filter = use_advertiser();
     let data = LocalResource::new(move || {
         let token = session.token();
         async move {
@@ -93,27 +109,9 @@ pub fn PartnerHome() -> impl IntoView {
                 .map(|d| d.my_partner_account)
         }
     });
-    view! {
-        <main class="page" id="main">
-            <Transition fallback=|| view! { <Loading what="your campaigns" /> }>
-                {move || data.get().map(|res| match res {
-                    Err(e) => view! {
-                        <div class="banner error" role="alert"><p>{e.message}</p><button on:click=move |_| data.refetch()>"Try again"</button></div>
-                    }.into_any(),
-                    Ok(acc) => view! { <PartnerOverview acc=acc /> }.into_any(),
-                })}
-            </Transition>
-        </main>
-    }
-}
-
-/// The portal's home: the dashboard over every advertiser (or the one chosen) and the campaigns, each with its
-/// advertiser, payouts, tracking link and caps in the campaign's time zone.
-#[component]
-fn PartnerOverview(acc: Account) -> impl IntoView {
-    let filter = use_advertiser();
-    let advertisers = advertisers_of(&acc);
-    let selected = chosen_advertiser(filter, &advertisers);
+    let account = Signal::derive(move || data.get().and_then(Result::ok));
+    let advertisers = advertiser_list(account);
+    let selected = chosen_advertiser(filter, advertisers);
     let scope = Signal::derive(move || crate::pages::dashboard::Scope {
         campaign_ids: Vec::new(),
         partner_ids: Vec::new(),
@@ -122,41 +120,60 @@ fn PartnerOverview(acc: Account) -> impl IntoView {
         owner: false,
         breakdown: crate::pages::dashboard::Breakdown::Campaign,
     });
-    let names: Vec<String> = acc.advertisers.iter().map(|m| m.organization.name.clone()).collect();
-    let subtitle = if names.is_empty() {
-        "Marketing partner".to_owned()
-    } else {
-        format!("Marketing partner of {}", names_phrase(&names))
+    let subtitle = move || {
+        let names: Vec<String> =
+            session.user().map(|u| u.advertisers.into_iter().map(|o| o.name).collect()).unwrap_or_default();
+        if names.is_empty() {
+            "Marketing partner".to_owned()
+        } else {
+            format!("Marketing partner of {}", names_phrase(&names))
+        }
     };
-    let none_at_all = acc.campaigns.is_empty();
-    let campaigns = StoredValue::new(acc.campaigns);
+    view! {
+        <main class="page" id="main">
+            <div class="page-head">
+                <h1>"Dashboard"</h1>
+                <span class="muted">{subtitle}</span>
+            </div>
+            {move || (advertisers.with(Vec::len) > 1).then(|| view! {
+                <div class="toolbar"><AdvertiserSelect advertisers=advertisers.get() value=filter /></div>
+            })}
+            <OpenDisputes owner=false />
+            <crate::pages::dashboard::Dashboard scope=scope />
+            <h2 class="section">"Your campaigns"</h2>
+            <Transition fallback=|| view! { <Loading what="your campaigns" /> }>
+                {move || data.get().map(|res| match res {
+                    Err(e) => view! {
+                        <div class="banner error" role="alert"><p>{e.message}</p><button on:click=move |_| data.refetch()>"Try again"</button></div>
+                    }.into_any(),
+                    Ok(acc) => view! { <CampaignList campaigns=acc.campaigns selected=selected /> }.into_any(),
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+/// The partner's campaigns, narrowed to the chosen advertiser's.
+#[component]
+fn CampaignList(campaigns: Vec<Assigned>, selected: Signal<Option<String>>) -> impl IntoView {
+    let none_at_all = campaigns.is_empty();
+    let campaigns = StoredValue::new(campaigns);
     let shown = move || -> Vec<Assigned> {
         let only = selected.get();
         campaigns.with_value(|all| {
             all.iter().filter(|c| only.as_ref().is_none_or(|id| c.advertiser.id == *id)).cloned().collect()
         })
     };
-    view! {
-        <div class="page-head">
-            <h1>"Dashboard"</h1>
-            <span class="muted">{subtitle}</span>
-        </div>
-        {(advertisers.len() > 1).then(|| view! {
-            <div class="toolbar"><AdvertiserSelect advertisers=advertisers value=filter /></div>
-        })}
-        <OpenDisputes owner=false />
-        <crate::pages::dashboard::Dashboard scope=scope />
-        <h2 class="section">"Your campaigns"</h2>
-        {move || {
-            let list = shown();
-            if none_at_all {
-                view! { <div class="empty"><h2>"No campaigns yet"</h2><p>"When a campaign owner adds you to a campaign, it appears here."</p></div> }.into_any()
-            } else if list.is_empty() {
-                view! { <div class="empty"><h2>"No campaigns from this advertiser"</h2><p>"Choose “All advertisers” to see every campaign."</p></div> }.into_any()
-            } else {
-                view! { <div class="cards">{list.into_iter().map(|c| view! { <CampaignCard c=c /> }).collect_view()}</div> }.into_any()
-            }
-        }}
+    move || {
+        let list = shown();
+        if none_at_all {
+            view! { <div class="empty"><h2>"No campaigns yet"</h2><p>"When a campaign owner adds you to a campaign, it appears here."</p></div> }.into_any()
+        } else if list.is_empty() {
+            view! { <div class="empty"><h2>"No campaigns from this advertiser"</h2><p>"Choose “All advertisers” to see every campaign."</p></div> }.into_any()
+        } else {
+            view! { <div class="cards">{list.into_iter().map(|c| view! { <CampaignCard c=c /> }).collect_view()}</div> }
+                .into_any()
+        }
     }
 }
 
@@ -224,12 +241,8 @@ pub fn PartnerLeads() -> impl IntoView {
                 .map(|d| d.my_partner_account)
         }
     });
-    let advertisers = Signal::derive(move || account.get().flatten().map(|a| advertisers_of(&a)).unwrap_or_default());
-    // Known advertisers only: until the account is loaded, every advertiser's leads.
-    let organization = Signal::derive(move || {
-        let v = filter.get();
-        advertisers.with(|list| list.iter().any(|o| o.id == v)).then_some(v)
-    });
+    let advertisers = advertiser_list(Signal::derive(move || account.get().flatten()));
+    let organization = chosen_advertiser(filter, advertisers);
     let data = LocalResource::new(move || {
         let filter = crate::lead_filter!(
             my_leads,
