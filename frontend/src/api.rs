@@ -104,34 +104,41 @@ operations! {
     OpenDisputes => "graphql/quality.graphql",
 }
 
-/// An error as the server phrased it: `code` from `extensions.code`, the input `field` it concerns, and the rest of
-/// its `extensions` (a lead's failing `fields`, a duplicate's `firstReceivedAt`, a full cap's `window`).
+/// An error as the server phrased it: `code` from `extensions.code`, and the rest of its `extensions` (the input
+/// `field` it concerns, a lead's failing `fields`, a duplicate's `firstReceivedAt`, a full cap's `window`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub code: String,
     pub message: String,
-    pub field: Option<String>,
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
     fn network(message: impl Into<String>) -> Self {
-        Self { code: "NETWORK".into(), message: message.into(), field: None, extensions: Default::default() }
+        Self { code: "NETWORK".into(), message: message.into(), extensions: Default::default() }
     }
 
     /// A form's own check, before anything is sent, phrased as the server would.
     pub fn invalid(field: &str, message: &str) -> Self {
-        Self {
-            code: "VALIDATION".into(),
-            message: message.into(),
-            field: Some(field.into()),
-            extensions: Default::default(),
-        }
+        let mut extensions = serde_json::Map::new();
+        extensions.insert("field".into(), field.into());
+        Self { code: "VALIDATION".into(), message: message.into(), extensions }
     }
 
-    /// The message for `field`, when this error is about it.
+    /// The input this error concerns (a lead's first failing field when there are several).
+    pub fn field(&self) -> Option<&str> {
+        self.extensions.get("field").and_then(|v| v.as_str())
+    }
+
+    /// The message for `field`, when this error is about it: a lead's failing fields each carry their own
+    /// (`fields: [{field, code, message}]`); any other error names one `field`.
     pub fn for_field(&self, field: &str) -> Option<String> {
-        (self.field.as_deref() == Some(field)).then(|| self.message.clone())
+        let listed = self.extensions.get("fields").and_then(|l| l.as_array()).and_then(|list| {
+            list.iter()
+                .find(|f| f.get("field").and_then(|k| k.as_str()) == Some(field))
+                .and_then(|f| f.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        });
+        listed.or_else(|| (self.field() == Some(field)).then(|| self.message.clone()))
     }
 }
 
@@ -194,23 +201,16 @@ async fn send(
     let text = res.text().await.map_err(|_| ApiError::network("The server's answer could not be read."))?;
     if !res.ok() {
         return Err(match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(b) => {
-                ApiError { code: b.error.code, message: b.error.message, field: None, extensions: Default::default() }
-            }
+            Ok(b) => ApiError { code: b.error.code, message: b.error.message, extensions: Default::default() },
             Err(_) => ApiError::network(format!("The server answered {}.", res.status())),
         });
     }
     let parsed: Envelope =
         serde_json::from_str(&text).map_err(|_| ApiError::network("The server's answer could not be read."))?;
     if let Some(e) = parsed.errors.and_then(|errs| errs.into_iter().next()) {
-        let ext = e.extensions.unwrap_or_default();
-        let text = |k: &str| ext.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-        return Err(ApiError {
-            code: text("code").unwrap_or_else(|| "ERROR".into()),
-            message: e.message,
-            field: text("field"),
-            extensions: ext,
-        });
+        let extensions = e.extensions.unwrap_or_default();
+        let code = extensions.get("code").and_then(|v| v.as_str()).unwrap_or("ERROR").to_owned();
+        return Err(ApiError { code, message: e.message, extensions });
     }
     parsed.data.ok_or_else(|| ApiError::network("The server sent no data."))
 }

@@ -60,7 +60,7 @@ pub fn Field(
 #[component]
 pub fn ErrorBanner(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
     view! {
-        <Show when=move || error.get().is_some_and(|e| e.field.is_none())>
+        <Show when=move || error.get().is_some_and(|e| e.field().is_none())>
             <div class="banner error" role="alert">{move || error.get().map(|e| e.message)}</div>
         </Show>
     }

@@ -206,15 +206,11 @@ fn TrySend(campaign_id: String, fields: Vec<Spec>, example: serde_json::Value) -
     let busy = RwSignal::new(false);
     let answer = RwSignal::new(None::<Answer>);
     let campaign_id = StoredValue::new(campaign_id);
-    let sent = StoredValue::new(inputs.iter().map(|(f, v)| (f.key.clone(), *v)).collect::<Vec<_>>());
-    // A failing field's message, from the last refusal's `fields` list.
+    let inputs = StoredValue::new(inputs);
+    // A field's message from the last refusal (`json`: the free-form box's own check).
     let field_error = move |key: String| {
         Signal::derive(move || match answer.get() {
-            Some(Answer::Refused(e)) => e.extensions.get("fields").and_then(|l| l.as_array()).and_then(|l| {
-                l.iter()
-                    .find(|f| f.get("field").and_then(|k| k.as_str()) == Some(key.as_str()))
-                    .and_then(|f| f.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-            }),
+            Some(Answer::Refused(e)) => e.for_field(&key),
             _ => None,
         })
     };
@@ -233,10 +229,10 @@ fn TrySend(campaign_id: String, fields: Vec<Spec>, example: serde_json::Value) -
                 }
             }
         } else {
-            let map = sent.with_value(|list| {
+            let map = inputs.with_value(|list| {
                 list.iter()
                     .filter(|(_, v)| !v.get_untracked().trim().is_empty())
-                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.get_untracked())))
+                    .map(|(f, v)| (f.key.clone(), serde_json::Value::String(v.get_untracked())))
                     .collect::<serde_json::Map<_, _>>()
             });
             serde_json::Value::Object(map)
@@ -266,10 +262,7 @@ fn TrySend(campaign_id: String, fields: Vec<Spec>, example: serde_json::Value) -
         });
     };
 
-    let json_error = Signal::derive(move || match answer.get() {
-        Some(Answer::Refused(e)) => e.for_field("json"),
-        _ => None,
-    });
+    let json_error = field_error("json".to_owned());
     view! {
         <form class="card" on:submit=send novalidate aria-labelledby="send-title">
             <h2 id="send-title">"Send a lead from here"</h2>
@@ -289,7 +282,7 @@ fn TrySend(campaign_id: String, fields: Vec<Spec>, example: serde_json::Value) -
             } else {
                 view! {
                     <div class="grid two">
-                        {inputs.into_iter().map(|(f, value)| {
+                        {inputs.get_value().into_iter().map(|(f, value)| {
                             let id = format!("send-{}", f.key);
                             let error_id = format!("{id}-error");
                             let error = field_error(f.key.clone());

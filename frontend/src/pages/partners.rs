@@ -209,7 +209,7 @@ fn AddPartnerDialog(
                         on_added.run(message);
                     }
                     Err(e) => {
-                        if e.field.as_deref() == Some("email") {
+                        if e.field() == Some("email") {
                             step.set(1);
                         }
                         error.set(Some(e));

@@ -136,7 +136,7 @@ fn TextArea(
 pub fn FormError(error: RwSignal<Option<ApiError>>, shown: &'static [&'static str]) -> impl IntoView {
     let other = move || {
         error.get().filter(|e| {
-            e.field.as_deref().is_none_or(|f| !shown.iter().any(|s| f == *s || (s.ends_with('.') && f.starts_with(s))))
+            e.field().is_none_or(|f| !shown.iter().any(|s| f == *s || (s.ends_with('.') && f.starts_with(s))))
         })
     };
     view! {
