@@ -5,10 +5,12 @@
 # click cap, beside pgbench running bench/click.sql).
 # Then postback rows (bench/postbacks.sh): ingestion with two postbacks per lead, the delay to the receivers.
 # Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test;
-#        BENCH_SECONDS per row, default 20; BENCH_ONLY=postbacks, quality, sqlite or live for those rows alone)
+#        BENCH_SECONDS per row, default 20; BENCH_SERVER a server binary other than this checkout's; BENCH_ONLY=traffic
+#        (the lead and click rows), postbacks, quality, sqlite, live or cpu for those rows alone)
 # Then lead-quality rows (bench/quality.sh): declared fields and a duplicate rule against free-form fields.
 # Then the embedded default (bench/sqlite.sh): SQLite at 1, 8 and 64 clients beside a minimal program's floor.
 # Then live at scale (bench/live.sh): 10,000 dashboards over two processes, each lead to its partner's dashboards.
+# Then where the time goes (bench/cpu.sh): CPU per lead and per click by part (server, PostgreSQL, load generator).
 source "$(dirname "$0")/../scripts/lib.sh"
 ensure_rust
 command -v wrk >/dev/null || apt_install wrk
@@ -17,8 +19,14 @@ DB_URL="${ADMIN%/*}/pd_bench"
 SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
 CONCURRENCY=64
 
-cargo build --release --locked -p partnerdesk -p partnerdesk-bench
-BIN="$CARGO_TARGET_DIR/release/partnerdesk"
+# BENCH_SERVER: another server binary to measure (a build of another commit, for an A/B run); else this checkout's.
+if [ -n "${BENCH_SERVER:-}" ]; then
+  cargo build --release --locked -p partnerdesk-bench
+  BIN="$BENCH_SERVER"
+else
+  cargo build --release --locked -p partnerdesk -p partnerdesk-bench
+  BIN="$CARGO_TARGET_DIR/release/partnerdesk"
+fi
 LOAD="$CARGO_TARGET_DIR/release/partnerdesk-bench"
 OUT="$(mktemp -d)"
 pids=()
@@ -68,9 +76,9 @@ floor() { # label script: tps, and p50 / p99 of the transactions' latency from p
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "—" }'; }
 
-# BENCH_ONLY=postbacks, quality, sqlite or live: those rows alone (bench/postbacks.sh, bench/quality.sh,
-# bench/sqlite.sh, bench/live.sh).
-if [ -z "${BENCH_ONLY:-}" ]; then
+# BENCH_ONLY=traffic, postbacks, quality, sqlite, live or cpu: those rows alone (bench/postbacks.sh, bench/quality.sh,
+# bench/sqlite.sh, bench/live.sh, bench/cpu.sh).
+if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = traffic ]; then
 log "resetting pd_bench and seeding 500 partners"
 reset_db
 start_server 18101
@@ -138,4 +146,8 @@ fi
 if [ "${BENCH_ONLY:-live}" = live ]; then
   log "live at scale"
   source "$ROOT/bench/live.sh"
+fi
+if [ "${BENCH_ONLY:-cpu}" = cpu ]; then
+  log "CPU per lead and per click"
+  source "$ROOT/bench/cpu.sh"
 fi

@@ -1,15 +1,15 @@
 //! The floor under the embedded default (issue 15, item 4): the statements the server runs on SQLite for one lead
 //! or one click, run by a minimal program on the same file with the same settings (`db::connect`: WAL, synchronous
 //! NORMAL, a busy timeout, 8 connections; writes in `BEGIN IMMEDIATE`), `clients` at once, without HTTP, JSON or
-//! validation (a lead's API-key check is one of its statements: it runs too). The writes are built by the server's
-//! own builders (caps, stats, postbacks, webhooks), and the reads are the server's own SQL (`api_keys::AUTHENTICATE_SQL`, `leads::TARGET_SQL`,
-//! `clicks::TARGET_SQL`).
+//! validation (a lead's API-key read and its count of the request run too). The writes are built by the server's
+//! own builders (the key's count, caps, stats, postbacks, webhooks), and the reads are the server's own SQL
+//! (`api_keys::FIND_SQL`, `leads::TARGET_SQL`, `clicks::TARGET_SQL`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use partnerdesk_services::delivery::{Event, postbacks, webhooks};
+use partnerdesk_services::delivery::{self, Event, postbacks, webhooks};
 use partnerdesk_services::leads::{Kind, Lead, Status};
 use partnerdesk_services::{api_keys, caps, clicks, db, leads, stats};
 use partnerdesk_storage::entities::cap::{self, Metric, Period};
@@ -68,12 +68,13 @@ struct ClickRow {
 /// One lead or click, read and written as the server does it.
 async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> anyhow::Result<()> {
     let backend = conn.get_database_backend();
+    let mut key_id = None;
     if leads {
-        let now = chrono::Utc::now();
-        let values = [s.key_hash.clone().into(), now.into(), (now - chrono::Duration::minutes(1)).into()];
-        conn.query_one_raw(Statement::from_sql_and_values(backend, api_keys::AUTHENTICATE_SQL, values))
+        let key = conn
+            .query_one_raw(Statement::from_sql_and_values(backend, api_keys::FIND_SQL, [s.key_hash.clone().into()]))
             .await?
             .ok_or_else(|| anyhow::anyhow!("no key"))?;
+        key_id = Some(key.try_get::<Uuid>("", "key_id")?);
     }
     let rows: Vec<Target> = if leads {
         let values = [s.user_id.into(), s.campaign_id.into(), "FORM".into(), Option::<Uuid>::None.into()];
@@ -131,6 +132,10 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
     let tz = caps::time_zone(&t.time_zone);
     let user_id = s.user_id;
     let txn = db::begin_write(conn).await?;
+    if let Some(id) = key_id {
+        // The key's count of the request, the first write of a lead (the bench's servers run without a rate limit).
+        txn.query_one_raw(api_keys::count_statement(backend, id, None, now)).await?;
+    }
     for c in &caps {
         let (counter, _) = caps::counter(backend, c, tz, now);
         txn.query_one_raw(counter).await?.ok_or_else(|| anyhow::anyhow!("cap full"))?;
@@ -174,7 +179,7 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
             created_at: Set(now),
         };
         writes.push(lead_history::Entity::insert(history).build(backend));
-        writes.push(postbacks::on_event(
+        writes.push(delivery::queue(postbacks::on_event(
             backend,
             Event::LeadReceived,
             step,
@@ -182,8 +187,8 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
             user_id,
             t.campaign_id,
             now,
-        ));
-        writes.push(webhooks::on_received(backend, step, t.organization_id, now));
+        )));
+        writes.push(delivery::queue(webhooks::on_received(backend, step, t.organization_id, now)));
         let figures = [(stats::Key::of_lead(&l, tz), stats::Delta::of_move(None, Status::Received, l.payout))];
         writes.extend(stats::statements(backend, figures));
     } else {
@@ -217,7 +222,7 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
         );
         let delta = stats::Delta { counted: 1, earnings: t.payout, ..Default::default() };
         writes.extend(stats::statements(backend, [(key, delta)]));
-        writes.push(postbacks::on_event(
+        writes.push(delivery::queue(postbacks::on_event(
             backend,
             Event::ClickCounted,
             id,
@@ -225,7 +230,7 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
             user_id,
             t.campaign_id,
             now,
-        ));
+        )));
     }
     for w in writes {
         txn.execute_raw(w).await?;

@@ -4,6 +4,11 @@ use clap::{Parser, Subcommand};
 use partnerdesk::{Application, Config, telemetry};
 use partnerdesk_services::{Clock, db};
 
+/// mimalloc instead of the system's allocator: a request allocates and frees many small buffers (its JSON, its SQL,
+/// the database's rows), and glibc's malloc spent about a sixth of the server's CPU on them (bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Partnerdesk: invite marketing partners, cap their traffic exactly, show them live stats.
 /// Configuration comes from the environment; see the README.
 #[derive(Parser)]

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
 use partnerdesk_services::api_keys::{self, KeyHolder};
 use partnerdesk_services::clicks::{self, Outcome};
-use partnerdesk_services::leads::{self, Idempotency, NewLead, Status};
+use partnerdesk_services::leads::{self, Idempotency, NewLead, Status, ViaKey};
 use partnerdesk_services::{Error, authz};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -56,14 +56,17 @@ pub fn error(e: Error) -> HttpResponse {
     resp.json(json!({ "error": body }))
 }
 
-async fn key_holder(req: &HttpRequest, state: &AppState) -> Result<KeyHolder, Error> {
-    let presented = req
-        .headers()
+/// The key of `Authorization: Bearer <API key>`.
+fn presented(req: &HttpRequest) -> Result<&str, Error> {
+    req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(Error::Unauthenticated("Send `Authorization: Bearer <API key>`."))?;
-    api_keys::authenticate(&state.services, presented).await
+        .ok_or(Error::Unauthenticated("Send `Authorization: Bearer <API key>`."))
+}
+
+async fn key_holder(req: &HttpRequest, state: &AppState) -> Result<KeyHolder, Error> {
+    api_keys::authenticate(&state.services, presented(req)?).await
 }
 
 /// Reads at most `limit` bytes of body; more is `PAYLOAD_TOO_LARGE`.
@@ -96,29 +99,50 @@ fn parse_json(body: &[u8]) -> Result<Value, Error> {
 /// `POST /v1/leads` with a partner's API key. An `Idempotency-Key` makes retries safe: the same key and body replay
 /// the first answer; the same key with another body is `IDEMPOTENCY_CONFLICT`.
 async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let holder = match key_holder(&req, &state).await {
-        Ok(h) => h,
+    let key = match presented(&req) {
+        Ok(k) => api_keys::find(&state.services, k).await,
+        Err(e) => Err(e),
+    };
+    let key = match key {
+        Ok(k) => k,
         Err(e) => return error(e),
     };
+    let (response, stored) = lead_answer(&state, &req, payload, &key).await;
+    // Every request counts in the key's rate window: a stored lead's count is one of its writes; any other request
+    // (refused, replayed, a test lead) is counted here.
+    if !stored {
+        match key.count_alone(&state.services).await {
+            Ok(()) | Err(Error::Unavailable) => {}
+            Err(e) => tracing::warn!(error = %e, "an API key's request not counted"),
+        }
+    }
+    response
+}
+
+/// The answer to a lead, and whether a lead was stored.
+async fn lead_answer(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    key: &api_keys::Presented,
+) -> (HttpResponse, bool) {
     let body = match read_body(payload, LEAD_BODY_LIMIT).await {
         Ok(b) => b,
-        Err(resp) => return resp,
+        Err(resp) => return (resp, false),
     };
     let idem_key = match req.headers().get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
         None => None,
         Some(Ok(k)) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
         Some(_) => {
-            return error(Error::validation(
-                "Idempotency-Key",
-                "An Idempotency-Key is 1 to 255 visible ASCII characters.",
-            ));
+            let e = Error::validation("Idempotency-Key", "An Idempotency-Key is 1 to 255 visible ASCII characters.");
+            return (error(e), false);
         }
     };
     let mut input = match parse_json(&body).and_then(|v| NewLead::from_json(&v)) {
         Ok(input) => input,
         Err(e) => {
             state.metrics.lead(Err(&e));
-            return error(e);
+            return (error(e), false);
         }
     };
     // A test lead (the header, or `"test": true`) is answered as a real one and leaves nothing: no idempotency
@@ -127,36 +151,32 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
     let test = input.test;
     let idem_key = idem_key.filter(|_| !test);
     let request_hash = hex::encode(Sha256::digest(&body));
-    if let Some(key) = &idem_key {
-        match replay_or_conflict(&state, &holder, key, &request_hash).await {
-            Ok(Some(resp)) => return resp,
+    if let Some(idem) = &idem_key {
+        match replay_or_conflict(state, &key.holder, idem, &request_hash).await {
+            Ok(Some(resp)) => return (resp, false),
             Ok(None) => {}
-            Err(e) => return error(e),
+            Err(e) => return (error(e), false),
         }
     }
     let result = async {
-        let sender = authz::sender_key(&holder)?;
-        let idem = idem_key.as_deref().map(|key| Idempotency {
-            api_key_id: holder.key_id,
-            key,
-            request_hash: request_hash.clone(),
-        });
-        leads::submit(&state.services, &sender, input, idem).await
+        let sender = authz::sender_key(&key.holder)?;
+        let idempotency = idem_key.as_deref().map(|k| Idempotency { key: k, request_hash: request_hash.clone() });
+        leads::submit(&state.services, &sender, input, Some(ViaKey { key, idempotency })).await
     }
     .await;
-    match result {
+    let answer = match result {
         Ok(lead) if test => {
             let mut receipt = leads::receipt(&lead);
             receipt["test"] = serde_json::Value::Bool(true);
-            HttpResponse::Created().json(receipt)
+            return (HttpResponse::Created().json(receipt), false);
         }
         Ok(lead) => {
             state.metrics.lead(Ok(()));
-            HttpResponse::Created().json(leads::receipt(&lead))
+            return (HttpResponse::Created().json(leads::receipt(&lead)), true);
         }
         // Another request with this key won the race: its answer is replayed, and was counted there.
         Err(Error::Refused { code: "IDEMPOTENCY_RACE", .. }) => {
-            match replay_or_conflict(&state, &holder, idem_key.as_deref().unwrap_or_default(), &request_hash).await {
+            match replay_or_conflict(state, &key.holder, idem_key.as_deref().unwrap_or_default(), &request_hash).await {
                 Ok(Some(resp)) => resp,
                 Ok(None) => error(Error::Unexpected(anyhow::anyhow!("idempotency record vanished"))),
                 Err(e) => error(e),
@@ -168,7 +188,8 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
             }
             error(e)
         }
-    }
+    };
+    (answer, false)
 }
 
 async fn replay_or_conflict(

@@ -3,7 +3,10 @@
 
 pub use partnerdesk_storage::entities::api_key::Scope;
 use partnerdesk_storage::entities::api_key::{self, Model as ApiKey};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set,
+    Statement,
+};
 use uuid::Uuid;
 
 use crate::authz::Principal;
@@ -91,59 +94,147 @@ pub async fn revoke(s: &Services, p: &Principal, id: Uuid) -> Result<ApiKey> {
 /// The length of the window in which `KEY_RATE_LIMIT` counts a key's requests.
 pub const RATE_WINDOW: chrono::Duration = chrono::Duration::minutes(1);
 
-/// The holder of a presented key; `UNAUTHENTICATED` for an unknown or revoked one, `RATE_LIMITED` when the key has
-/// made more than `KEY_RATE_LIMIT` requests in its current one-minute window. One statement: it finds the key,
-/// counts the request on the key's row (so all server processes count against one figure) and records the last use.
-/// A key's check, `$1` its hash, `$2` now, `$3` the start of the current rate window: counts the request and
-/// returns the key's holder. Public for the embedded default's benchmark floor, which runs it as is.
-pub const AUTHENTICATE_SQL: &str = "UPDATE api_keys SET last_used_at = $2, \
-   rate_window_requests = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN 1 \
-                       ELSE rate_window_requests + 1 END, \
-   rate_window_started_at = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN $2 \
-                         ELSE rate_window_started_at END \
- WHERE key_hash = $1 \
- RETURNING id AS key_id, user_id, organization_id, scope, revoked_at, rate_window_started_at, \
-   rate_window_requests, \
-   (SELECT m.organization_id FROM organization_members m WHERE m.user_id = api_keys.user_id) AS owner_of";
+/// The columns a key's check reads: who the key stands for and its rate window.
+macro_rules! key_columns {
+    () => {
+        "id AS key_id, user_id, organization_id, scope, revoked_at, rate_window_started_at, rate_window_requests, \
+         (SELECT m.organization_id FROM organization_members m WHERE m.user_id = api_keys.user_id) AS owner_of"
+    };
+}
 
+/// Counts a request in the key's rate window (`$2` now, `$3` the start of the current window) and records its last
+/// use. SET expressions see the row as it was: a window that has passed (or none yet) starts again at this request.
+macro_rules! count_request {
+    () => {
+        "UPDATE api_keys SET last_used_at = $2, \
+           rate_window_requests = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN 1 \
+                               ELSE rate_window_requests + 1 END, \
+           rate_window_started_at = CASE WHEN rate_window_started_at IS NULL OR rate_window_started_at <= $3 THEN $2 \
+                                 ELSE rate_window_started_at END "
+    };
+}
+
+/// A key's check, `$1` its hash, `$2` now, `$3` the start of the current rate window: counts the request and
+/// returns the key's holder. One statement: it finds the key, counts the request on the key's row (so all server
+/// processes count against one figure) and records the last use.
+const AUTHENTICATE_SQL: &str = concat!(count_request!(), "WHERE key_hash = $1 RETURNING ", key_columns!());
+
+/// A key found without counting the request (`$1` its hash): a lead counts it with its own writes
+/// ([`Presented::count`]). Public for the embedded default's benchmark floor, which runs it as is.
+pub const FIND_SQL: &str = concat!("SELECT ", key_columns!(), " FROM api_keys WHERE key_hash = $1");
+
+#[derive(FromQueryResult)]
+struct Row {
+    key_id: Uuid,
+    user_id: Uuid,
+    organization_id: Option<Uuid>,
+    owner_of: Option<Uuid>,
+    scope: Scope,
+    revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    rate_window_started_at: Option<chrono::DateTime<chrono::Utc>>,
+    rate_window_requests: i32,
+}
+
+/// A key as presented with a request and found, its request not counted yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented {
+    pub holder: KeyHolder,
+    /// When its rate window started, if it has one.
+    window_started_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The holder of a presented key; `UNAUTHENTICATED` for an unknown or revoked one, `RATE_LIMITED` when the key has
+/// made more than `KEY_RATE_LIMIT` requests in its current one-minute window. The request is counted.
 pub async fn authenticate(s: &Services, presented: &str) -> Result<KeyHolder> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        key_id: Uuid,
-        user_id: Uuid,
-        organization_id: Option<Uuid>,
-        owner_of: Option<Uuid>,
-        scope: Scope,
-        revoked_at: Option<chrono::DateTime<chrono::Utc>>,
-        rate_window_started_at: Option<chrono::DateTime<chrono::Utc>>,
-        rate_window_requests: i32,
-    }
     let now = s.clock.now();
-    // SET expressions see the row as it was: a window that has passed (or none yet) starts again at this request.
-    let row = Row::find_by_statement(Statement::from_sql_and_values(
-        s.db.get_database_backend(),
-        AUTHENTICATE_SQL,
-        [tokens::hash(presented.trim()).into(), now.into(), (now - RATE_WINDOW).into()],
-    ))
-    .one(&s.db)
-    .await?
-    .ok_or(Error::Unauthenticated(
-        "This API key is not valid. Send `Authorization: Bearer <API key>` with an active key.",
-    ))?;
+    let row =
+        read(s, AUTHENTICATE_SQL, vec![tokens::hash(presented.trim()).into(), now.into(), (now - RATE_WINDOW).into()])
+            .await?;
+    if let (Some(limit), Some(started)) = (s.key_rate_limit, row.rate_window_started_at) {
+        if i64::from(row.rate_window_requests) > i64::from(limit) {
+            return Err(rate_limited(started, now));
+        }
+    }
+    Ok(holder(&row))
+}
+
+/// The presented key, its request not counted: the caller writes [`Presented::count`] with its own writes (one
+/// statement for a lead), or runs it alone ([`Presented::count_alone`]). `RATE_LIMITED` already when the key's window
+/// is full.
+pub async fn find(s: &Services, presented: &str) -> Result<Presented> {
+    let row = read(s, FIND_SQL, vec![tokens::hash(presented.trim()).into()]).await?;
+    let now = s.clock.now();
+    if let (Some(limit), Some(started)) = (s.key_rate_limit, row.rate_window_started_at) {
+        if started > now - RATE_WINDOW && i64::from(row.rate_window_requests) >= i64::from(limit) {
+            return Err(rate_limited(started, now));
+        }
+    }
+    Ok(Presented { holder: holder(&row), window_started_at: row.rate_window_started_at })
+}
+
+impl Presented {
+    /// The write that counts this request ([`count_statement`]), for a batch ([`Presented::rate_limited`] the error
+    /// when its guard finds no row).
+    pub fn count(&self, s: &Services) -> Statement {
+        count_statement(s.db.get_database_backend(), self.holder.key_id, s.key_rate_limit, s.clock.now())
+    }
+
+    /// Counts this request by itself (one that wrote nothing else: refused, or a test lead).
+    pub async fn count_alone(&self, s: &Services) -> Result<()> {
+        s.db.execute_raw(self.count(s)).await?;
+        Ok(())
+    }
+
+    /// The answer when [`Presented::count`] found the window full.
+    pub fn rate_limited(&self, s: &Services) -> Error {
+        let now = s.clock.now();
+        rate_limited(self.window_started_at.unwrap_or(now), now)
+    }
+}
+
+/// Counts a request of key `key_id` and records its use: with a `limit` per window, it returns a row only while the
+/// window has room (a guarded write). Public for the embedded default's benchmark floor, which runs it as is.
+pub fn count_statement(
+    backend: sea_orm::DbBackend,
+    key_id: Uuid,
+    limit: Option<u32>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Statement {
+    let mut values: Vec<sea_orm::Value> = vec![key_id.into(), now.into(), (now - RATE_WINDOW).into()];
+    let mut sql = String::from(concat!(count_request!(), "WHERE id = $1"));
+    if let Some(limit) = limit {
+        sql.push_str(
+            " AND (rate_window_started_at IS NULL OR rate_window_started_at <= $3 OR rate_window_requests < $4)",
+        );
+        values.push(i32::try_from(limit).unwrap_or(i32::MAX).into());
+    }
+    sql.push_str(" RETURNING 1");
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+async fn read(s: &Services, sql: &str, values: Vec<sea_orm::Value>) -> Result<Row> {
+    let row = Row::find_by_statement(Statement::from_sql_and_values(s.db.get_database_backend(), sql, values))
+        .one(&s.db)
+        .await?
+        .ok_or(Error::Unauthenticated(
+            "This API key is not valid. Send `Authorization: Bearer <API key>` with an active key.",
+        ))?;
     if row.revoked_at.is_some() {
         return Err(Error::Unauthenticated("This API key was revoked."));
     }
-    if let (Some(limit), Some(started)) = (s.key_rate_limit, row.rate_window_started_at) {
-        if i64::from(row.rate_window_requests) > i64::from(limit) {
-            let retry_after_secs = (started + RATE_WINDOW - now).num_seconds().max(1);
-            return Err(Error::RateLimited { retry_after_secs });
-        }
-    }
-    Ok(KeyHolder {
+    Ok(row)
+}
+
+fn rate_limited(started: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> Error {
+    Error::RateLimited { retry_after_secs: (started + RATE_WINDOW - now).num_seconds().max(1) }
+}
+
+fn holder(row: &Row) -> KeyHolder {
+    KeyHolder {
         key_id: row.key_id,
         user_id: row.user_id,
         organization_id: row.organization_id,
         owner_of: row.owner_of,
         scope: row.scope,
-    })
+    }
 }

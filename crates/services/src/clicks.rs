@@ -154,7 +154,7 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
     let mut full = caps::count_in(&mut batch, backend, &caps_rows, owner, 0, tz, now);
     writes(&mut batch, None, t.click_override.unwrap_or(t.click_payout));
     if let Some(user_id) = t.user_id {
-        batch.push(postbacks::on_event(
+        batch.push_deliveries(postbacks::on_event(
             backend,
             Event::ClickCounted,
             id,
@@ -165,9 +165,9 @@ pub async fn follow(s: &Services, code: &str, subs: [Option<String>; 5], record:
         ));
     }
     match batch.run(&s.db).await {
-        Ok(()) => {
+        Ok(written) => {
             s.live.changed(t.organization_id, [t.partner_id]);
-            if t.user_id.is_some() {
+            if written.queued_deliveries() {
                 s.deliveries_wakeup.notify_one();
             }
             Ok(Outcome::Landing(landing(&t.landing_url, id)))

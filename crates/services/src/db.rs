@@ -19,10 +19,12 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .connect_timeout(Duration::from_secs(3))
         // Requests fail fast (SERVICE_UNAVAILABLE) rather than queue while the database is unreachable.
         .acquire_timeout(Duration::from_secs(5))
-        // Each idle connection is pinged before a request gets it (sqlx's default, relied on): one the database
-        // dropped meanwhile (`pg_terminate_backend`, a restart, a failover) is replaced instead of failing the request.
-        // Only requests whose connection drops while they use it answer SERVICE_UNAVAILABLE (tests/api/faults.rs).
-        .test_before_acquire(true);
+        // A connection idle for a second or more is pinged before a request gets it: one the database dropped
+        // meanwhile (`pg_terminate_backend`, a restart, a failover) is replaced instead of failing the request.
+        // A busy connection goes straight to the next request (a ping on every checkout would be one more round trip
+        // per statement); a request whose connection drops while it uses it, or dropped less than a second before,
+        // answers SERVICE_UNAVAILABLE and may be retried (tests/api/faults.rs).
+        .test_before_acquire_if_idle_for(Duration::from_secs(1));
     if url.starts_with("sqlite:") {
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
@@ -123,11 +125,16 @@ pub fn backend(db: &impl ConnectionTrait) -> DbBackend {
 /// one per write plus `BEGIN` and `COMMIT`, which on PostgreSQL is where the time of a small write goes. On SQLite
 /// (no network between the process and its file) the same statements run in a write transaction.
 ///
+/// The outbound deliveries a batch queues (postbacks, webhooks) are *sources*, each a `SELECT` of the columns of
+/// [`crate::delivery::QUEUE`], one row per destination; they are written last, all in one `INSERT .. UNION ALL ..`
+/// (each write of a statement costs PostgreSQL its own setup, even one that finds nothing to write).
+///
 /// Every write of a batch reads the database as it was before the batch: a write cannot see what an earlier one of
 /// the same batch wrote (foreign keys are checked at the end, so a row may refer to one inserted before it).
 #[derive(Default)]
 pub struct Batch {
     writes: Vec<(Statement, Run)>,
+    deliveries: Vec<(Statement, Run)>,
 }
 
 /// When a write of a batch runs.
@@ -160,6 +167,19 @@ impl From<DbErr> for BatchError {
 /// The SQLSTATE `pd_guard` raises, its message being the guard's id.
 const GUARD_SQLSTATE: &str = "PD001";
 
+/// What a batch that ran wrote.
+#[derive(Debug)]
+pub struct Written {
+    deliveries: i64,
+}
+
+impl Written {
+    /// Whether it queued an outbound delivery: the relay is woken only then (each wake-up is a claim query).
+    pub fn queued_deliveries(&self) -> bool {
+        self.deliveries > 0
+    }
+}
+
 impl Batch {
     pub fn push(&mut self, write: Statement) {
         self.writes.push((write, Run::Always));
@@ -180,18 +200,31 @@ impl Batch {
         self.writes.push((statement, Run::If { write, returned }));
     }
 
-    pub async fn run(self, db: &DatabaseConnection) -> Result<(), BatchError> {
+    /// Queues the deliveries of `source` (a `SELECT .. WHERE ..` of [`crate::delivery::QUEUE`]'s columns).
+    pub fn push_deliveries(&mut self, source: Statement) {
+        self.deliveries.push((source, Run::Always));
+    }
+
+    /// [`Batch::push_deliveries`], only when the guarded write at position `write` returned `returned`.
+    pub fn push_deliveries_if(&mut self, source: Statement, write: usize, returned: i64) {
+        debug_assert!(matches!(self.writes.get(write), Some((_, Run::Guarded(_)))));
+        self.deliveries.push((source, Run::If { write, returned }));
+    }
+
+    pub async fn run(self, db: &DatabaseConnection) -> Result<Written, BatchError> {
         self.execute(db, true).await
     }
 
     /// Runs the batch and undoes it: the answer [`Batch::run`] would give now, with nothing written (a test lead).
-    pub async fn rehearse(self, db: &DatabaseConnection) -> Result<(), BatchError> {
+    pub async fn rehearse(self, db: &DatabaseConnection) -> Result<Written, BatchError> {
         self.execute(db, false).await
     }
 
-    async fn execute(self, db: &DatabaseConnection, keep: bool) -> Result<(), BatchError> {
+    async fn execute(self, db: &DatabaseConnection, keep: bool) -> Result<Written, BatchError> {
         match db.get_database_backend() {
             DbBackend::Postgres => {
+                let queues = !self.deliveries.is_empty();
+                let last = self.writes.len();
                 let statement = self.into_one_statement();
                 let outcome = if keep {
                     db.query_one_raw(statement).await
@@ -202,13 +235,20 @@ impl Batch {
                     outcome
                 };
                 match outcome {
-                    Ok(_) => Ok(()),
+                    // The statement's one row: each write's count, in order; the deliveries' last.
+                    Ok(row) => Ok(Written {
+                        deliveries: match row {
+                            Some(r) if queues => r.try_get_by_index::<i64>(last).unwrap_or(0),
+                            _ => 0,
+                        },
+                    }),
                     Err(e) => Err(guard_of(&e).map_or(BatchError::Db(e), BatchError::Guard)),
                 }
             }
             _ => {
                 let txn = begin_write(db).await?;
                 let mut returned = vec![None; self.writes.len()];
+                let mut deliveries = 0;
                 for (i, (write, run)) in self.writes.into_iter().enumerate() {
                     match run {
                         Run::Always => {
@@ -228,33 +268,50 @@ impl Batch {
                         }
                     }
                 }
+                for (source, run) in self.deliveries {
+                    if let Run::If { write: w, returned: value } = run {
+                        if returned[w] != Some(value) {
+                            continue;
+                        }
+                    }
+                    let queued = txn.execute_raw(crate::delivery::queue(source)).await?.rows_affected();
+                    deliveries += i64::try_from(queued).unwrap_or(i64::MAX);
+                }
                 if keep {
                     txn.commit().await?;
                 } else {
                     txn.rollback().await?;
                 }
-                Ok(())
+                Ok(Written { deliveries })
             }
         }
     }
 
     /// `WITH w0 AS (..), w1 AS (..) SELECT pd_guard((SELECT count(*) FROM w0), '7'), (SELECT count(*) FROM w1), ..`:
     /// the select reads the writes in order, so they run in order (and lock rows in the same order in every batch of
-    /// the same shape), and each write's placeholders are renumbered after the ones before it.
+    /// the same shape), and each write's placeholders are renumbered after the ones before it. The deliveries come
+    /// last, one write of every source. A condition's value is a placeholder too, so that batches of one shape are
+    /// one prepared statement whatever their caps' limits.
     fn into_one_statement(self) -> Statement {
         let mut sql = String::from("WITH ");
         let mut select = String::from(" SELECT ");
         let mut values = Vec::new();
+        let count = self.writes.len();
+        let condition = |run: Run, values: &mut Vec<sea_orm::Value>| match run {
+            Run::If { write, returned } => {
+                values.push(returned.into());
+                format!(" AND EXISTS (SELECT 1 FROM w{write} AS r(v) WHERE r.v = ${})", values.len())
+            }
+            Run::Always | Run::Guarded(_) => String::new(),
+        };
         for (i, (write, run)) in self.writes.into_iter().enumerate() {
-            let offset = values.len();
             if i > 0 {
                 sql.push_str(", ");
                 select.push_str(", ");
             }
-            sql.push_str(&format!("w{i} AS ({}", renumber(&write.sql, offset)));
-            if let Run::If { write, returned } = run {
-                sql.push_str(&format!(" AND EXISTS (SELECT 1 FROM w{write} AS r(v) WHERE r.v = {returned})"));
-            }
+            sql.push_str(&format!("w{i} AS ({}", renumber(&write.sql, values.len())));
+            values.extend(write.values.map(|v| v.0).unwrap_or_default());
+            sql.push_str(&condition(run, &mut values));
             if !write.sql.contains("RETURNING") {
                 sql.push_str(" RETURNING 1");
             }
@@ -263,7 +320,22 @@ impl Batch {
                 Run::Guarded(id) => select.push_str(&format!("pd_guard((SELECT count(*) FROM w{i}), '{id}')")),
                 Run::Always | Run::If { .. } => select.push_str(&format!("(SELECT count(*) FROM w{i})")),
             }
-            values.extend(write.values.map(|v| v.0).unwrap_or_default());
+        }
+        if !self.deliveries.is_empty() {
+            let mut union = Vec::with_capacity(self.deliveries.len());
+            for (source, run) in self.deliveries {
+                let mut one = renumber(&source.sql, values.len());
+                values.extend(source.values.map(|v| v.0).unwrap_or_default());
+                one.push_str(&condition(run, &mut values));
+                union.push(one);
+            }
+            let separator = if count > 0 { ", " } else { "" };
+            sql.push_str(&format!(
+                "{separator}w{count} AS ({}{} RETURNING 1)",
+                crate::delivery::QUEUE,
+                union.join(" UNION ALL ")
+            ));
+            select.push_str(&format!("{separator}(SELECT count(*) FROM w{count})"));
         }
         sql.push_str(&select);
         Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
@@ -335,13 +407,29 @@ mod tests {
             at,
             10,
         );
+        b.push_deliveries(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT a, $1 FROM d WHERE x = $2",
+            [5.into(), 6.into()],
+        ));
+        b.push_deliveries_if(
+            Statement::from_sql_and_values(DbBackend::Postgres, "SELECT b, $1 FROM d WHERE y", [7.into()]),
+            at,
+            10,
+        );
         let s = b.into_one_statement();
         assert_eq!(
             s.sql,
-            "WITH w0 AS (INSERT INTO t VALUES ($1, $2) RETURNING 1), w1 AS (UPDATE u SET n = n + 1 WHERE id = $3 RETURNING n), \
-             w2 AS (INSERT INTO e SELECT $4 WHERE 1 = 1 AND EXISTS (SELECT 1 FROM w1 AS r(v) WHERE r.v = 10) RETURNING 1) \
-             SELECT (SELECT count(*) FROM w0), pd_guard((SELECT count(*) FROM w1), '7'), (SELECT count(*) FROM w2)"
+            format!(
+                "WITH w0 AS (INSERT INTO t VALUES ($1, $2) RETURNING 1), w1 AS (UPDATE u SET n = n + 1 WHERE id = $3 RETURNING n), \
+                 w2 AS (INSERT INTO e SELECT $4 WHERE 1 = 1 AND EXISTS (SELECT 1 FROM w1 AS r(v) WHERE r.v = $5) RETURNING 1), \
+                 w3 AS ({}SELECT a, $6 FROM d WHERE x = $7 UNION ALL \
+                 SELECT b, $8 FROM d WHERE y AND EXISTS (SELECT 1 FROM w1 AS r(v) WHERE r.v = $9) RETURNING 1) \
+                 SELECT (SELECT count(*) FROM w0), pd_guard((SELECT count(*) FROM w1), '7'), (SELECT count(*) FROM w2), \
+                 (SELECT count(*) FROM w3)",
+                crate::delivery::QUEUE
+            )
         );
-        assert_eq!(s.values.map(|v| v.0.len()), Some(4));
+        assert_eq!(s.values.map(|v| v.0.len()), Some(9));
     }
 }

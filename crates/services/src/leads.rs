@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use tracing::instrument;
 use uuid::Uuid;
 
-use crate::api_keys::KeyHolder;
+use crate::api_keys::{KeyHolder, Presented};
 use crate::authz::{Audience, OwnerScope, Sender};
 use crate::delivery::{Event, postbacks, webhooks};
 use crate::page::{self, Page};
@@ -194,12 +194,15 @@ fn refused(code: &'static str, message: &str) -> Error {
     Error::Refused { code, message: message.to_owned() }
 }
 
-/// Records a lead from a partner. Its caps are checked and counted with the insert, in one transaction: the lead is
-/// stored and counted, or nothing happens and the answer is `CAP_REACHED`.
-/// An `Idempotency-Key` and the hash of the request body it came with.
+/// A lead sent with an API key (`POST /v1/leads`): the key, whose count of the request is one of the lead's writes,
+/// and the request's `Idempotency-Key`, if any.
+pub struct ViaKey<'a> {
+    pub key: &'a Presented,
+    pub idempotency: Option<Idempotency<'a>>,
+}
+
+/// An `Idempotency-Key` (per API key) and the hash of the request body it came with.
 pub struct Idempotency<'a> {
-    /// The API key the request came with: keys are per API key.
-    pub api_key_id: Uuid,
     pub key: &'a str,
     pub request_hash: String,
 }
@@ -224,10 +227,11 @@ pub const TARGET_SQL: &str = "SELECT a.id AS assignment_id, a.status AS assignme
  WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
    AND ($4 IS NULL OR c.organization_id = $4)";
 
-/// The sender's partner record is the one in the campaign's organization: one account sends to every advertiser
-/// it works with.
-#[instrument(skip(s, input, idem), fields(user_id = %sender.user_id))]
-pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<Idempotency<'_>>) -> Result<Lead> {
+/// Records a lead from a partner. Its caps are checked and counted with the insert, in one transaction: the lead is
+/// stored and counted, or nothing happens and the answer is `CAP_REACHED`. The sender's partner record is the one in
+/// the campaign's organization: one account sends to every advertiser it works with.
+#[instrument(skip(s, input, via), fields(user_id = %sender.user_id))]
+pub async fn submit(s: &Services, sender: &Sender, input: NewLead, via: Option<ViaKey<'_>>) -> Result<Lead> {
     let test = input.test;
     let v = validate(input)?;
     let not_assigned = || refused("NOT_ASSIGNED", "You are not a partner on this campaign.");
@@ -323,18 +327,23 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
     // guarded so that a full one undoes everything; then the lead, its history, its figures, its idempotency key.
     let backend = s.db.get_database_backend();
     let mut batch = db::Batch::default();
-    // Duplicate claims first (guards 0..), then caps: a duplicate is told so, and takes no cap.
+    // The key's count of the request first (guard 0: over its rate limit, nothing is written), then duplicate claims
+    // (guards 1..), then caps: a duplicate is told so, and takes no cap.
+    let key = via.as_ref().map(|v| v.key).filter(|_| !test);
+    if let Some(key) = key {
+        batch.push_guarded(key.count(s), 0);
+    }
     for (i, c) in claims.iter().enumerate() {
-        batch.push_guarded(quality::claim_statement(backend, c, lead.id, partner_id, now), i);
+        batch.push_guarded(quality::claim_statement(backend, c, lead.id, partner_id, now), 1 + i);
     }
     let owner = (lead.organization_id, lead.campaign_id, partner_id);
-    let mut full = caps::count_in(&mut batch, backend, &cap_rows, owner, claims.len(), tz, now);
+    let mut full = caps::count_in(&mut batch, backend, &cap_rows, owner, 1 + claims.len(), tz, now);
     batch.push(lead::Entity::insert(lead.clone().into_active_model()).build(backend));
     let received = Uuid::now_v7();
     let step = history(received, lead.id, None, Status::Received, None, None, now);
     batch.push(lead_history::Entity::insert(step).build(backend));
     // Its postbacks, written with it: sent if and only if the lead is stored.
-    batch.push(postbacks::on_event(
+    batch.push_deliveries(postbacks::on_event(
         backend,
         Event::LeadReceived,
         received,
@@ -343,15 +352,15 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         lead.campaign_id,
         now,
     ));
-    batch.push(webhooks::on_received(backend, received, lead.organization_id, now));
+    batch.push_deliveries(webhooks::on_received(backend, received, lead.organization_id, now));
     let figures = [(stats::Key::of_lead(&lead, tz), stats::Delta::of_move(None, Status::Received, lead.payout))];
     for statement in stats::statements(backend, figures) {
         batch.push(statement);
     }
-    if let Some(idem) = idem.filter(|_| !test) {
+    if let (Some(key), Some(idem)) = (key, via.and_then(|v| v.idempotency)) {
         // Written with the lead: of two concurrent requests with one key, the second fails here and replays the first.
         let key = idempotency_key::ActiveModel {
-            api_key_id: Set(idem.api_key_id),
+            api_key_id: Set(key.holder.key_id),
             idempotency_key: Set(idem.key.to_owned()),
             request_hash: Set(idem.request_hash),
             response_status: Set(201),
@@ -361,12 +370,16 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
         batch.push(idempotency_key::Entity::insert(key).build(backend));
     }
     let outcome = if test { batch.rehearse(&s.db).await } else { batch.run(&s.db).await };
-    match outcome {
-        Ok(()) => {}
-        Err(db::BatchError::Guard(i)) if i < claims.len() => {
-            return Err(quality::duplicate(s, &claims[i], partner_id).await?);
+    let written = match outcome {
+        Ok(written) => written,
+        Err(db::BatchError::Guard(0)) => {
+            let unexpected = || Error::Unexpected(anyhow::anyhow!("the key's guard failed in a batch without it"));
+            return Err(key.map_or_else(unexpected, |k| k.rate_limited(s)));
         }
-        Err(db::BatchError::Guard(i)) => return Err(full.swap_remove(i - claims.len())),
+        Err(db::BatchError::Guard(i)) if i <= claims.len() => {
+            return Err(quality::duplicate(s, &claims[i - 1], partner_id).await?);
+        }
+        Err(db::BatchError::Guard(i)) => return Err(full.swap_remove(i - 1 - claims.len())),
         Err(db::BatchError::Db(e)) if db::is_unique_violation(&e, "idempotency_keys_pkey") => {
             return Err(Error::Refused {
                 code: "IDEMPOTENCY_RACE",
@@ -374,10 +387,12 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead, idem: Option<
             });
         }
         Err(db::BatchError::Db(e)) => return Err(e.into()),
-    }
+    };
     if !test {
         s.live.changed(lead.organization_id, [partner_id]);
-        s.deliveries_wakeup.notify_one();
+        if written.queued_deliveries() {
+            s.deliveries_wakeup.notify_one();
+        }
     }
     Ok(lead)
 }

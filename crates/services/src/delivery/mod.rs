@@ -26,6 +26,16 @@ pub use macros::MACROS;
 use crate::page::{Page, check_first};
 use crate::{Error, Result, Services, db};
 
+/// How a delivery is queued: a *source*, a `SELECT` of these columns (one row per destination that wants the event),
+/// follows it, alone ([`queue`]) or with the other sources of a [`crate::db::Batch`].
+pub const QUEUE: &str = "INSERT INTO deliveries (destination_id, event_id, event, organization_id, status, attempts, \
+                         next_attempt_at, created_at, channel) ";
+
+/// The write that queues the deliveries of `source`.
+pub fn queue(source: Statement) -> Statement {
+    Statement { sql: format!("{QUEUE}{}", source.sql), ..source }
+}
+
 /// Failures in a row after which a postback is disabled and its partner emailed.
 pub const DISABLE_AFTER: i32 = 20;
 

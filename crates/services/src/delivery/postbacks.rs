@@ -54,8 +54,8 @@ fn values_insert() -> &'static str {
      created_at) "
 }
 
-/// The deliveries of one event of the partner account `user_id` on `campaign_id`: one per postback that wants
-/// it. A write of the event's own batch or transaction.
+/// The deliveries of one event of the partner account `user_id` on `campaign_id`, one per postback that wants it: a
+/// source of [`super::QUEUE`], queued in the event's own batch or transaction.
 pub fn on_event(
     backend: DbBackend,
     event: Event,
@@ -67,11 +67,8 @@ pub fn on_event(
 ) -> Statement {
     Statement::from_sql_and_values(
         backend,
-        format!(
-            "{}SELECT id, $1, $2, $3, 'PENDING', 0, $4, $4 FROM postbacks \
-             WHERE user_id = $5 AND (campaign_id IS NULL OR campaign_id = $6) AND (events & $7) <> 0",
-            values_insert()
-        ),
+        "SELECT id, $1, $2, $3, 'PENDING', 0, $4, $4, 'POSTBACK' FROM postbacks \
+         WHERE user_id = $5 AND (campaign_id IS NULL OR campaign_id = $6) AND (events & $7) <> 0",
         [
             event_id.into(),
             event.name().into(),

@@ -110,13 +110,8 @@ pub fn signatures(e: &webhook_endpoint::Model, id: &str, timestamp: i64, body: &
     all.join(" ")
 }
 
-fn insert_columns() -> &'static str {
-    "INSERT INTO deliveries (destination_id, event_id, event, organization_id, status, attempts, next_attempt_at, \
-     created_at, channel) "
-}
-
-/// The deliveries of one event: one per endpoint of its organization that wants it. A write of the event's own
-/// transaction or batch.
+/// The deliveries of one event, one per endpoint of its organization that wants it: a source of [`super::QUEUE`],
+/// queued in the event's own transaction or batch.
 fn deliveries(
     backend: DbBackend,
     e: WebhookEvent,
@@ -126,22 +121,20 @@ fn deliveries(
 ) -> Statement {
     Statement::from_sql_and_values(
         backend,
-        format!(
-            "{}SELECT id, $1, $2, $3, 'PENDING', 0, $4, $4, 'WEBHOOK' FROM webhook_endpoints \
-             WHERE organization_id = $3 AND (events & $5) <> 0",
-            insert_columns()
-        ),
+        "SELECT id, $1, $2, $3, 'PENDING', 0, $4, $4, 'WEBHOOK' FROM webhook_endpoints \
+         WHERE organization_id = $3 AND (events & $5) <> 0",
         [event_id.into(), e.name().into(), organization_id.into(), now.into(), e.bit().into()],
     )
 }
 
-/// The deliveries of a lead's receipt (its history row `event_id`).
+/// The deliveries of a lead's receipt (its history row `event_id`): a source of [`super::QUEUE`].
 pub fn on_received(backend: DbBackend, event_id: Uuid, organization_id: Uuid, now: DateTime<Utc>) -> Statement {
     deliveries(backend, WebhookEvent::LeadReceived, event_id, organization_id, now)
 }
 
-/// The writes of an organization event: its `events` row (`data` being the webhook's `data`, as it is now) and its
-/// deliveries. Both are `INSERT .. SELECT .. WHERE`, so a batch may make them conditional ([`crate::db::Batch::push_if`]).
+/// An organization event: its `events` row (`data` being the webhook's `data`, as it is now), an
+/// `INSERT .. SELECT .. WHERE` that a batch may make conditional ([`crate::db::Batch::push_if`]), and the source of
+/// its deliveries.
 pub(crate) fn event_writes(
     backend: DbBackend,
     e: WebhookEvent,
@@ -167,9 +160,9 @@ pub(crate) async fn emit(
     data: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    for statement in event_writes(conn.get_database_backend(), e, organization_id, data, now) {
-        conn.execute_raw(statement).await?;
-    }
+    let [row, deliveries] = event_writes(conn.get_database_backend(), e, organization_id, data, now);
+    conn.execute_raw(row).await?;
+    conn.execute_raw(super::queue(deliveries)).await?;
     Ok(())
 }
 
@@ -193,9 +186,9 @@ pub(crate) fn on_cap_filled(
         "limit": cap.limit_count,
         "resetsAt": resets_at.map(rfc3339),
     });
-    for statement in event_writes(backend, WebhookEvent::CapReached, organization_id, data, now) {
-        batch.push_if(statement, counter, cap.limit_count);
-    }
+    let [row, deliveries] = event_writes(backend, WebhookEvent::CapReached, organization_id, data, now);
+    batch.push_if(row, counter, cap.limit_count);
+    batch.push_deliveries_if(deliveries, counter, cap.limit_count);
 }
 
 /// The deliveries of status changes recorded earlier in the same transaction (their history rows).
@@ -216,7 +209,7 @@ pub(crate) fn on_status_changes(backend: DbBackend, history_ids: &[Uuid], now: D
              FROM lead_history h JOIN leads l ON l.id = h.lead_id \
              JOIN webhook_endpoints w ON w.organization_id = l.organization_id AND (w.events & $3) <> 0 \
              WHERE h.id IN ({})",
-            insert_columns(),
+            super::QUEUE,
             list.join(", ")
         ),
         values,
@@ -475,7 +468,7 @@ pub async fn replay(s: &Services, scope: &OwnerScope, id: Uuid, from: DateTime<U
                  JOIN lead_history h ON h.lead_id = l.id \
                  WHERE w.id = $2 AND h.created_at >= $3 AND h.created_at < $4 \
                    AND (w.events & CASE WHEN h.from_status IS NULL THEN $7 ELSE $8 END) <> 0{}",
-                insert_columns(),
+                super::QUEUE,
                 super::REQUEUE
             ),
             [
@@ -501,7 +494,7 @@ pub async fn replay(s: &Services, scope: &OwnerScope, id: Uuid, from: DateTime<U
                  FROM webhook_endpoints w JOIN events v ON v.organization_id = w.organization_id \
                  WHERE w.id = $2 AND v.created_at >= $3 AND v.created_at < $4 \
                    AND (w.events & CASE v.type{bits} ELSE 0 END) <> 0{}",
-                insert_columns(),
+                super::QUEUE,
                 super::REQUEUE
             ),
             [now.into(), e.id.into(), from.into(), to.into()],
