@@ -31,15 +31,7 @@ cpu_row() { # label ops-field command...: runs the command (wrk or pgbench), pri
 
 stop_servers
 reset_db
-psql "$DB_URL" -qc "VACUUM ANALYZE" >/dev/null
-start_server 18101
-# A few seconds of leads and clicks first, unmeasured: on a freshly seeded database each backend plans its foreign-key
-# checks against an empty leads table (a sequential scan, kept while its plan is cached); the floors below run on the
-# database these rows filled.
-LEAD_CAMPAIGN="$CAMPAIGN" LEAD_PARTNERS=500 wrk -t2 -c"$CONCURRENCY" -d5s -s "$ROOT/bench/leads.lua" http://127.0.0.1:18101 >/dev/null
-CLICK_PORTS=18101 CLICK_PARTNERS=500 wrk -t2 -c"$CONCURRENCY" -d5s -s "$ROOT/bench/clicks.lua" http://127.0.0.1:18101 >/dev/null
-psql "$DB_URL" -qc "VACUUM ANALYZE" >/dev/null
-stop_servers
+warm_up
 start_server 18101
 # pgbench's own count of transactions, and wrk's count of leads / clicks (bench/leads.lua, bench/clicks.lua).
 cpu_row "leads, server (wrk)" leads env LEAD_CAMPAIGN="$CAMPAIGN" LEAD_PARTNERS=500 wrk -t2 -c"$CONCURRENCY" \
