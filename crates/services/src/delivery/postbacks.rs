@@ -49,11 +49,6 @@ pub fn delivery_id(destination_id: Uuid, event_id: Uuid) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-fn values_insert() -> &'static str {
-    "INSERT INTO deliveries (destination_id, event_id, event, organization_id, status, attempts, next_attempt_at, \
-     created_at) "
-}
-
 /// The deliveries of one event of the partner account `user_id` on `campaign_id`, one per postback that wants it: a
 /// source of [`super::QUEUE`], queued in the event's own batch or transaction.
 pub fn on_event(
@@ -95,12 +90,12 @@ pub(crate) fn on_history(backend: DbBackend, event: Event, history_ids: &[Uuid],
     Statement::from_sql_and_values(
         backend,
         format!(
-            "{}SELECT p.id, h.id, $1, l.organization_id, 'PENDING', 0, $2, $2 \
+            "{}SELECT p.id, h.id, $1, l.organization_id, 'PENDING', 0, $2, $2, 'POSTBACK' \
              FROM lead_history h JOIN leads l ON l.id = h.lead_id \
              JOIN marketing_partners mp ON mp.id = l.partner_id \
              JOIN postbacks p ON p.user_id = mp.user_id AND (p.campaign_id IS NULL OR p.campaign_id = l.campaign_id) \
              WHERE (p.events & $3) <> 0 AND h.id IN ({})",
-            values_insert(),
+            super::QUEUE,
             list.join(", ")
         ),
         values,
@@ -530,12 +525,12 @@ pub async fn replay(
         let leads = Statement::from_sql_and_values(
             backend,
             format!(
-                "{}SELECT p.id, h.id, {}, l.organization_id, 'PENDING', 0, $1, $1 \
+                "{}SELECT p.id, h.id, {}, l.organization_id, 'PENDING', 0, $1, $1, 'POSTBACK' \
                  FROM postbacks p JOIN marketing_partners mp ON mp.user_id = p.user_id \
                  JOIN leads l ON l.partner_id = mp.id AND (p.campaign_id IS NULL OR p.campaign_id = l.campaign_id) \
                  JOIN lead_history h ON h.lead_id = l.id \
                  WHERE p.id = $2 AND h.created_at >= $3 AND h.created_at < $4 AND (p.events & {}) <> 0{}",
-                values_insert(),
+                super::QUEUE,
                 when("name"),
                 when("bit"),
                 super::REQUEUE
@@ -545,12 +540,12 @@ pub async fn replay(
         let clicks = Statement::from_sql_and_values(
             backend,
             format!(
-                "{}SELECT p.id, k.id, $5, k.organization_id, 'PENDING', 0, $1, $1 \
+                "{}SELECT p.id, k.id, $5, k.organization_id, 'PENDING', 0, $1, $1, 'POSTBACK' \
                  FROM postbacks p JOIN marketing_partners mp ON mp.user_id = p.user_id \
                  JOIN clicks k ON k.partner_id = mp.id AND (p.campaign_id IS NULL OR p.campaign_id = k.campaign_id) \
                  WHERE p.id = $2 AND k.created_at >= $3 AND k.created_at < $4 AND k.counted = $6 \
                    AND (p.events & $7) <> 0{}",
-                values_insert(),
+                super::QUEUE,
                 super::REQUEUE
             ),
             [
