@@ -99,11 +99,11 @@ fn parse_json(body: &[u8]) -> Result<Value, Error> {
 /// `POST /v1/leads` with a partner's API key. An `Idempotency-Key` makes retries safe: the same key and body replay
 /// the first answer; the same key with another body is `IDEMPOTENCY_CONFLICT`.
 async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let key = match presented(&req) {
+    let found = match presented(&req) {
         Ok(k) => api_keys::find(&state.services, k).await,
         Err(e) => Err(e),
     };
-    let key = match key {
+    let key = match found {
         Ok(k) => k,
         Err(e) => return error(e),
     };
@@ -164,32 +164,34 @@ async fn lead_answer(
         leads::submit(&state.services, &sender, input, Some(ViaKey { key, idempotency })).await
     }
     .await;
-    let answer = match result {
+    match result {
         Ok(lead) if test => {
             let mut receipt = leads::receipt(&lead);
             receipt["test"] = serde_json::Value::Bool(true);
-            return (HttpResponse::Created().json(receipt), false);
+            (HttpResponse::Created().json(receipt), false)
         }
         Ok(lead) => {
             state.metrics.lead(Ok(()));
-            return (HttpResponse::Created().json(leads::receipt(&lead)), true);
+            (HttpResponse::Created().json(leads::receipt(&lead)), true)
         }
         // Another request with this key won the race: its answer is replayed, and was counted there.
         Err(Error::Refused { code: "IDEMPOTENCY_RACE", .. }) => {
-            match replay_or_conflict(state, &key.holder, idem_key.as_deref().unwrap_or_default(), &request_hash).await {
+            let replayed =
+                replay_or_conflict(state, &key.holder, idem_key.as_deref().unwrap_or_default(), &request_hash).await;
+            let answer = match replayed {
                 Ok(Some(resp)) => resp,
                 Ok(None) => error(Error::Unexpected(anyhow::anyhow!("idempotency record vanished"))),
                 Err(e) => error(e),
-            }
+            };
+            (answer, false)
         }
         Err(e) => {
             if !test {
                 state.metrics.lead(Err(&e));
             }
-            error(e)
+            (error(e), false)
         }
-    };
-    (answer, false)
+    }
 }
 
 async fn replay_or_conflict(
