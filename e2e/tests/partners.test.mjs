@@ -19,6 +19,11 @@ after(async () => {
   await smtp?.close();
 });
 
+/** The paths of the page's `<link rel="preload">`s: what it asked for before its app started (frontend/index.html). */
+function preloaded(page) {
+  return page.evaluate(() => [...document.querySelectorAll('link[rel="preload"]')].map((l) => new URL(l.href).pathname));
+}
+
 /**
  * Presses Tab until the control named `name` (its label, or its text) has focus, checking that every control it
  * passes shows where the focus is (an outline or the focus ring's shadow).
@@ -152,10 +157,17 @@ test("an owner invites a partner, who registers from the email and sees its camp
   // Partners never reach owner pages.
   await partner.goto(server.url + "/campaigns");
   await partner.getByRole("heading", { name: "Your campaigns" }).waitFor();
+  // Loaded again, the page asks for the partner's module from index.html, before the app starts (a side remembered
+  // by this browser), and not for the owner's.
+  const partnerPreloads = await preloaded(partner);
+  assert.ok(partnerPreloads.some((p) => /^\/split_partner_page_/.test(p)), partnerPreloads.join("\n"));
+  assert.ok(!partnerPreloads.some((p) => /^\/split_owner_page_/.test(p)), partnerPreloads.join("\n"));
 
   // The owner sees the registration.
   await owner.reload();
   await owner.getByRole("row").filter({ hasText: "pat@partner.test" }).getByText("Active").waitFor();
+  const ownerPreloads = await preloaded(owner);
+  assert.ok(ownerPreloads.some((p) => /^\/split_owner_page_/.test(p)), ownerPreloads.join("\n"));
   await owner.getByRole("link", { name: "pat@partner.test" }).click();
   await owner.getByRole("heading", { name: "Pat Partner" }).waitFor();
   await owner.getByText("Delivered").waitFor();
@@ -170,6 +182,8 @@ test("an owner invites a partner, who registers from the email and sees its camp
   // The link worked once.
   await partner.goto(link);
   await partner.getByRole("heading", { name: "This invitation was already used" }).waitFor();
+  // Logging out forgot the side: the next page of this browser asks for neither side's module before its app starts.
+  assert.deepEqual((await preloaded(partner)).filter((p) => /^\/split_/.test(p)), []);
 
   assert.deepEqual(errors, []);
 

@@ -58,6 +58,7 @@ fn Header() -> impl IntoView {
     let logout = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
+            forget_side();
             let _ = session.logout().await;
             navigate("/login", Default::default());
         });
@@ -300,8 +301,9 @@ fn lead_quality_page(page: QualityPage) -> AnyView {
 }
 
 /// The side whose pages this browser was last let into (`localStorage`): on a later visit, that side's module is
-/// fetched while the session check runs. Only a side the signed-in account was let into is remembered, so a
-/// partner's browser does not fetch the owner's module this way.
+/// fetched while the session check runs, and index.html asks for it before the app starts (it reads this key). Only
+/// a side the signed-in account was let into is remembered, so a partner's browser does not fetch the owner's module
+/// this way; logging out forgets it.
 const SIDE_KEY: &str = "partnerdesk.module";
 
 fn remembered_side() -> Option<Mode> {
@@ -316,6 +318,13 @@ fn remembered_side() -> Option<Mode> {
 fn remember_side(side: Mode) {
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
         let _ = storage.set_item(SIDE_KEY, if side == Mode::Owner { "owner" } else { "partner" });
+    }
+}
+
+/// Logging out: the next visitor of this browser is not fetched a side's module before its session check.
+fn forget_side() {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.remove_item(SIDE_KEY);
     }
 }
 
