@@ -47,10 +47,18 @@ test("the partner's dashboard moves live when leads arrive at another process", 
   const errors = [];
   const partner = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   partner.on("pageerror", (e) => errors.push(e.message));
+  const asked = [];
+  const onAsk = (r) => r.url().endsWith("/graphql") && r.method() === "POST" && asked.push(JSON.parse(r.postData()).operationName);
+  partner.on("request", onAsk);
   await logIn(partner, a, "pat@partner.test");
   await partner.getByRole("heading", { name: "Dashboard" }).waitFor();
   await partner.locator(".live.on").waitFor();
   await partner.getByRole("heading", { name: "No traffic in this period" }).waitFor();
+  // The figures are asked for once: the account's arrival (its advertisers' list) does not ask for them again.
+  await partner.locator(".campaign-card").first().waitFor();
+  await partner.waitForLoadState("networkidle");
+  partner.off("request", onAsk);
+  assert.deepEqual(asked.filter((o) => o === "Dashboard"), ["Dashboard"], asked.join(", "));
   assert.equal(await kpi(partner, "submitted").innerText(), "0");
   assert.equal(await kpi(partner, "approvalRate").innerText(), "—", "nothing decided: no rate, not 0%");
 

@@ -28,10 +28,13 @@ fn use_advertiser() -> RwSignal<String> {
 
 /// The chosen advertiser, if it is one of this account's (a choice made under another login does not carry over).
 fn chosen_advertiser(filter: RwSignal<String>, advertisers: Signal<Vec<Org>>) -> Signal<Option<String>> {
-    Signal::derive(move || {
+    // A memo: the list changes when the account has loaded (paused marks), which must not fetch the page's figures or
+    // leads a second time when the choice stays the same.
+    Memo::new(move |_| {
         let v = filter.get();
         advertisers.with(|list| list.iter().any(|o| o.id == v)).then_some(v)
     })
+    .into()
 }
 
 type Account = api::my_partner_account::MyPartnerAccountMyPartnerAccount;
