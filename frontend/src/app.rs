@@ -307,8 +307,7 @@ fn lead_quality_page(page: QualityPage) -> AnyView {
 const SIDE_KEY: &str = "partnerdesk.module";
 
 fn remembered_side() -> Option<Mode> {
-    let storage = web_sys::window()?.local_storage().ok()??;
-    match storage.get_item(SIDE_KEY).ok()??.as_str() {
+    match crate::local_storage()?.get_item(SIDE_KEY).ok()??.as_str() {
         "owner" => Some(Mode::Owner),
         "partner" => Some(Mode::Partner),
         _ => None,
@@ -316,14 +315,14 @@ fn remembered_side() -> Option<Mode> {
 }
 
 fn remember_side(side: Mode) {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+    if let Some(storage) = crate::local_storage() {
         let _ = storage.set_item(SIDE_KEY, if side == Mode::Owner { "owner" } else { "partner" });
     }
 }
 
 /// Logging out: the next visitor of this browser is not fetched a side's module before its session check.
 fn forget_side() {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+    if let Some(storage) = crate::local_storage() {
         let _ = storage.remove_item(SIDE_KEY);
     }
 }

@@ -9,6 +9,11 @@ mod pages;
 mod session;
 mod time_zones;
 
+/// This browser's `localStorage`, where the app keeps a few choices (none when the browser refuses it).
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);

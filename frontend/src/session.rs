@@ -68,14 +68,12 @@ const MODE_KEY: &str = "partnerdesk.mode";
 
 /// The side an owner who is also a partner last chose, kept in this browser across reloads.
 fn saved_mode() -> Mode {
-    let saved = web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(MODE_KEY).ok().flatten());
+    let saved = crate::local_storage().and_then(|s| s.get_item(MODE_KEY).ok().flatten());
     if saved.as_deref() == Some("partner") { Mode::Partner } else { Mode::Owner }
 }
 
 fn save_mode(mode: Mode) {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+    if let Some(storage) = crate::local_storage() {
         let _ = storage.set_item(MODE_KEY, if mode == Mode::Partner { "partner" } else { "owner" });
     }
 }

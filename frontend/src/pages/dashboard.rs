@@ -222,11 +222,11 @@ const ZONE_KEY: &str = "partnerdesk.zone";
 
 /// The zone the viewer chose for "today" on dashboards that span campaigns, kept in this browser.
 fn saved_zone() -> Option<String> {
-    web_sys::window()?.local_storage().ok()??.get_item(ZONE_KEY).ok()?
+    crate::local_storage()?.get_item(ZONE_KEY).ok()?
 }
 
 fn save_zone(zone: &str) {
-    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+    if let Some(storage) = crate::local_storage() {
         let _ = storage.set_item(ZONE_KEY, zone);
     }
 }
