@@ -4,31 +4,9 @@
 # (user + system): the server process (/proc/<pid>/stat), the load generator (wrk or pgbench, by time(1)), and the
 # rest of the machine's busy time (/proc/stat): PostgreSQL's processes and the kernel's loopback networking. On these
 # 2 cores the throughput is about 2 cores divided by the sum, so the sum per operation is the figure to lower, and its
-# parts say where.
+# parts say where (`cpu_row`, in run.sh).
 
-ticks_of() { # pids...: their user + system CPU in clock ticks
-  local t=0 p
-  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
-  echo "$t"
-}
-busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; } # the machine's busy ticks, all cores
-cpu_row() { # label ops-field command...: runs the command (wrk or pgbench), prints CPU ms per operation by part
-  local label="$1" field="$2"; shift 2
-  local hz srv0 all0 srv1 all1 out gen ops
-  hz=$(getconf CLK_TCK)
-  srv0=$(ticks_of "${pids[@]}"); all0=$(busy)
-  out=$( { /usr/bin/time -f 'TIME %U %S' "$@"; } 2>&1 )
-  srv1=$(ticks_of "${pids[@]}"); all1=$(busy)
-  gen=$(echo "$out" | awk '/^TIME/ {print $2 + $3}')
-  ops=$(echo "$out" | sed -n "s/.*\"$field\":\([0-9]*\).*/\1/p; s/^number of transactions actually processed: \([0-9]*\).*/\1/p" | head -1)
-  [ -n "$ops" ] && [ "$ops" -gt 0 ] || die "no operations counted for $label: $out"
-  # The rest of the machine's busy time: PostgreSQL (backends, WAL writer..) and the kernel's loopback networking.
-  awk -v l="$label" -v n="$ops" -v s=$((srv1 - srv0)) -v a=$((all1 - all0)) -v g="$gen" -v hz="$hz" -v t="$SECONDS_PER_RUN" 'BEGIN {
-    sv = s / hz * 1000 / n; gn = g * 1000 / n; all = a / hz * 1000 / n
-    printf "| %s | %.0f | %.3f | %.3f | %.3f | %.3f |\n", l, n / t, sv, all - sv - gn, gn, all }' >>"$OUT/cpu_results"
-  tail -1 "$OUT/cpu_results" >&2
-}
-
+CPU_RESULTS=cpu_results
 stop_servers
 reset_db
 warm_up

@@ -6,11 +6,12 @@
 # Then postback rows (bench/postbacks.sh): ingestion with two postbacks per lead, the delay to the receivers.
 # Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test;
 #        BENCH_SECONDS per row, default 20; BENCH_SERVER a server binary other than this checkout's; BENCH_ONLY=traffic
-#        (the lead and click rows), postbacks, quality, sqlite, live or cpu for those rows alone)
+#        (the lead and click rows), postbacks, quality, sqlite, live, cpu or ceiling for those rows alone)
 # Then lead-quality rows (bench/quality.sh): declared fields and a duplicate rule against free-form fields.
 # Then the embedded default (bench/sqlite.sh): SQLite at 1, 8 and 64 clients beside a minimal program's floor.
 # Then live at scale (bench/live.sh): 10,000 dashboards over two processes, each lead to its partner's dashboards.
 # Then where the time goes (bench/cpu.sh): CPU per lead and per click by part (server, PostgreSQL, load generator).
+# Then the ceiling (bench/ceiling.sh): the floors' statements served over HTTP by a server doing nothing else.
 source "$(dirname "$0")/../scripts/lib.sh"
 ensure_rust
 command -v wrk >/dev/null || apt_install wrk
@@ -86,10 +87,35 @@ floor() { # label script: tps, and p50 / p99 of the transactions' latency from p
   echo "floor $1: $tps tps, p50|p99 ms $pct" >&2
 }
 
+# CPU by part for one row (bench/cpu.sh, bench/ceiling.sh): the server processes in pids, the load generator, the rest.
+ticks_of() { # pids...: their user + system CPU in clock ticks
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
+busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; } # the machine's busy ticks, all cores
+cpu_row() { # label ops-field command...: runs the command (wrk or pgbench); a row of CPU ms per operation by part,
+  # appended to $OUT/$CPU_RESULTS
+  local label="$1" field="$2"; shift 2
+  local hz srv0 all0 srv1 all1 out gen ops
+  hz=$(getconf CLK_TCK)
+  srv0=$(ticks_of "${pids[@]}"); all0=$(busy)
+  out=$( { /usr/bin/time -f 'TIME %U %S' "$@"; } 2>&1 )
+  srv1=$(ticks_of "${pids[@]}"); all1=$(busy)
+  gen=$(echo "$out" | awk '/^TIME/ {print $2 + $3}')
+  ops=$(echo "$out" | sed -n "s/.*\"$field\":\([0-9]*\).*/\1/p; s/^number of transactions actually processed: \([0-9]*\).*/\1/p" | head -1)
+  [ -n "$ops" ] && [ "$ops" -gt 0 ] || die "no operations counted for $label: $out"
+  # The rest of the machine's busy time: PostgreSQL (backends, WAL writer..) and the kernel's loopback networking.
+  awk -v l="$label" -v n="$ops" -v s=$((srv1 - srv0)) -v a=$((all1 - all0)) -v g="$gen" -v hz="$hz" -v t="$SECONDS_PER_RUN" 'BEGIN {
+    sv = s / hz * 1000 / n; gn = g * 1000 / n; all = a / hz * 1000 / n
+    printf "| %s | %.0f | %.3f | %.3f | %.3f | %.3f |\n", l, n / t, sv, all - sv - gn, gn, all }' >>"$OUT/$CPU_RESULTS"
+  tail -1 "$OUT/$CPU_RESULTS" >&2
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "—" }'; }
 
-# BENCH_ONLY=traffic, postbacks, quality, sqlite, live or cpu: those rows alone (bench/postbacks.sh, bench/quality.sh,
-# bench/sqlite.sh, bench/live.sh, bench/cpu.sh).
+# BENCH_ONLY=traffic, postbacks, quality, sqlite, live, cpu or ceiling: those rows alone (bench/postbacks.sh,
+# bench/quality.sh, bench/sqlite.sh, bench/live.sh, bench/cpu.sh, bench/ceiling.sh).
 if [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = traffic ]; then
 log "resetting pd_bench and seeding 500 partners"
 reset_db
@@ -163,4 +189,8 @@ fi
 if [ "${BENCH_ONLY:-cpu}" = cpu ]; then
   log "CPU per lead and per click"
   source "$ROOT/bench/cpu.sh"
+fi
+if [ "${BENCH_ONLY:-ceiling}" = ceiling ]; then
+  log "the ceiling: the floors' statements over HTTP"
+  source "$ROOT/bench/ceiling.sh"
 fi

@@ -2,8 +2,10 @@
 //! straight into a migrated database; `partnerdesk-bench load` posts leads at the servers with C concurrent clients
 //! for D seconds and prints throughput and latency percentiles as JSON. `seed-events`, `reports` and `live` are the
 //! reporting benchmark (`bench/reports.sh`): a year of clicks and leads, report latency against the naive
-//! `GROUP BY`, and the time from a lead on one process to a dashboard's live message on another.
+//! `GROUP BY`, and the time from a lead on one process to a dashboard's live message on another. `ceiling` serves the
+//! floors' statements over HTTP and nothing else (bench/ceiling.sh).
 
+mod ceiling;
 mod live;
 mod measure;
 mod receive;
@@ -73,6 +75,23 @@ enum Command {
         clients: usize,
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+    },
+    /// The ceiling of this stack (bench/ceiling.sh): an HTTP server sending the floors' own statements and doing
+    /// nothing else, `POST /v1/leads` (ingest-batch.sql) and `GET /c/bench<i>?sub1=src<j>&sub2=ad<k>` (click.sql).
+    Ceiling {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        port: u16,
+        /// The folder holding ingest-batch.sql and click.sql.
+        #[arg(long)]
+        bench_dir: String,
+        /// click.sql's branch for assignments with a click cap.
+        #[arg(long)]
+        capped: bool,
+        /// Connections in the pool (the server's: 16).
+        #[arg(long, default_value_t = 16)]
+        pool: u32,
     },
     /// A postback receiver: prints how long after each lead its postback arrived (JSON) after `--seconds`.
     Receive {
@@ -329,6 +348,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Load { urls, campaign, keys, concurrency, seconds, rate, people } => {
             load(urls, campaign, keys, concurrency, seconds, rate, people).await
+        }
+        Command::Ceiling { database_url, port, bench_dir, capped, pool } => {
+            ceiling::serve(&database_url, port, &bench_dir, capped, pool).await
         }
         Command::Receive { port, seconds, delay_ms } => receive::run(port, seconds, delay_ms).await,
         Command::SqliteFloor { database_url, what, clients, seconds } => {

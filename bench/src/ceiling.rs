@@ -1,0 +1,203 @@
+//! The ceiling of this stack on this machine (issue 15): the least an HTTP server built on it must do for one lead or
+//! one click. An actix-web server that answers `POST /v1/leads` with the lead floor's one statement
+//! (`bench/ingest-batch.sql`, the partner picked from the request's API key) and `GET /c/bench<i>` with the click
+//! floor's two (`bench/click.sql`: its read, then its writes with the read's values), each a prepared statement on a
+//! sqlx pool, and nothing else: no JSON, no authentication, no validation, no logging, no metrics. Driven by wrk
+//! with the same scripts as the server, beside pgbench running the same files: what it reaches is the most any
+//! server on this stack can reach on these cores, where the load generator, the server and PostgreSQL share them.
+//! The statements are the floor files themselves, their pgbench variables made placeholders, so the ceiling and the
+//! floor cannot drift apart.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use anyhow::{Context as _, bail};
+use sea_orm::sqlx::postgres::{PgPoolOptions, PgRow};
+use sea_orm::sqlx::{self, AssertSqlSafe, Column as _, PgPool, Row as _, SqlSafeStr as _, SqlStr, TypeInfo as _};
+
+/// A pgbench statement made a sqlx one: `:name` -> `$n` (`::type` casts left alone), and the names in order.
+fn placeholders(sql: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(sql.len());
+    let mut names: Vec<String> = Vec::new();
+    let mut chars = sql.chars().peekable();
+    let mut previous = ' ';
+    while let Some(c) = chars.next() {
+        let starts_name = chars.peek().is_some_and(|d| d.is_ascii_lowercase());
+        if c == ':' && previous != ':' && starts_name {
+            let mut name = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_alphanumeric() || **d == '_') {
+                name.push(*d);
+                chars.next();
+            }
+            let n = match names.iter().position(|x| *x == name) {
+                Some(i) => i + 1,
+                None => {
+                    names.push(name);
+                    names.len()
+                }
+            };
+            out.push_str(&format!("${n}"));
+            previous = '0';
+            continue;
+        }
+        out.push(c);
+        previous = c;
+    }
+    (out, names)
+}
+
+/// `--` comments and pgbench's backslash commands dropped: the SQL between them.
+fn sql_lines<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    lines
+        .filter(|l| !l.trim_start().starts_with("--") && !l.trim_start().starts_with('\\'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .trim_end_matches(';')
+        .to_owned()
+}
+
+struct Click {
+    read: SqlStr,
+    write: SqlStr,
+    names: Vec<String>,
+}
+
+impl Click {
+    /// click.sql: the read (up to `\gset`), then the writes of the branch `capped` chooses.
+    fn parse(file: &str, capped: bool) -> anyhow::Result<Self> {
+        let (read, rest) = file.split_once("\\gset").context("click.sql has no \\gset")?;
+        let (with_cap, without) = rest.split_once("\\else").context("click.sql has no \\else")?;
+        let branch = if capped { with_cap } else { without.split("\\endif").next().unwrap_or_default() };
+        let (read, read_names) = placeholders(&sql_lines(read.lines()));
+        if read_names != ["p"] {
+            bail!("click.sql's read takes {read_names:?}, expected only :p");
+        }
+        let (write, names) = placeholders(&sql_lines(branch.lines()));
+        Ok(Self { read: AssertSqlSafe(read).into_sql_str(), write: AssertSqlSafe(write).into_sql_str(), names })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Value {
+    Int(i32),
+    Long(i64),
+    Uuid(uuid::Uuid),
+    Null,
+}
+
+/// A column of the click's read, as the write binds it.
+fn value(row: &PgRow, name: &str) -> anyhow::Result<Value> {
+    let column = row.try_column(name).with_context(|| format!("click.sql's read has no column {name}"))?;
+    Ok(match column.type_info().name() {
+        "UUID" => row.try_get::<Option<uuid::Uuid>, _>(name)?.map_or(Value::Null, Value::Uuid),
+        "INT8" => row.try_get::<Option<i64>, _>(name)?.map_or(Value::Null, Value::Long),
+        "INT4" => row.try_get::<Option<i32>, _>(name)?.map_or(Value::Null, Value::Int),
+        other => bail!("column {name}: type {other} not handled"),
+    })
+}
+
+struct State {
+    pool: PgPool,
+    lead: SqlStr,
+    click: Click,
+}
+
+/// `Bearer pdk_bench_00042_...` -> 42 (the seeded keys, `key(i)`).
+fn partner_of_key(req: &HttpRequest) -> Option<i32> {
+    let auth = req.headers().get("authorization")?.to_str().ok()?;
+    auth.strip_prefix("Bearer pdk_bench_")?.get(..5)?.parse().ok()
+}
+
+async fn on_lead(req: HttpRequest, _body: web::Bytes, state: web::Data<Arc<State>>) -> HttpResponse {
+    let Some(p) = partner_of_key(&req) else { return HttpResponse::Unauthorized().finish() };
+    match sqlx::query(state.lead.clone()).bind(p).execute(&state.pool).await {
+        Ok(_) => HttpResponse::Created().content_type("application/json").body("{}"),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+async fn on_click(
+    code: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<Arc<State>>,
+) -> HttpResponse {
+    let sub = |key: &str, prefix: &str| query.get(key).and_then(|v| v.strip_prefix(prefix)?.parse::<i32>().ok());
+    let (Some(p), Some(s1), Some(s2)) =
+        (code.strip_prefix("bench").and_then(|p| p.parse::<i32>().ok()), sub("sub1", "src"), sub("sub2", "ad"))
+    else {
+        return HttpResponse::BadRequest().finish();
+    };
+    match click_writes(&state, p, s1, s2).await {
+        Ok(()) => HttpResponse::Found().insert_header(("location", "https://example.com")).finish(),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+async fn click_writes(state: &State, p: i32, s1: i32, s2: i32) -> anyhow::Result<()> {
+    let row = sqlx::query(state.click.read.clone()).bind(p).fetch_one(&state.pool).await?;
+    let mut write = sqlx::query(state.click.write.clone());
+    for name in &state.click.names {
+        let v = match name.as_str() {
+            "p" => Value::Int(p),
+            "s1" => Value::Int(s1),
+            "s2" => Value::Int(s2),
+            other => value(&row, other)?,
+        };
+        write = match v {
+            Value::Int(i) => write.bind(i),
+            Value::Long(i) => write.bind(i),
+            Value::Uuid(u) => write.bind(u),
+            Value::Null => write.bind(None::<i64>),
+        };
+    }
+    write.execute(&state.pool).await?;
+    Ok(())
+}
+
+pub async fn serve(database_url: &str, port: u16, bench_dir: &str, capped: bool, pool: u32) -> anyhow::Result<()> {
+    let read = |f: &str| std::fs::read_to_string(format!("{bench_dir}/{f}")).with_context(|| format!("read {f}"));
+    let (lead, names) = placeholders(&sql_lines(read("ingest-batch.sql")?.lines()));
+    if names != ["p"] {
+        bail!("ingest-batch.sql takes {names:?}, expected only :p");
+    }
+    let click = Click::parse(&read("click.sql")?, capped)?;
+    let pool = PgPoolOptions::new().max_connections(pool).connect(database_url).await.context("connect")?;
+    let state = Arc::new(State { pool, lead: AssertSqlSafe(lead).into_sql_str(), click });
+    HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .route("/v1/leads", web::post().to(on_lead))
+            .route("/c/{code}", web::get().to(on_click))
+    })
+    .bind(("127.0.0.1", port))?
+    .run()
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgbench_variables_become_placeholders_and_casts_stay() {
+        let (sql, names) = placeholders("SELECT 'b' || :p, lpad(:p::text, 5), :a_id, x::uuid WHERE y = :lim");
+        assert_eq!(sql, "SELECT 'b' || $1, lpad($1::text, 5), $2, x::uuid WHERE y = $3");
+        assert_eq!(names, ["p", "a_id", "lim"]);
+    }
+
+    #[test]
+    fn the_click_file_splits_into_its_read_and_either_branch() -> anyhow::Result<()> {
+        let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/click.sql"))?;
+        let capped = Click::parse(&file, true)?;
+        let uncapped = Click::parse(&file, false)?;
+        let (read, write, bare) = (capped.read.as_str(), capped.write.as_str(), uncapped.write.as_str());
+        assert!(read.starts_with("SELECT a.id AS a_id") && read.ends_with("'bench' || $1"));
+        assert!(write.contains("cap_counters") && capped.names.contains(&"lim".to_owned()));
+        assert!(!bare.contains("cap_counters") && !uncapped.names.contains(&"lim".to_owned()));
+        assert!(!write.contains('\\') && !bare.contains('\\'));
+        Ok(())
+    }
+}
