@@ -4,11 +4,12 @@
 # each click with the click floor's two (click.sql, no cap), prepared, on a sqlx pool, and nothing else. Driven by wrk
 # with the server's own scripts (bench/leads.lua, bench/clicks.lua; 64 connections, spread over the 500 partners),
 # alternated twice with the server and pgbench on the same files (64 connections, as issue 15's floor, and 16, as the
-# pool), one process each; the CPU by part as bench/cpu.sh measures it. The ceiling's ratio to the floor bounds the server's: what it misses is the price of HTTP and of a
+# pool), one process each; the CPU by part as bench/cpu.sh measures it. And the ceiling with the server's two reads
+# before each lead's statement (the key's, the target's): what they cost. The ceiling's ratio to the floor bounds the server's: what it misses is the price of HTTP and of a
 # server process on the cores PostgreSQL needs.
 
-start_ceiling() { # port [pool]
-  "$LOAD" ceiling --database-url "$DB_URL" --port "$1" --bench-dir "$ROOT/bench" --pool "${2:-16}" \
+start_ceiling() { # port [pool] [more arguments]
+  "$LOAD" ceiling --database-url "$DB_URL" --port "$1" --bench-dir "$ROOT/bench" --pool "${2:-16}" "${@:3}" \
     >"$OUT/ceiling-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/c/none" && return; sleep 0.1; done
@@ -36,6 +37,10 @@ for round in 1 2; do
     cpu_row "leads, ceiling with a pool of 64 (wrk)" leads "${lead_wrk[@]}" http://127.0.0.1:18111
     stop_servers
   fi
+  # The server's two reads before each lead's statement (the key, the target): what they cost at the ceiling.
+  start_ceiling 18111 16 --reads "$CAMPAIGN"
+  cpu_row "leads, ceiling + the server's two reads (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18111
+  stop_servers
   start_server 18101
   cpu_row "leads, server (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18101
   cpu_row "clicks, server (wrk), round $round" clicks "${click_wrk[@]}" http://127.0.0.1:18101

@@ -2,7 +2,8 @@
 //! one click. An actix-web server that answers `POST /v1/leads` with the lead floor's one statement
 //! (`bench/ingest-batch.sql`, the partner picked from the request's API key) and `GET /c/bench<i>` with the click
 //! floor's two (`bench/click.sql`: its read, then its writes with the read's values), each a prepared statement on a
-//! sqlx pool, and nothing else: no JSON, no authentication, no validation, no logging, no metrics. Driven by wrk
+//! sqlx pool, and nothing else: no JSON, no authentication, no validation, no logging, no metrics (`--reads`: a
+//! lead's statement after the server's two reads, the key and the sender's target, as the server sends them). Driven by wrk
 //! with the same scripts as the server, beside pgbench running the same files: what it reaches is the most any
 //! server on this stack can reach on these cores, where the load generator, the server and PostgreSQL share them.
 //! The statements are the floor files themselves, their pgbench variables made placeholders, so the ceiling and the
@@ -102,6 +103,24 @@ struct State {
     pool: PgPool,
     lead: SqlStr,
     click: Click,
+    /// With `--reads`: the campaign, for the server's two reads before a lead's statement.
+    reads: Option<uuid::Uuid>,
+}
+
+/// The server's reads before a lead's statement, as it sends them: the key by its hash (`api_keys::FIND_SQL`), then
+/// the sender's target in the campaign (`leads::TARGET_SQL`).
+async fn server_reads(state: &State, campaign: uuid::Uuid, key: &str) -> anyhow::Result<()> {
+    use partnerdesk_services::{api_keys, leads, tokens};
+    let find = AssertSqlSafe(api_keys::FIND_SQL).into_sql_str();
+    let row = sqlx::query(find).bind(tokens::hash(key)).fetch_one(&state.pool).await?;
+    let user: uuid::Uuid = row.try_get("user_id")?;
+    let organization: Option<uuid::Uuid> = row.try_get("organization_id")?;
+    let target = AssertSqlSafe(leads::TARGET_SQL).into_sql_str();
+    let rows = sqlx::query(target).bind(user).bind(campaign).bind("FORM").bind(organization).fetch_all(&state.pool);
+    if rows.await?.is_empty() {
+        bail!("no target for the key's account");
+    }
+    Ok(())
 }
 
 /// `Bearer pdk_bench_00042_...` -> 42 (the seeded keys, `key(i)`).
@@ -112,6 +131,12 @@ fn partner_of_key(req: &HttpRequest) -> Option<i32> {
 
 async fn on_lead(req: HttpRequest, _body: web::Bytes, state: web::Data<Arc<State>>) -> HttpResponse {
     let Some(p) = partner_of_key(&req) else { return HttpResponse::Unauthorized().finish() };
+    if let Some(campaign) = state.reads {
+        let key = req.headers().get("authorization").and_then(|h| h.to_str().ok()?.strip_prefix("Bearer "));
+        if let Err(e) = server_reads(&state, campaign, key.unwrap_or_default()).await {
+            return HttpResponse::InternalServerError().body(e.to_string());
+        }
+    }
     match sqlx::query(state.lead.clone()).bind(p).execute(&state.pool).await {
         Ok(_) => HttpResponse::Created().content_type("application/json").body("{}"),
         Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
@@ -156,7 +181,14 @@ async fn click_writes(state: &State, p: i32, s1: i32, s2: i32) -> anyhow::Result
     Ok(())
 }
 
-pub async fn serve(database_url: &str, port: u16, bench_dir: &str, capped: bool, pool: u32) -> anyhow::Result<()> {
+pub async fn serve(
+    database_url: &str,
+    port: u16,
+    bench_dir: &str,
+    capped: bool,
+    pool: u32,
+    reads: Option<uuid::Uuid>,
+) -> anyhow::Result<()> {
     let read = |f: &str| std::fs::read_to_string(format!("{bench_dir}/{f}")).with_context(|| format!("read {f}"));
     let (lead, names) = placeholders(&sql_lines(read("ingest-batch.sql")?.lines()));
     if names != ["p"] {
@@ -164,7 +196,7 @@ pub async fn serve(database_url: &str, port: u16, bench_dir: &str, capped: bool,
     }
     let click = Click::parse(&read("click.sql")?, capped)?;
     let pool = PgPoolOptions::new().max_connections(pool).connect(database_url).await.context("connect")?;
-    let state = Arc::new(State { pool, lead: AssertSqlSafe(lead).into_sql_str(), click });
+    let state = Arc::new(State { pool, lead: AssertSqlSafe(lead).into_sql_str(), click, reads });
     HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
