@@ -5,8 +5,9 @@
 # with the server's own scripts (bench/leads.lua, bench/clicks.lua; 64 connections, spread over the 500 partners),
 # alternated twice with the server and pgbench on the same files (64 connections, as issue 15's floor, and 16, as the
 # pool), one process each; the CPU by part as bench/cpu.sh measures it. And the ceiling with the server's two reads
-# before each lead's statement (the key's, the target's): what they cost. The ceiling's ratio to the floor bounds the server's: what it misses is the price of HTTP and of a
-# server process on the cores PostgreSQL needs.
+# before each lead's statement (the key's, the target's): what they cost, apart and folded into one. The ceiling's
+# ratio to the floor bounds the server's: what it misses is the price of HTTP and of a server process on the cores
+# PostgreSQL needs.
 
 start_ceiling() { # port [pool] [more arguments]
   "$LOAD" ceiling --database-url "$DB_URL" --port "$1" --bench-dir "$ROOT/bench" --pool "${2:-16}" "${@:3}" \
@@ -40,6 +41,10 @@ for round in 1 2; do
   # The server's two reads before each lead's statement (the key, the target): what they cost at the ceiling.
   start_ceiling 18111 16 --reads "$CAMPAIGN"
   cpu_row "leads, ceiling + the server's two reads (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18111
+  stop_servers
+  # The same two reads as one statement (the key's joined to the target's): what folding them would give.
+  start_ceiling 18111 16 --reads "$CAMPAIGN" --folded
+  cpu_row "leads, ceiling + the two reads as one (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18111
   stop_servers
   start_server 18101
   cpu_row "leads, server (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18101

@@ -3,7 +3,8 @@
 //! (`bench/ingest-batch.sql`, the partner picked from the request's API key) and `GET /c/bench<i>` with the click
 //! floor's two (`bench/click.sql`: its read, then its writes with the read's values), each a prepared statement on a
 //! sqlx pool, and nothing else: no JSON, no authentication, no validation, no logging, no metrics (`--reads`: a
-//! lead's statement after the server's two reads, the key and the sender's target, as the server sends them). Driven by wrk
+//! lead's statement after the server's two reads, the key and the sender's target, as the server sends them;
+//! `--folded`: those two as one statement). Driven by wrk
 //! with the same scripts as the server, beside pgbench running the same files: what it reaches is the most any
 //! server on this stack can reach on these cores, where the load generator, the server and PostgreSQL share them.
 //! The statements are the floor files themselves, their pgbench variables made placeholders, so the ceiling and the
@@ -103,14 +104,39 @@ struct State {
     pool: PgPool,
     lead: SqlStr,
     click: Click,
-    /// With `--reads`: the campaign, for the server's two reads before a lead's statement.
+    /// With `--reads`: the campaign, for the server's reads before a lead's statement.
     reads: Option<uuid::Uuid>,
+    /// With `--folded`: those reads as one statement ([`folded_read`]).
+    folded: Option<SqlStr>,
+}
+
+/// The key's read and the target's as one statement, the way the server could send them: `leads::TARGET_SQL` as a
+/// lateral join on the key found by its hash (`$1`), the key's account and organization in place of its `$1` and `$4`;
+/// `$2` the campaign and `$3` the metric as there. The key's row comes back with empty target columns when its
+/// account has no target there, and no row at all for an unknown key.
+fn folded_read() -> String {
+    let target =
+        partnerdesk_services::leads::TARGET_SQL.replace("$1", "ak.user_id").replace("$4", "ak.organization_id");
+    format!(
+        "SELECT ak.id AS key_id, ak.user_id AS key_user_id, ak.organization_id AS key_organization_id, ak.scope, \
+         ak.revoked_at, ak.rate_window_started_at, ak.rate_window_requests, \
+         (SELECT m.organization_id FROM organization_members m WHERE m.user_id = ak.user_id) AS owner_of, t.* \
+         FROM api_keys ak LEFT JOIN LATERAL ({target}) t ON true WHERE ak.key_hash = $1"
+    )
 }
 
 /// The server's reads before a lead's statement, as it sends them: the key by its hash (`api_keys::FIND_SQL`), then
 /// the sender's target in the campaign (`leads::TARGET_SQL`).
 async fn server_reads(state: &State, campaign: uuid::Uuid, key: &str) -> anyhow::Result<()> {
     use partnerdesk_services::{api_keys, leads, tokens};
+    if let Some(folded) = &state.folded {
+        let rows = sqlx::query(folded.clone()).bind(tokens::hash(key)).bind(campaign).bind("FORM");
+        let rows = rows.fetch_all(&state.pool).await?;
+        if rows.first().and_then(|r| r.try_get::<Option<uuid::Uuid>, _>("assignment_id").ok().flatten()).is_none() {
+            bail!("no key, or no target for the key's account");
+        }
+        return Ok(());
+    }
     let find = AssertSqlSafe(api_keys::FIND_SQL).into_sql_str();
     let row = sqlx::query(find).bind(tokens::hash(key)).fetch_one(&state.pool).await?;
     let user: uuid::Uuid = row.try_get("user_id")?;
@@ -188,6 +214,7 @@ pub async fn serve(
     capped: bool,
     pool: u32,
     reads: Option<uuid::Uuid>,
+    folded: bool,
 ) -> anyhow::Result<()> {
     let read = |f: &str| std::fs::read_to_string(format!("{bench_dir}/{f}")).with_context(|| format!("read {f}"));
     let (lead, names) = placeholders(&sql_lines(read("ingest-batch.sql")?.lines()));
@@ -196,7 +223,8 @@ pub async fn serve(
     }
     let click = Click::parse(&read("click.sql")?, capped)?;
     let pool = PgPoolOptions::new().max_connections(pool).connect(database_url).await.context("connect")?;
-    let state = Arc::new(State { pool, lead: AssertSqlSafe(lead).into_sql_str(), click, reads });
+    let folded = folded.then(|| AssertSqlSafe(folded_read()).into_sql_str());
+    let state = Arc::new(State { pool, lead: AssertSqlSafe(lead).into_sql_str(), click, reads, folded });
     HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
