@@ -4,9 +4,9 @@
 //! floor's two (`bench/click.sql`: its read, then its writes with the read's values), each a prepared statement on a
 //! sqlx pool, and nothing else: no JSON, no authentication, no validation, no logging, no metrics (`--reads`: a
 //! lead's statement after the server's two reads, the key and the sender's target, as the server sends them;
-//! `--folded`: those two as one statement). Driven by wrk
-//! with the same scripts as the server, beside pgbench running the same files: what it reaches is the most any
-//! server on this stack can reach on these cores, where the load generator, the server and PostgreSQL share them.
+//! `--folded`: those two as one statement). Driven by wrk with the same scripts as the server, beside pgbench running
+//! the same files: what it reaches is the most any server on this stack can reach on these cores, where the load
+//! generator, the server and PostgreSQL share them.
 //! The statements are the floor files themselves, their pgbench variables made placeholders, so the ceiling and the
 //! floor cannot drift apart.
 
@@ -137,29 +137,27 @@ async fn server_reads(state: &State, campaign: uuid::Uuid, key: &str) -> anyhow:
         }
         return Ok(());
     }
-    let find = AssertSqlSafe(api_keys::FIND_SQL).into_sql_str();
-    let row = sqlx::query(find).bind(tokens::hash(key)).fetch_one(&state.pool).await?;
+    let row = sqlx::query(api_keys::FIND_SQL).bind(tokens::hash(key)).fetch_one(&state.pool).await?;
     let user: uuid::Uuid = row.try_get("user_id")?;
     let organization: Option<uuid::Uuid> = row.try_get("organization_id")?;
-    let target = AssertSqlSafe(leads::TARGET_SQL).into_sql_str();
-    let rows = sqlx::query(target).bind(user).bind(campaign).bind("FORM").bind(organization).fetch_all(&state.pool);
+    let rows = sqlx::query(leads::TARGET_SQL).bind(user).bind(campaign).bind("FORM").bind(organization);
+    let rows = rows.fetch_all(&state.pool);
     if rows.await?.is_empty() {
         bail!("no target for the key's account");
     }
     Ok(())
 }
 
-/// `Bearer pdk_bench_00042_...` -> 42 (the seeded keys, `key(i)`).
-fn partner_of_key(req: &HttpRequest) -> Option<i32> {
-    let auth = req.headers().get("authorization")?.to_str().ok()?;
-    auth.strip_prefix("Bearer pdk_bench_")?.get(..5)?.parse().ok()
+/// The request's key, and the seeded partner it names: `Bearer pdk_bench_00042_...` -> 42 (`key(i)`).
+fn key_of(req: &HttpRequest) -> Option<(&str, i32)> {
+    let key = req.headers().get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")?;
+    Some((key, key.strip_prefix("pdk_bench_")?.get(..5)?.parse().ok()?))
 }
 
 async fn on_lead(req: HttpRequest, _body: web::Bytes, state: web::Data<Arc<State>>) -> HttpResponse {
-    let Some(p) = partner_of_key(&req) else { return HttpResponse::Unauthorized().finish() };
+    let Some((key, p)) = key_of(&req) else { return HttpResponse::Unauthorized().finish() };
     if let Some(campaign) = state.reads {
-        let key = req.headers().get("authorization").and_then(|h| h.to_str().ok()?.strip_prefix("Bearer "));
-        if let Err(e) = server_reads(&state, campaign, key.unwrap_or_default()).await {
+        if let Err(e) = server_reads(&state, campaign, key).await {
             return HttpResponse::InternalServerError().body(e.to_string());
         }
     }
