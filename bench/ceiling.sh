@@ -4,8 +4,8 @@
 # each click with the click floor's two (click.sql, no cap), prepared, on a sqlx pool, and nothing else. Driven by wrk
 # with the server's own scripts (bench/leads.lua, bench/clicks.lua; 64 connections, spread over the 500 partners),
 # alternated twice with the server and pgbench on the same files (64 connections, as issue 15's floor, and 16, as the
-# pool), one process each; the CPU by part as bench/cpu.sh measures it. And the ceiling with the server's two reads
-# before each lead's statement (the key's, the target's): what they cost, apart and folded into one. The ceiling's
+# pool), one process each; the CPU by part as bench/cpu.sh measures it. And the ceiling with the server's read before
+# each lead's statement (the key and the target, one statement): what it costs. The ceiling's
 # ratio to the floor bounds the server's: what it misses is the price of HTTP and of a server process on the cores
 # PostgreSQL needs.
 
@@ -26,8 +26,8 @@ lead_wrk=(env LEAD_CAMPAIGN="$CAMPAIGN" LEAD_PARTNERS=500 wrk -t2 -c"$CONCURRENC
   -s "$ROOT/bench/leads.lua")
 click_wrk=(env CLICK_PARTNERS=500 wrk -t2 -c"$CONCURRENCY" -d"${SECONDS_PER_RUN}s" --timeout 10s
   -s "$ROOT/bench/clicks.lua")
-sed 's/^WITH a AS/\\set p random(0, 499)\nWITH a AS/' "$ROOT/bench/ingest-batch.sql" >"$OUT/ceiling-lead-floor.sql"
-{ printf '\\set p random(0, 499)\n\\set capped 0\n'; cat "$ROOT/bench/click.sql"; } >"$OUT/ceiling-click-floor.sql"
+floor_file "$OUT/ceiling-lead-floor.sql" ingest-batch.sql 'random(0, 499)'
+floor_file "$OUT/ceiling-click-floor.sql" click.sql 'random(0, 499)' 0
 for round in 1 2; do
   start_ceiling 18111
   cpu_row "leads, ceiling (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18111
@@ -38,13 +38,9 @@ for round in 1 2; do
     cpu_row "leads, ceiling with a pool of 64 (wrk)" leads "${lead_wrk[@]}" http://127.0.0.1:18111
     stop_servers
   fi
-  # The server's two reads before each lead's statement (the key, the target): what they cost at the ceiling.
+  # The server's read before each lead's statement (the key and the target, one statement): what it costs.
   start_ceiling 18111 16 --reads "$CAMPAIGN"
-  cpu_row "leads, ceiling + the server's two reads (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18111
-  stop_servers
-  # The same two reads as one statement (the key's joined to the target's): what folding them would give.
-  start_ceiling 18111 16 --reads "$CAMPAIGN" --folded
-  cpu_row "leads, ceiling + the two reads as one (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18111
+  cpu_row "leads, ceiling + the server's read (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18111
   stop_servers
   start_server 18101
   cpu_row "leads, server (wrk), round $round" leads "${lead_wrk[@]}" http://127.0.0.1:18101

@@ -32,8 +32,8 @@ for cap in "no cap" "click cap"; do
   stop_servers
   log "floor: pgbench with the click path's SQL, $cap"
   # :p as for leads (random over 500, or partner 0); :capped says whether the assignments have their click cap now.
-  { printf '\\set p random(0, 499)\n\\set capped %s\n' "$capped"; cat "$ROOT/bench/click.sql"; } >"$OUT/click-spread.sql"
-  { printf '\\set p 0\n\\set capped %s\n' "$capped"; cat "$ROOT/bench/click.sql"; } >"$OUT/click-hot.sql"
+  floor_file "$OUT/click-spread.sql" click.sql 'random(0, 499)' "$capped"
+  floor_file "$OUT/click-hot.sql" click.sql 0 "$capped"
   floor "clicks, spread, $cap" "$OUT/click-spread.sql"
   floor "clicks, hot, $cap" "$OUT/click-hot.sql"
 done

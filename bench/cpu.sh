@@ -17,8 +17,8 @@ cpu_row "leads, server (wrk)" leads env LEAD_CAMPAIGN="$CAMPAIGN" LEAD_PARTNERS=
 cpu_row "clicks, server (wrk)" clicks env CLICK_PORTS=18101 CLICK_PARTNERS=500 wrk -t2 -c"$CONCURRENCY" \
   -d"${SECONDS_PER_RUN}s" --timeout 10s -s "$ROOT/bench/clicks.lua" http://127.0.0.1:18101
 stop_servers
-sed 's/^WITH a AS/\\set p random(0, 499)\nWITH a AS/' "$ROOT/bench/ingest-batch.sql" >"$OUT/cpu-lead-floor.sql"
-{ printf '\\set p random(0, 499)\n\\set capped 0\n'; cat "$ROOT/bench/click.sql"; } >"$OUT/cpu-click-floor.sql"
+floor_file "$OUT/cpu-lead-floor.sql" ingest-batch.sql 'random(0, 499)'
+floor_file "$OUT/cpu-click-floor.sql" click.sql 'random(0, 499)' 0
 for f in lead click; do
   cpu_row "$f floor (pgbench)" none pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$SECONDS_PER_RUN" \
     -f "$OUT/cpu-$f-floor.sql" "$DB_URL"

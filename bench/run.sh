@@ -6,7 +6,8 @@
 # Then postback rows (bench/postbacks.sh): ingestion with two postbacks per lead, the delay to the receivers.
 # Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test;
 #        BENCH_SECONDS per row, default 20; BENCH_SERVER a server binary other than this checkout's; BENCH_ONLY=traffic
-#        (the lead and click rows), postbacks, quality, sqlite, live, cpu or ceiling for those rows alone)
+#        (the lead and click rows), postbacks, quality, sqlite, live, cpu or ceiling for those rows alone; BENCH_ONLY=ab
+#        with BENCH_BASELINE=<server binary>: that build against this one on leads, beside the floor, bench/ab.sh)
 # Then lead-quality rows (bench/quality.sh): declared fields and a duplicate rule against free-form fields.
 # Then the embedded default (bench/sqlite.sh): SQLite at 1, 8 and 64 clients beside a minimal program's floor.
 # Then live at scale (bench/live.sh): 10,000 dashboards over two processes, each lead to its partner's dashboards.
@@ -76,6 +77,10 @@ row() { # label urls keys [concurrency] [rate]
   echo "$1: $json, server RSS: $rss" >&2
 }
 
+floor_file() { # out floor-file p [capped]: a floor's statements for pgbench, with :p (and :capped) set first
+  { printf '\\set p %s\n' "$3"; [ -z "${4:-}" ] || printf '\\set capped %s\n' "$4"; cat "$ROOT/bench/$2"; } >"$1"
+}
+
 floor() { # label script: tps, and p50 / p99 of the transactions' latency from pgbench's per-transaction log
   rm -f "$OUT"/pgb.*
   local tps pct
@@ -138,11 +143,11 @@ pids=()
 
 log "floor: pgbench with the ingest transaction"
 # pgbench has no per-client random in -D; spread draws :p inside the script instead.
-sed 's/^BEGIN;/\\set p random(0, 499)\nBEGIN;/' "$ROOT/bench/ingest.sql" >"$OUT/spread.sql"
-sed 's/^BEGIN;/\\set p 0\nBEGIN;/' "$ROOT/bench/ingest.sql" >"$OUT/hot.sql"
+floor_file "$OUT/spread.sql" ingest.sql 'random(0, 499)'
+floor_file "$OUT/hot.sql" ingest.sql 0
 # The same writes as one statement, as the server now sends them on PostgreSQL (bench/ingest-batch.sql).
-sed 's/^WITH a AS/\\set p random(0, 499)\nWITH a AS/' "$ROOT/bench/ingest-batch.sql" >"$OUT/spread-batch.sql"
-sed 's/^WITH a AS/\\set p 0\nWITH a AS/' "$ROOT/bench/ingest-batch.sql" >"$OUT/hot-batch.sql"
+floor_file "$OUT/spread-batch.sql" ingest-batch.sql 'random(0, 499)'
+floor_file "$OUT/hot-batch.sql" ingest-batch.sql 0
 floor spread "$OUT/spread.sql"
 floor hot "$OUT/hot.sql"
 floor "spread, one statement" "$OUT/spread-batch.sql"
@@ -193,4 +198,8 @@ fi
 if [ "${BENCH_ONLY:-ceiling}" = ceiling ]; then
   log "the ceiling: the floors' statements over HTTP"
   source "$ROOT/bench/ceiling.sh"
+fi
+if [ "${BENCH_ONLY:-}" = ab ]; then
+  log "A/B: $BENCH_BASELINE against this build, on leads"
+  source "$ROOT/bench/ab.sh"
 fi

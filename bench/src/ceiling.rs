@@ -3,8 +3,8 @@
 //! (`bench/ingest-batch.sql`, the partner picked from the request's API key) and `GET /c/bench<i>` with the click
 //! floor's two (`bench/click.sql`: its read, then its writes with the read's values), each a prepared statement on a
 //! sqlx pool, and nothing else: no JSON, no authentication, no validation, no logging, no metrics (`--reads`: a
-//! lead's statement after the server's two reads, the key and the sender's target, as the server sends them;
-//! `--folded`: those two as one statement). Driven by wrk with the same scripts as the server, beside pgbench running
+//! lead's statement after the server's read of the key and the sender's target, `leads::KEYED_TARGET_SQL`, as the
+//! server sends it). Driven by wrk with the same scripts as the server, beside pgbench running
 //! the same files: what it reaches is the most any server on this stack can reach on these cores, where the load
 //! generator, the server and PostgreSQL share them.
 //! The statements are the floor files themselves, their pgbench variables made placeholders, so the ceiling and the
@@ -104,46 +104,18 @@ struct State {
     pool: PgPool,
     lead: SqlStr,
     click: Click,
-    /// With `--reads`: the campaign, for the server's reads before a lead's statement.
+    /// With `--reads`: the campaign, for the server's read before a lead's statement ([`server_read`]).
     reads: Option<uuid::Uuid>,
-    /// With `--folded`: those reads as one statement ([`folded_read`]).
-    folded: Option<SqlStr>,
 }
 
-/// The key's read and the target's as one statement, the way the server could send them: `leads::TARGET_SQL` as a
-/// lateral join on the key found by its hash (`$1`), the key's account and organization in place of its `$1` and `$4`;
-/// `$2` the campaign and `$3` the metric as there. The key's row comes back with empty target columns when its
-/// account has no target there, and no row at all for an unknown key.
-fn folded_read() -> String {
-    let target =
-        partnerdesk_services::leads::TARGET_SQL.replace("$1", "ak.user_id").replace("$4", "ak.organization_id");
-    format!(
-        "SELECT ak.id AS key_id, ak.user_id AS key_user_id, ak.organization_id AS key_organization_id, ak.scope, \
-         ak.revoked_at, ak.rate_window_started_at, ak.rate_window_requests, \
-         (SELECT m.organization_id FROM organization_members m WHERE m.user_id = ak.user_id) AS owner_of, t.* \
-         FROM api_keys ak LEFT JOIN LATERAL ({target}) t ON true WHERE ak.key_hash = $1"
-    )
-}
-
-/// The server's reads before a lead's statement, as it sends them: the key by its hash (`api_keys::FIND_SQL`), then
-/// the sender's target in the campaign (`leads::TARGET_SQL`).
-async fn server_reads(state: &State, campaign: uuid::Uuid, key: &str) -> anyhow::Result<()> {
-    use partnerdesk_services::{api_keys, leads, tokens};
-    if let Some(folded) = &state.folded {
-        let rows = sqlx::query(folded.clone()).bind(tokens::hash(key)).bind(campaign).bind("FORM");
-        let rows = rows.fetch_all(&state.pool).await?;
-        if rows.first().and_then(|r| r.try_get::<Option<uuid::Uuid>, _>("assignment_id").ok().flatten()).is_none() {
-            bail!("no key, or no target for the key's account");
-        }
-        return Ok(());
-    }
-    let row = sqlx::query(api_keys::FIND_SQL).bind(tokens::hash(key)).fetch_one(&state.pool).await?;
-    let user: uuid::Uuid = row.try_get("user_id")?;
-    let organization: Option<uuid::Uuid> = row.try_get("organization_id")?;
-    let rows = sqlx::query(leads::TARGET_SQL).bind(user).bind(campaign).bind("FORM").bind(organization);
-    let rows = rows.fetch_all(&state.pool);
-    if rows.await?.is_empty() {
-        bail!("no target for the key's account");
+/// The server's read before a lead's statement, as it sends it: the key by its hash and the sender's target in the
+/// campaign, one statement (`leads::KEYED_TARGET_SQL`).
+async fn server_read(state: &State, campaign: uuid::Uuid, key: &str) -> anyhow::Result<()> {
+    use partnerdesk_services::{leads, tokens};
+    let rows = sqlx::query(leads::KEYED_TARGET_SQL).bind(tokens::hash(key)).bind(campaign).bind("FORM");
+    let rows = rows.fetch_all(&state.pool).await?;
+    if rows.first().and_then(|r| r.try_get::<Option<uuid::Uuid>, _>("assignment_id").ok().flatten()).is_none() {
+        bail!("no key, or no target for the key's account");
     }
     Ok(())
 }
@@ -157,7 +129,7 @@ fn key_of(req: &HttpRequest) -> Option<(&str, i32)> {
 async fn on_lead(req: HttpRequest, _body: web::Bytes, state: web::Data<Arc<State>>) -> HttpResponse {
     let Some((key, p)) = key_of(&req) else { return HttpResponse::Unauthorized().finish() };
     if let Some(campaign) = state.reads {
-        if let Err(e) = server_reads(&state, campaign, key).await {
+        if let Err(e) = server_read(&state, campaign, key).await {
             return HttpResponse::InternalServerError().body(e.to_string());
         }
     }
@@ -212,7 +184,6 @@ pub async fn serve(
     capped: bool,
     pool: u32,
     reads: Option<uuid::Uuid>,
-    folded: bool,
 ) -> anyhow::Result<()> {
     let read = |f: &str| std::fs::read_to_string(format!("{bench_dir}/{f}")).with_context(|| format!("read {f}"));
     let (lead, names) = placeholders(&sql_lines(read("ingest-batch.sql")?.lines()));
@@ -221,8 +192,7 @@ pub async fn serve(
     }
     let click = Click::parse(&read("click.sql")?, capped)?;
     let pool = PgPoolOptions::new().max_connections(pool).connect(database_url).await.context("connect")?;
-    let folded = folded.then(|| AssertSqlSafe(folded_read()).into_sql_str());
-    let state = Arc::new(State { pool, lead: AssertSqlSafe(lead).into_sql_str(), click, reads, folded });
+    let state = Arc::new(State { pool, lead: AssertSqlSafe(lead).into_sql_str(), click, reads });
     HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))

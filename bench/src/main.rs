@@ -92,12 +92,9 @@ enum Command {
         /// Connections in the pool (the server's: 16).
         #[arg(long, default_value_t = 16)]
         pool: u32,
-        /// The seeded campaign: each lead's statement after the server's two reads (the key, the target).
+        /// The seeded campaign: each lead's statement after the server's read of the key and the target.
         #[arg(long)]
         reads: Option<uuid::Uuid>,
-        /// With `--reads`: the key's read and the target's as one statement.
-        #[arg(long)]
-        folded: bool,
     },
     /// A postback receiver: prints how long after each lead its postback arrived (JSON) after `--seconds`.
     Receive {
@@ -355,8 +352,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Load { urls, campaign, keys, concurrency, seconds, rate, people } => {
             load(urls, campaign, keys, concurrency, seconds, rate, people).await
         }
-        Command::Ceiling { database_url, port, bench_dir, capped, pool, reads, folded } => {
-            ceiling::serve(&database_url, port, &bench_dir, capped, pool, reads, folded).await
+        Command::Ceiling { database_url, port, bench_dir, capped, pool, reads } => {
+            ceiling::serve(&database_url, port, &bench_dir, capped, pool, reads).await
         }
         Command::Receive { port, seconds, delay_ms } => receive::run(port, seconds, delay_ms).await,
         Command::SqliteFloor { database_url, what, clients, seconds } => {

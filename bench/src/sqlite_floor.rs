@@ -3,7 +3,7 @@
 //! NORMAL, a busy timeout, 8 connections; writes in `BEGIN IMMEDIATE`), `clients` at once, without HTTP, JSON or
 //! validation (a lead's API-key read and its count of the request run too). The writes are built by the server's
 //! own builders (the key's count, caps, stats, postbacks, webhooks), and the reads are the server's own SQL
-//! (`api_keys::FIND_SQL`, `leads::TARGET_SQL`, `clicks::TARGET_SQL`).
+//! (`leads::KEYED_TARGET_SQL`: a lead's key and target in one read; `clicks::TARGET_SQL`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +41,7 @@ struct Target {
 
 #[derive(FromQueryResult)]
 struct LeadRow {
+    key_id: Uuid,
     assignment_id: Uuid,
     campaign_id: Uuid,
     organization_id: Uuid,
@@ -69,19 +70,13 @@ struct ClickRow {
 async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> anyhow::Result<()> {
     let backend = conn.get_database_backend();
     let mut key_id = None;
-    if leads {
-        let key = conn
-            .query_one_raw(Statement::from_sql_and_values(backend, api_keys::FIND_SQL, [s.key_hash.clone().into()]))
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no key"))?;
-        key_id = Some(key.try_get::<Uuid>("", "key_id")?);
-    }
     let rows: Vec<Target> = if leads {
-        let values = [s.user_id.into(), s.campaign_id.into(), "FORM".into(), Option::<Uuid>::None.into()];
-        LeadRow::find_by_statement(Statement::from_sql_and_values(backend, leads::TARGET_SQL, values))
+        let values = [s.key_hash.clone().into(), s.campaign_id.into(), "FORM".into()];
+        let rows = LeadRow::find_by_statement(Statement::from_sql_and_values(backend, leads::KEYED_TARGET_SQL, values))
             .all(conn)
-            .await?
-            .into_iter()
+            .await?;
+        key_id = rows.first().map(|r| r.key_id);
+        rows.into_iter()
             .map(|r| Target {
                 assignment_id: r.assignment_id,
                 campaign_id: r.campaign_id,

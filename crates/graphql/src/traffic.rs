@@ -439,7 +439,7 @@ impl TrafficMutation {
             duration_seconds: input.duration_seconds,
             test: input.test.unwrap_or(false),
         };
-        Ok(leads::submit(s, &sender, new, None).await?.into())
+        Ok(leads::submit(s, &sender, new).await?.into())
     }
 
     /// Approves, rejects (with a reason the partner sees), converts or returns (with `reasonCode`, one of

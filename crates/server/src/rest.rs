@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
 use partnerdesk_services::api_keys::{self, KeyHolder};
 use partnerdesk_services::clicks::{self, Outcome};
-use partnerdesk_services::leads::{self, Idempotency, NewLead, Status, ViaKey};
+use partnerdesk_services::leads::{self, Idempotency, NewLead, Status};
 use partnerdesk_services::{Error, authz};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -97,20 +97,29 @@ fn parse_json(body: &[u8]) -> Result<Value, Error> {
 }
 
 /// `POST /v1/leads` with a partner's API key. An `Idempotency-Key` makes retries safe: the same key and body replay
-/// the first answer; the same key with another body is `IDEMPOTENCY_CONFLICT`.
+/// the first answer; the same key with another body is `IDEMPOTENCY_CONFLICT`. The key and the lead's target are
+/// read in one statement; a bad key is answered as such whatever the body.
 async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let found = match presented(&req) {
-        Ok(k) => api_keys::find(&state.services, k).await,
-        Err(e) => Err(e),
-    };
-    let key = match found {
+    let presented = match presented(&req) {
         Ok(k) => k,
         Err(e) => return error(e),
     };
-    let (response, stored) = lead_answer(&state, &req, payload, &key).await;
+    let (response, key) = match lead_request(&req, payload).await {
+        Ok(lead) => lead_answer(&state, presented, lead).await,
+        // A body at fault is answered as such once the key is known good (or the key's fault is the answer).
+        Err(fault) => match api_keys::find(&state.services, presented).await {
+            Ok(key) => {
+                if let BodyFault::Lead(e) = &fault {
+                    state.metrics.lead(Err(e));
+                }
+                (fault.response(), Some(key))
+            }
+            Err(e) => (error(e), None),
+        },
+    };
     // Every request counts in the key's rate window: a stored lead's count is one of its writes; any other request
     // (refused, replayed, a test lead) is counted here.
-    if !stored {
+    if let Some(key) = key {
         match key.count_alone(&state.services).await {
             Ok(()) | Err(Error::Unavailable) => {}
             Err(e) => tracing::warn!(error = %e, "an API key's request not counted"),
@@ -119,77 +128,106 @@ async fn submit_lead(state: web::Data<AppState>, req: HttpRequest, payload: web:
     response
 }
 
-/// The answer to a lead, and whether a lead was stored.
-async fn lead_answer(
-    state: &AppState,
-    req: &HttpRequest,
-    payload: web::Payload,
-    key: &api_keys::Presented,
-) -> (HttpResponse, bool) {
-    let body = match read_body(payload, LEAD_BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(resp) => return (resp, false),
-    };
-    let idem_key = match req.headers().get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+/// A lead request as read: the lead, its `Idempotency-Key` (none for a test lead), and its body's hash.
+struct LeadRequest {
+    lead: leads::Valid,
+    idempotency_key: Option<String>,
+    request_hash: String,
+}
+
+/// What is wrong with a lead request's body or headers.
+enum BodyFault {
+    /// The body could not be read, or is too large.
+    Body(HttpResponse),
+    /// The lead is not valid (counted in the lead metrics).
+    Lead(Error),
+    /// The `Idempotency-Key` header is not valid.
+    Header(Error),
+}
+
+impl BodyFault {
+    fn response(self) -> HttpResponse {
+        match self {
+            BodyFault::Body(r) => r,
+            BodyFault::Lead(e) | BodyFault::Header(e) => error(e),
+        }
+    }
+}
+
+/// Reads and checks a lead request's body and headers (not its key).
+async fn lead_request(req: &HttpRequest, payload: web::Payload) -> Result<LeadRequest, BodyFault> {
+    let body = read_body(payload, LEAD_BODY_LIMIT).await.map_err(BodyFault::Body)?;
+    let idempotency_key = match req.headers().get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
         None => None,
         Some(Ok(k)) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
         Some(_) => {
             let e = Error::validation("Idempotency-Key", "An Idempotency-Key is 1 to 255 visible ASCII characters.");
-            return (error(e), false);
+            return Err(BodyFault::Header(e));
         }
     };
-    let mut input = match parse_json(&body).and_then(|v| NewLead::from_json(&v)) {
-        Ok(input) => input,
-        Err(e) => {
-            state.metrics.lead(Err(&e));
-            return (error(e), false);
-        }
-    };
+    let mut input = parse_json(&body).and_then(|v| NewLead::from_json(&v)).map_err(BodyFault::Lead)?;
     // A test lead (the header, or `"test": true`) is answered as a real one and leaves nothing: no idempotency
     // record either.
     input.test |= req.headers().get("x-test-lead").is_some_and(|v| v.as_bytes() == b"1" || v.as_bytes() == b"true");
-    let test = input.test;
-    let idem_key = idem_key.filter(|_| !test);
-    let request_hash = hex::encode(Sha256::digest(&body));
-    if let Some(idem) = &idem_key {
+    let idempotency_key = idempotency_key.filter(|_| !input.test);
+    let lead = input.validate().map_err(BodyFault::Lead)?;
+    Ok(LeadRequest { lead, idempotency_key, request_hash: hex::encode(Sha256::digest(&body)) })
+}
+
+/// The answer to a well-formed lead request, and its key when the request is still to be counted (no lead stored).
+async fn lead_answer(
+    state: &AppState,
+    presented: &str,
+    request: LeadRequest,
+) -> (HttpResponse, Option<api_keys::Presented>) {
+    let LeadRequest { lead, idempotency_key, request_hash } = request;
+    let test = lead.is_test();
+    let keyed = match leads::read_keyed(&state.services, presented, &lead).await {
+        Ok(keyed) => keyed,
+        Err(e) => return (error(e), None),
+    };
+    let key = keyed.key;
+    if let Some(idem) = &idempotency_key {
         match replay_or_conflict(state, &key.holder, idem, &request_hash).await {
-            Ok(Some(resp)) => return (resp, false),
+            Ok(Some(resp)) => return (resp, Some(key)),
             Ok(None) => {}
-            Err(e) => return (error(e), false),
+            Err(e) => return (error(e), Some(key)),
         }
     }
     let result = async {
         let sender = authz::sender_key(&key.holder)?;
-        let idempotency = idem_key.as_deref().map(|k| Idempotency { key: k, request_hash: request_hash.clone() });
-        leads::submit(&state.services, &sender, input, Some(ViaKey { key, idempotency })).await
+        let idempotency =
+            idempotency_key.as_deref().map(|k| Idempotency { key: k, request_hash: request_hash.clone() });
+        leads::submit_keyed(&state.services, &sender, keyed, lead, idempotency).await
     }
     .await;
     match result {
         Ok(lead) if test => {
             let mut receipt = leads::receipt(&lead);
             receipt["test"] = serde_json::Value::Bool(true);
-            (HttpResponse::Created().json(receipt), false)
+            (HttpResponse::Created().json(receipt), Some(key))
         }
         Ok(lead) => {
             state.metrics.lead(Ok(()));
-            (HttpResponse::Created().json(leads::receipt(&lead)), true)
+            (HttpResponse::Created().json(leads::receipt(&lead)), None)
         }
         // Another request with this key won the race: its answer is replayed, and was counted there.
         Err(Error::Refused { code: "IDEMPOTENCY_RACE", .. }) => {
             let replayed =
-                replay_or_conflict(state, &key.holder, idem_key.as_deref().unwrap_or_default(), &request_hash).await;
+                replay_or_conflict(state, &key.holder, idempotency_key.as_deref().unwrap_or_default(), &request_hash)
+                    .await;
             let answer = match replayed {
                 Ok(Some(resp)) => resp,
                 Ok(None) => error(Error::Unexpected(anyhow::anyhow!("idempotency record vanished"))),
                 Err(e) => error(e),
             };
-            (answer, false)
+            (answer, Some(key))
         }
         Err(e) => {
             if !test {
                 state.metrics.lead(Err(&e));
             }
-            (error(e), false)
+            (error(e), Some(key))
         }
     }
 }

@@ -160,7 +160,7 @@ pub async fn run(config: &Config, seconds: u64) -> anyhow::Result<()> {
                 duration_seconds: call.then_some(95),
                 test: false,
             };
-            match leads::submit(&s, &sender, lead, None).await {
+            match leads::submit(&s, &sender, lead).await {
                 Ok(_) => leads_sent += 1,
                 Err(Error::CapReached { .. }) => capped += 1,
                 Err(e) => tracing::warn!(error = %e, "demo lead refused"),

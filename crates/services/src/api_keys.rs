@@ -97,10 +97,12 @@ pub const RATE_WINDOW: chrono::Duration = chrono::Duration::minutes(1);
 /// The columns a key's check reads: who the key stands for and its rate window.
 macro_rules! key_columns {
     () => {
-        "id AS key_id, user_id, organization_id, scope, revoked_at, rate_window_started_at, rate_window_requests, \
+        "id AS key_id, user_id, organization_id AS key_organization_id, scope, revoked_at, rate_window_started_at, \
+         rate_window_requests, \
          (SELECT m.organization_id FROM organization_members m WHERE m.user_id = api_keys.user_id) AS owner_of"
     };
 }
+pub(crate) use key_columns;
 
 /// Counts a request in the key's rate window (`$2` now, `$3` the start of the current window) and records its last
 /// use. SET expressions see the row as it was: a window that has passed (or none yet) starts again at this request.
@@ -121,13 +123,22 @@ const AUTHENTICATE_SQL: &str = concat!(count_request!(), "WHERE key_hash = $1 RE
 
 /// A key found without counting the request (`$1` its hash): a lead counts it with its own writes
 /// ([`Presented::count`]). Public for the embedded default's benchmark floor, which runs it as is.
-pub const FIND_SQL: &str = concat!("SELECT ", key_columns!(), " FROM api_keys WHERE key_hash = $1");
+pub const FIND_SQL: &str = find_sql!();
 
+/// [`FIND_SQL`] as a macro, for statements that read a key with something else (`leads::KEYED_TARGET_SQL`).
+macro_rules! find_sql {
+    () => {
+        concat!("SELECT ", $crate::api_keys::key_columns!(), " FROM api_keys WHERE key_hash = $1")
+    };
+}
+pub(crate) use find_sql;
+
+/// A key as read ([`FIND_SQL`]), before it is checked ([`Row::presented`]).
 #[derive(FromQueryResult)]
-struct Row {
+pub(crate) struct Row {
     key_id: Uuid,
     user_id: Uuid,
-    organization_id: Option<Uuid>,
+    key_organization_id: Option<Uuid>,
     owner_of: Option<Uuid>,
     scope: Scope,
     revoked_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -147,9 +158,8 @@ pub struct Presented {
 /// made more than `KEY_RATE_LIMIT` requests in its current one-minute window. The request is counted.
 pub async fn authenticate(s: &Services, presented: &str) -> Result<KeyHolder> {
     let now = s.clock.now();
-    let row =
-        read(s, AUTHENTICATE_SQL, vec![tokens::hash(presented.trim()).into(), now.into(), (now - RATE_WINDOW).into()])
-            .await?;
+    let row = read(s, AUTHENTICATE_SQL, vec![presented_hash(presented).into(), now.into(), (now - RATE_WINDOW).into()])
+        .await?;
     if let (Some(limit), Some(started)) = (s.key_rate_limit, row.rate_window_started_at) {
         if i64::from(row.rate_window_requests) > i64::from(limit) {
             return Err(rate_limited(started, now));
@@ -162,15 +172,40 @@ pub async fn authenticate(s: &Services, presented: &str) -> Result<KeyHolder> {
 /// statement for a lead), or runs it alone ([`Presented::count_alone`]). `RATE_LIMITED` already when the key's window
 /// is full.
 pub async fn find(s: &Services, presented: &str) -> Result<Presented> {
-    let row = read(s, FIND_SQL, vec![tokens::hash(presented.trim()).into()]).await?;
-    let now = s.clock.now();
-    if let (Some(limit), Some(started)) = (s.key_rate_limit, row.rate_window_started_at) {
-        if started > now - RATE_WINDOW && i64::from(row.rate_window_requests) >= i64::from(limit) {
-            return Err(rate_limited(started, now));
-        }
-    }
-    Ok(Presented { holder: holder(&row), window_started_at: row.rate_window_started_at })
+    let row = read(s, FIND_SQL, vec![presented_hash(presented).into()]).await?;
+    row.presented(s)
 }
+
+/// What a presented key is looked up by.
+pub(crate) fn presented_hash(presented: &str) -> String {
+    tokens::hash(presented.trim())
+}
+
+impl Row {
+    /// The key, unless it was revoked (`UNAUTHENTICATED`).
+    pub(crate) fn active(self) -> Result<Self> {
+        if self.revoked_at.is_some() {
+            return Err(Error::Unauthenticated("This API key was revoked."));
+        }
+        Ok(self)
+    }
+
+    /// An active key presented with a request ([`find`], or read with a lead's target): `RATE_LIMITED` when its
+    /// window is full.
+    pub(crate) fn presented(&self, s: &Services) -> Result<Presented> {
+        let now = s.clock.now();
+        if let (Some(limit), Some(started)) = (s.key_rate_limit, self.rate_window_started_at) {
+            if started > now - RATE_WINDOW && i64::from(self.rate_window_requests) >= i64::from(limit) {
+                return Err(rate_limited(started, now));
+            }
+        }
+        Ok(Presented { holder: holder(self), window_started_at: self.rate_window_started_at })
+    }
+}
+
+/// The answer for a key that is not found.
+pub(crate) const UNKNOWN: Error =
+    Error::Unauthenticated("This API key is not valid. Send `Authorization: Bearer <API key>` with an active key.");
 
 impl Presented {
     /// The write that counts this request ([`count_statement`]), for a batch ([`Presented::rate_limited`] the error
@@ -213,16 +248,11 @@ pub fn count_statement(
 }
 
 async fn read(s: &Services, sql: &str, values: Vec<sea_orm::Value>) -> Result<Row> {
-    let row = Row::find_by_statement(Statement::from_sql_and_values(s.db.get_database_backend(), sql, values))
+    Row::find_by_statement(Statement::from_sql_and_values(s.db.get_database_backend(), sql, values))
         .one(&s.db)
         .await?
-        .ok_or(Error::Unauthenticated(
-            "This API key is not valid. Send `Authorization: Bearer <API key>` with an active key.",
-        ))?;
-    if row.revoked_at.is_some() {
-        return Err(Error::Unauthenticated("This API key was revoked."));
-    }
-    Ok(row)
+        .ok_or(UNKNOWN)?
+        .active()
 }
 
 fn rate_limited(started: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> Error {
@@ -233,7 +263,7 @@ fn holder(row: &Row) -> KeyHolder {
     KeyHolder {
         key_id: row.key_id,
         user_id: row.user_id,
-        organization_id: row.organization_id,
+        organization_id: row.key_organization_id,
         owner_of: row.owner_of,
         scope: row.scope,
     }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use tracing::instrument;
 use uuid::Uuid;
 
-use crate::api_keys::{KeyHolder, Presented};
+use crate::api_keys::{self, KeyHolder, Presented};
 use crate::authz::{Audience, OwnerScope, Sender};
 use crate::delivery::{Event, postbacks, webhooks};
 use crate::page::{self, Page};
@@ -111,8 +111,10 @@ impl NewLead {
     }
 }
 
-struct Valid {
+/// A lead whose shape is valid ([`NewLead::validate`]); its campaign's own rules are checked when it is recorded.
+pub struct Valid {
     campaign_id: Uuid,
+    test: bool,
     kind: Kind,
     external_id: Option<String>,
     click_id: Option<Uuid>,
@@ -122,72 +124,101 @@ struct Valid {
     duration_seconds: Option<i32>,
 }
 
-fn validate(input: NewLead) -> Result<Valid> {
-    let campaign_id =
-        Uuid::parse_str(input.campaign_id.trim()).map_err(|_| bad("campaignId", "campaignId is not a campaign id."))?;
-    let kind = match input.kind.to_ascii_lowercase().as_str() {
-        "form" => Kind::Form,
-        "call" => Kind::Call,
-        _ => return Err(bad("type", "type is \"form\" or \"call\".")),
-    };
-    let external_id = input.external_id.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
-    if external_id.as_ref().is_some_and(|e| e.chars().count() > 255) {
-        return Err(bad("externalId", "externalId has at most 255 characters."));
+impl Valid {
+    /// A test lead: answered as a real one, it leaves nothing.
+    pub fn is_test(&self) -> bool {
+        self.test
     }
-    let click_id = input
-        .click_id
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| {
-            Uuid::parse_str(c.trim())
-                .map_err(|_| bad("clickId", "clickId is the id our tracking link appended to your landing page URL."))
-        })
-        .transpose()?;
-    let mut subs: [Option<String>; 5] = Default::default();
-    for (k, v) in input.sub_ids {
-        let slot = match k.as_str() {
-            "sub1" => 0,
-            "sub2" => 1,
-            "sub3" => 2,
-            "sub4" => 3,
-            "sub5" => 4,
-            _ => return Err(bad(&format!("subIds.{k}"), "Sub-ids are sub1 to sub5.")),
+}
+
+impl NewLead {
+    /// Checks the lead's shape: `VALIDATION` naming the first field at fault.
+    pub fn validate(self) -> Result<Valid> {
+        let input = self;
+        let test = input.test;
+        let campaign_id = Uuid::parse_str(input.campaign_id.trim())
+            .map_err(|_| bad("campaignId", "campaignId is not a campaign id."))?;
+        let kind = match input.kind.to_ascii_lowercase().as_str() {
+            "form" => Kind::Form,
+            "call" => Kind::Call,
+            _ => return Err(bad("type", "type is \"form\" or \"call\".")),
         };
-        if v.chars().count() > 255 {
-            return Err(bad(&format!("subIds.{k}"), "A sub-id has at most 255 characters."));
+        let external_id = input.external_id.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+        if external_id.as_ref().is_some_and(|e| e.chars().count() > 255) {
+            return Err(bad("externalId", "externalId has at most 255 characters."));
         }
-        subs[slot] = Some(v).filter(|v| !v.is_empty());
-    }
-    if input.fields.len() > MAX_FIELDS {
-        return Err(bad("fields", format!("A lead has at most {MAX_FIELDS} fields.")));
-    }
-    for (k, v) in &input.fields {
-        if k.is_empty() || k.chars().count() > 64 {
-            return Err(bad("fields", "A field name has 1 to 64 characters."));
-        }
-        match v {
-            // Lengths are the campaign's to decide (its declaration, or the free-form limit).
-            Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {}
-            _ => return Err(bad(&format!("fields.{k}"), "A field value is a string, a number, true/false or null.")),
-        }
-    }
-    let (caller_number, duration_seconds) = match kind {
-        Kind::Form => (None, None),
-        Kind::Call => {
-            let number = input.caller_number.map(|n| n.trim().replace([' ', '-', '(', ')'], "")).unwrap_or_default();
-            let digits = number.strip_prefix('+').unwrap_or(&number);
-            if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
-                return Err(bad("callerNumber", "A call needs callerNumber, a phone number such as +12125550123."));
+        let click_id = input
+            .click_id
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| {
+                Uuid::parse_str(c.trim()).map_err(|_| {
+                    bad("clickId", "clickId is the id our tracking link appended to your landing page URL.")
+                })
+            })
+            .transpose()?;
+        let mut subs: [Option<String>; 5] = Default::default();
+        for (k, v) in input.sub_ids {
+            let slot = match k.as_str() {
+                "sub1" => 0,
+                "sub2" => 1,
+                "sub3" => 2,
+                "sub4" => 3,
+                "sub5" => 4,
+                _ => return Err(bad(&format!("subIds.{k}"), "Sub-ids are sub1 to sub5.")),
+            };
+            if v.chars().count() > 255 {
+                return Err(bad(&format!("subIds.{k}"), "A sub-id has at most 255 characters."));
             }
-            let duration =
-                input.duration_seconds.ok_or_else(|| bad("durationSeconds", "A call needs durationSeconds."))?;
-            let duration = i32::try_from(duration)
-                .ok()
-                .filter(|d| (0..=86_400).contains(d))
-                .ok_or_else(|| bad("durationSeconds", "durationSeconds is 0 to 86400."))?;
-            (Some(number), Some(duration))
+            subs[slot] = Some(v).filter(|v| !v.is_empty());
         }
-    };
-    Ok(Valid { campaign_id, kind, external_id, click_id, subs, fields: input.fields, caller_number, duration_seconds })
+        if input.fields.len() > MAX_FIELDS {
+            return Err(bad("fields", format!("A lead has at most {MAX_FIELDS} fields.")));
+        }
+        for (k, v) in &input.fields {
+            if k.is_empty() || k.chars().count() > 64 {
+                return Err(bad("fields", "A field name has 1 to 64 characters."));
+            }
+            match v {
+                // Lengths are the campaign's to decide (its declaration, or the free-form limit).
+                Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {}
+                _ => {
+                    return Err(bad(
+                        &format!("fields.{k}"),
+                        "A field value is a string, a number, true/false or null.",
+                    ));
+                }
+            }
+        }
+        let (caller_number, duration_seconds) = match kind {
+            Kind::Form => (None, None),
+            Kind::Call => {
+                let number =
+                    input.caller_number.map(|n| n.trim().replace([' ', '-', '(', ')'], "")).unwrap_or_default();
+                let digits = number.strip_prefix('+').unwrap_or(&number);
+                if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(bad("callerNumber", "A call needs callerNumber, a phone number such as +12125550123."));
+                }
+                let duration =
+                    input.duration_seconds.ok_or_else(|| bad("durationSeconds", "A call needs durationSeconds."))?;
+                let duration = i32::try_from(duration)
+                    .ok()
+                    .filter(|d| (0..=86_400).contains(d))
+                    .ok_or_else(|| bad("durationSeconds", "durationSeconds is 0 to 86400."))?;
+                (Some(number), Some(duration))
+            }
+        };
+        Ok(Valid {
+            campaign_id,
+            test,
+            kind,
+            external_id,
+            click_id,
+            subs,
+            fields: input.fields,
+            caller_number,
+            duration_seconds,
+        })
+    }
 }
 
 fn refused(code: &'static str, message: &str) -> Error {
@@ -196,9 +227,9 @@ fn refused(code: &'static str, message: &str) -> Error {
 
 /// A lead sent with an API key (`POST /v1/leads`): the key, whose count of the request is one of the lead's writes,
 /// and the request's `Idempotency-Key`, if any.
-pub struct ViaKey<'a> {
-    pub key: &'a Presented,
-    pub idempotency: Option<Idempotency<'a>>,
+struct ViaKey<'a> {
+    key: &'a Presented,
+    idempotency: Option<Idempotency<'a>>,
 }
 
 /// An `Idempotency-Key` (per API key) and the hash of the request body it came with.
@@ -212,49 +243,137 @@ pub fn receipt(l: &Lead) -> Value {
     serde_json::json!({ "id": l.id.to_string(), "status": "RECEIVED" })
 }
 
+/// The columns of a lead's target (`Target`): its assignment, campaign (with its declared fields and duplicate rule),
+/// the organization's duplicate rule, the partner record and the metric's caps (one row per cap). Each is named: SQLite
+/// does not promise a name to an unnamed column read through a nested join.
+macro_rules! target_columns {
+    () => {
+        "a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
+         a.call_payout AS call_override, c.id AS campaign_id, c.organization_id AS organization_id, \
+         c.status AS campaign_status, c.time_zone AS time_zone, c.form_payout AS form_payout, \
+         c.call_payout AS call_payout, p.id AS partner_id, p.status AS partner_status, k.id AS cap_id, \
+         k.period AS cap_period, k.limit_count AS cap_limit, c.lead_fields AS lead_fields, \
+         c.unknown_fields AS unknown_fields, c.phone_country AS phone_country, c.duplicate_rule AS duplicate_rule, \
+         o.duplicate_rule AS organization_rule"
+    };
+}
+
+/// The tables [`target_columns`] come from, `$3` the metric whose caps are read.
+macro_rules! target_tables {
+    () => {
+        "campaign_assignments a \
+         JOIN campaigns c ON c.id = a.campaign_id \
+         JOIN organizations o ON o.id = c.organization_id \
+         JOIN marketing_partners p ON p.id = a.partner_id \
+         LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3"
+    };
+}
+
 /// The read of a lead's target, `$1` the sender's account, `$2` the campaign, `$3` the metric, `$4` the
 /// organization a key is limited to (or NULL). Public for the embedded default's benchmark floor, which runs it as is.
-pub const TARGET_SQL: &str = "SELECT a.id AS assignment_id, a.status AS assignment_status, a.form_payout AS form_override, \
-        a.call_payout AS call_override, c.id AS campaign_id, c.organization_id, c.status AS campaign_status, \
-        c.time_zone, c.form_payout, c.call_payout, p.id AS partner_id, p.status AS partner_status, \
-        k.id AS cap_id, k.period AS cap_period, k.limit_count AS cap_limit, c.lead_fields, \
-        c.unknown_fields, c.phone_country, c.duplicate_rule, o.duplicate_rule AS organization_rule \
- FROM campaign_assignments a \
- JOIN campaigns c ON c.id = a.campaign_id \
- JOIN organizations o ON o.id = c.organization_id \
- JOIN marketing_partners p ON p.id = a.partner_id \
- LEFT JOIN caps k ON k.assignment_id = a.id AND k.metric = $3 \
- WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
-   AND ($4 IS NULL OR c.organization_id = $4)";
+pub const TARGET_SQL: &str = concat!(
+    "SELECT ",
+    target_columns!(),
+    " FROM ",
+    target_tables!(),
+    " WHERE p.user_id = $1 AND a.campaign_id = $2 AND a.status <> 'REMOVED' AND ($4 IS NULL OR c.organization_id = $4)"
+);
 
-/// Records a lead from a partner. Its caps are checked and counted with the insert, in one transaction: the lead is
-/// stored and counted, or nothing happens and the answer is `CAP_REACHED`. The sender's partner record is the one in
-/// the campaign's organization: one account sends to every advertiser it works with.
-#[instrument(skip(s, input, via), fields(user_id = %sender.user_id))]
-pub async fn submit(s: &Services, sender: &Sender, input: NewLead, via: Option<ViaKey<'_>>) -> Result<Lead> {
-    let test = input.test;
-    let v = validate(input)?;
-    let not_assigned = || refused("NOT_ASSIGNED", "You are not a partner on this campaign.");
-    let metric = match v.kind {
+/// A lead's API key and its target in one read: the key by its hash (`$1`, as `api_keys::FIND_SQL` finds it), and
+/// [`TARGET_SQL`]'s target for the key's account in campaign `$2` (metric `$3`) within the key's organization, if it is
+/// limited to one. No row for an unknown key; one row with empty target columns where its account has no target.
+/// Public for the benchmark's ceiling, which sends it as the server does.
+pub const KEYED_TARGET_SQL: &str = concat!(
+    "SELECT ak.*, ",
+    target_columns!(),
+    " FROM (",
+    crate::api_keys::find_sql!(),
+    ") ak LEFT JOIN (",
+    target_tables!(),
+    ") ON p.user_id = ak.user_id AND a.campaign_id = $2 AND a.status <> 'REMOVED' \
+     AND (ak.key_organization_id IS NULL OR c.organization_id = ak.key_organization_id)"
+);
+
+/// A lead's API key and its target, read together ([`read_keyed`]).
+pub struct Keyed {
+    pub key: Presented,
+    target: Vec<Target>,
+}
+
+/// The API key presented with a lead and the lead's target, in one statement: `UNAUTHENTICATED` for an unknown or
+/// revoked key, `RATE_LIMITED` for a key whose window is full (whatever the lead); the target is checked when the
+/// lead is recorded ([`submit_keyed`]).
+pub async fn read_keyed(s: &Services, presented: &str, lead: &Valid) -> Result<Keyed> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        #[sea_orm(nested)]
+        key: api_keys::Row,
+        #[sea_orm(nested)]
+        target: Option<Target>,
+    }
+    let values = [
+        api_keys::presented_hash(presented).into(),
+        lead.campaign_id.into(),
+        partners::metric_name(metric(lead.kind)).into(),
+    ];
+    let rows =
+        Row::find_by_statement(Statement::from_sql_and_values(s.db.get_database_backend(), KEYED_TARGET_SQL, values))
+            .all(&s.db)
+            .await?;
+    let mut rows = rows.into_iter();
+    let first = rows.next().ok_or(api_keys::UNKNOWN)?;
+    let key = first.key.active()?.presented(s)?;
+    let target = first.target.into_iter().chain(rows.filter_map(|r| r.target)).collect();
+    Ok(Keyed { key, target })
+}
+
+/// The caps a lead of this kind counts against.
+fn metric(kind: Kind) -> Metric {
+    match kind {
         Kind::Form => Metric::Form,
         Kind::Call => Metric::Call,
-    };
-    // One read for the sender's assignment, its campaign (with its declared fields and duplicate rule), the
-    // organization's duplicate rule, the partner record and the metric's caps (one row per cap). A key limited to
-    // one organization ($4) finds nothing in another.
-    let rows = Target::find_by_statement(Statement::from_sql_and_values(
+    }
+}
+
+/// Records a lead from a signed-in partner ([`store`]); its target is read first.
+#[instrument(skip(s, input), fields(user_id = %sender.user_id))]
+pub async fn submit(s: &Services, sender: &Sender, input: NewLead) -> Result<Lead> {
+    let v = input.validate()?;
+    let target = Target::find_by_statement(Statement::from_sql_and_values(
         s.db.get_database_backend(),
         TARGET_SQL,
         [
             sender.user_id.into(),
             v.campaign_id.into(),
-            partners::metric_name(metric).into(),
+            partners::metric_name(metric(v.kind)).into(),
             sender.organization_id.into(),
         ],
     ))
     .all(&s.db)
     .await?;
-    let t = rows.first().ok_or_else(not_assigned)?;
+    store(s, sender, v, target, None).await
+}
+
+/// Records a lead sent with an API key ([`store`]), its target read with the key ([`read_keyed`]).
+#[instrument(skip_all, fields(user_id = %sender.user_id))]
+pub async fn submit_keyed(
+    s: &Services,
+    sender: &Sender,
+    keyed: Keyed,
+    lead: Valid,
+    idempotency: Option<Idempotency<'_>>,
+) -> Result<Lead> {
+    store(s, sender, lead, keyed.target, Some(ViaKey { key: &keyed.key, idempotency })).await
+}
+
+/// Records a lead from a partner, `rows` its target as read (`TARGET_SQL`: none when the sender is not on the
+/// campaign). Its caps are checked and counted with the insert, in one transaction: the lead is stored and counted,
+/// or nothing happens and the answer is `CAP_REACHED`. The sender's partner record is the one in the campaign's
+/// organization: one account sends to every advertiser it works with.
+async fn store(s: &Services, sender: &Sender, v: Valid, rows: Vec<Target>, via: Option<ViaKey<'_>>) -> Result<Lead> {
+    let test = v.test;
+    let metric = metric(v.kind);
+    let t = rows.first().ok_or_else(|| refused("NOT_ASSIGNED", "You are not a partner on this campaign."))?;
     let partner_id = t.partner_id;
     if t.partner_status == PartnerStatus::Paused || t.assignment_status == AssignmentStatus::Paused {
         return Err(refused("PARTNER_PAUSED", "The campaign owner paused your traffic on this campaign."));
@@ -686,14 +805,14 @@ mod tests {
             &serde_json::json!({"campaignId": "0192f8a4-0000-7000-8000-000000000000", "type": "call",
             "callerNumber": "+1 212 555 0123", "durationSeconds": 95, "subIds": {"sub2": "x"}}),
         )
-        .and_then(validate);
+        .and_then(NewLead::validate);
         let v = ok.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (v.kind, v.caller_number.as_deref(), v.duration_seconds),
             (Kind::Call, Some("+12125550123"), Some(95))
         );
         assert_eq!(v.subs[1].as_deref(), Some("x"));
-        let field_of = |body: serde_json::Value| match NewLead::from_json(&body).and_then(validate) {
+        let field_of = |body: serde_json::Value| match NewLead::from_json(&body).and_then(NewLead::validate) {
             Err(Error::Validation { field, .. }) => field,
             other => panic!("{body}: {other:?}", other = other.map(|_| ())),
         };

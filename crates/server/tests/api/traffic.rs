@@ -359,6 +359,29 @@ async fn bad_lead_requests_write_nothing(db: Db) {
         ("missing key", None, form(c).to_string().into_bytes(), 401, "UNAUTHENTICATED"),
         ("revoked key", Some(&revoked), form(c).to_string().into_bytes(), 401, "UNAUTHENTICATED"),
         ("unknown key", Some("pdk_nope"), form(c).to_string().into_bytes(), 401, "UNAUTHENTICATED"),
+        // A bad key is the answer whatever the body: the body is not judged for a caller not known.
+        ("unknown key, malformed JSON", Some("pdk_nope"), b"{\"campaignId\": ".to_vec(), 401, "UNAUTHENTICATED"),
+        (
+            "revoked key, call without a number",
+            Some(&revoked),
+            json!({ "campaignId": c, "type": "call", "durationSeconds": 30 }).to_string().into_bytes(),
+            401,
+            "UNAUTHENTICATED",
+        ),
+        (
+            "unknown key, oversize body",
+            Some("pdk_nope"),
+            json!({ "campaignId": c, "type": "form", "fields": { "x": "a".repeat(70_000) } }).to_string().into_bytes(),
+            401,
+            "UNAUTHENTICATED",
+        ),
+        (
+            "revoked key, another partner's campaign",
+            Some(&revoked),
+            json!({ "campaignId": other_campaign, "type": "form" }).to_string().into_bytes(),
+            401,
+            "UNAUTHENTICATED",
+        ),
     ];
     for (what, key, body, status, code) in cases {
         let res = raw(key, body).await.unwrap();
