@@ -22,6 +22,7 @@ mod m20261203_000013_events;
 mod m20261203_000014_lead_quality;
 mod m20261203_000015_returns;
 mod m20261203_000016_disputes;
+mod m20261205_000017_config_generation;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_lead_quality::Migration),
             Box::new(m20261203_000015_returns::Migration),
             Box::new(m20261203_000016_disputes::Migration),
+            Box::new(m20261205_000017_config_generation::Migration),
         ]
     }
 }

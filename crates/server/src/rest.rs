@@ -198,7 +198,7 @@ async fn lead_answer(
         let sender = authz::sender_key(&key.holder)?;
         let idempotency =
             idempotency_key.as_deref().map(|k| Idempotency { key: k, request_hash: request_hash.clone() });
-        leads::submit_keyed(&state.services, &sender, keyed, lead, idempotency).await
+        leads::submit_keyed(&state.services, &sender, presented, keyed, lead, idempotency).await
     }
     .await;
     match result {

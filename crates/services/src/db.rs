@@ -185,7 +185,8 @@ impl Batch {
         self.writes.push((write, Run::Always));
     }
 
-    /// A write that must return a row (it ends in `RETURNING`); when it returns none, the batch writes nothing and
+    /// A write that must return a row (it ends in `RETURNING`; or a `SELECT`, a check of what the batch relies on);
+    /// when it returns none, the batch writes nothing and
     /// [`Batch::run`] fails with [`BatchError::Guard`]`(id)`. Returns its position, for [`Batch::push_if`].
     pub fn push_guarded(&mut self, write: Statement, id: usize) -> usize {
         self.writes.push((write, Run::Guarded(id)));
@@ -312,7 +313,7 @@ impl Batch {
             sql.push_str(&format!("w{i} AS ({}", renumber(&write.sql, values.len())));
             values.extend(write.values.map(|v| v.0).unwrap_or_default());
             sql.push_str(&condition(run, &mut values));
-            if !write.sql.contains("RETURNING") {
+            if !write.sql.contains("RETURNING") && !write.sql.starts_with("SELECT") {
                 sql.push_str(" RETURNING 1");
             }
             sql.push(')');

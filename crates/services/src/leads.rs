@@ -1,5 +1,8 @@
 //! Leads: received from partners (with exact caps), decided on by owners, read by both.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use partnerdesk_storage::entities::campaign::Status as CampaignStatus;
 use partnerdesk_storage::entities::campaign_assignment::Status as AssignmentStatus;
 use partnerdesk_storage::entities::cap::{self, Metric};
@@ -20,6 +23,9 @@ use crate::authz::{Audience, OwnerScope, Sender};
 use crate::delivery::{Event, postbacks, webhooks};
 use crate::page::{self, Page};
 use crate::{Error, Result, Services, caps, db, partners, quality, stats};
+
+/// The guard id of a lead's first write, the check that `config_generation` has not moved since its target was read.
+const STALE: usize = usize::MAX;
 
 /// Most leads one `setLeadStatus` may change.
 pub const MAX_BATCH: usize = 500;
@@ -112,6 +118,7 @@ impl NewLead {
 }
 
 /// A lead whose shape is valid ([`NewLead::validate`]); its campaign's own rules are checked when it is recorded.
+#[derive(Clone)]
 pub struct Valid {
     campaign_id: Uuid,
     test: bool,
@@ -233,6 +240,7 @@ struct ViaKey<'a> {
 }
 
 /// An `Idempotency-Key` (per API key) and the hash of the request body it came with.
+#[derive(Clone)]
 pub struct Idempotency<'a> {
     pub key: &'a str,
     pub request_hash: String,
@@ -281,10 +289,11 @@ pub const TARGET_SQL: &str = concat!(
 
 /// A lead's API key and its target in one read: the key by its hash (`$1`, as `api_keys::FIND_SQL` finds it), and
 /// [`TARGET_SQL`]'s target for the key's account in campaign `$2` (metric `$3`) within the key's organization, if it is
-/// limited to one. No row for an unknown key; one row with empty target columns where its account has no target.
-/// Public for the benchmark's ceiling, which sends it as the server does.
+/// limited to one, with `config_generation`'s count as read in the same snapshot. No row for an unknown key; one row
+/// with empty target columns where its account has no target. Public for the benchmark's ceiling, which sends it as
+/// the server does.
 pub const KEYED_TARGET_SQL: &str = concat!(
-    "SELECT ak.*, ",
+    "SELECT ak.*, (SELECT n FROM config_generation) AS generation, ",
     target_columns!(),
     " FROM (",
     crate::api_keys::find_sql!(),
@@ -295,36 +304,98 @@ pub const KEYED_TARGET_SQL: &str = concat!(
 );
 
 /// A lead's API key and its target, read together ([`read_keyed`]).
+#[derive(Clone)]
 pub struct Keyed {
     pub key: Presented,
-    target: Vec<Target>,
+    target: Arc<[Target]>,
+    /// `config_generation` when they were read: the lead's writes check it first.
+    generation: i64,
+    /// Served by this process's [`SenderCache`], not read for this request.
+    cached: bool,
 }
 
-/// The API key presented with a lead and the lead's target, in one statement: `UNAUTHENTICATED` for an unknown or
-/// revoked key, `RATE_LIMITED` for a key whose window is full (whatever the lead); the target is checked when the
-/// lead is recorded ([`submit_keyed`]).
+/// A [`SenderCache`] entry's key: the API key's hash, the campaign, the metric.
+type SenderKey = (String, Uuid, &'static str);
+
+/// What this process keeps of API keys and their targets: only what would take a lead (an active key, an active
+/// assignment, partner and campaign). An entry stays right while `config_generation` has not moved (the database
+/// moves it on every change of a key's revocation, a campaign, an assignment, a partner record, an organization or a
+/// cap, whichever process makes it); a lead sent with a moved one is refused by its own statement as stale and taken
+/// again from a fresh read, so no cross-process notice is needed for exactness.
+#[derive(Default)]
+pub struct SenderCache(Mutex<HashMap<SenderKey, Keyed>>);
+
+/// Most entries a [`SenderCache`] keeps before it starts again empty.
+const CACHED_SENDERS: usize = 10_000;
+
+impl SenderCache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<SenderKey, Keyed>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &SenderKey) -> Option<Keyed> {
+        self.entries().get(key).map(|k| Keyed { cached: true, ..k.clone() })
+    }
+
+    fn put(&self, key: SenderKey, keyed: &Keyed) {
+        let mut entries = self.entries();
+        if entries.len() >= CACHED_SENDERS {
+            entries.clear();
+        }
+        entries.insert(key, keyed.clone());
+    }
+
+    /// Forgets everything: an entry was found stale, and so, likely, are the others of its generation.
+    fn clear(&self) {
+        self.entries().clear();
+    }
+}
+
+fn sender_key(presented: &str, lead: &Valid) -> SenderKey {
+    (api_keys::presented_hash(presented), lead.campaign_id, partners::metric_name(metric(lead.kind)))
+}
+
+/// The API key presented with a lead and the lead's target, from this process's [`SenderCache`] or read in one
+/// statement: `UNAUTHENTICATED` for an unknown or revoked key, `RATE_LIMITED` for a key whose window is full (whatever
+/// the lead); the target is checked when the lead is recorded ([`submit_keyed`]).
 pub async fn read_keyed(s: &Services, presented: &str, lead: &Valid) -> Result<Keyed> {
+    let key = sender_key(presented, lead);
+    if let Some(keyed) = s.senders.get(&key) {
+        return Ok(keyed);
+    }
+    let keyed = read_keyed_now(s, &key).await?;
+    let takes_leads = keyed.target.first().is_some_and(|t| {
+        t.assignment_status == AssignmentStatus::Active
+            && t.partner_status == PartnerStatus::Active
+            && t.campaign_status == CampaignStatus::Active
+    });
+    if takes_leads {
+        s.senders.put(key, &keyed);
+    }
+    Ok(keyed)
+}
+
+/// [`KEYED_TARGET_SQL`] for a key hash, campaign and metric.
+async fn read_keyed_now(s: &Services, (hash, campaign_id, metric): &SenderKey) -> Result<Keyed> {
     #[derive(FromQueryResult)]
     struct Row {
         #[sea_orm(nested)]
         key: api_keys::Row,
+        generation: i64,
         #[sea_orm(nested)]
         target: Option<Target>,
     }
-    let values = [
-        api_keys::presented_hash(presented).into(),
-        lead.campaign_id.into(),
-        partners::metric_name(metric(lead.kind)).into(),
-    ];
+    let values = [hash.clone().into(), (*campaign_id).into(), (*metric).into()];
     let rows =
         Row::find_by_statement(Statement::from_sql_and_values(s.db.get_database_backend(), KEYED_TARGET_SQL, values))
             .all(&s.db)
             .await?;
     let mut rows = rows.into_iter();
     let first = rows.next().ok_or(api_keys::UNKNOWN)?;
+    let generation = first.generation;
     let key = first.key.active()?.presented(s)?;
     let target = first.target.into_iter().chain(rows.filter_map(|r| r.target)).collect();
-    Ok(Keyed { key, target })
+    Ok(Keyed { key, target, generation, cached: false })
 }
 
 /// The caps a lead of this kind counts against.
@@ -351,26 +422,50 @@ pub async fn submit(s: &Services, sender: &Sender, input: NewLead) -> Result<Lea
     ))
     .all(&s.db)
     .await?;
-    store(s, sender, v, target, None).await
+    store(s, sender, v, &target, None, None).await?.ok_or(Error::Unavailable)
 }
 
-/// Records a lead sent with an API key ([`store`]), its target read with the key ([`read_keyed`]).
+/// Records a lead sent with API key `presented` ([`store`]), its target read with the key ([`read_keyed`]). Where
+/// what was read no longer holds (`config_generation` moved since), or came from the cache and refused the lead, the
+/// key and the target are read again and the lead tried once more with them.
 #[instrument(skip_all, fields(user_id = %sender.user_id))]
 pub async fn submit_keyed(
     s: &Services,
     sender: &Sender,
-    keyed: Keyed,
+    presented: &str,
+    mut keyed: Keyed,
     lead: Valid,
     idempotency: Option<Idempotency<'_>>,
 ) -> Result<Lead> {
-    store(s, sender, lead, keyed.target, Some(ViaKey { key: &keyed.key, idempotency })).await
+    for _ in 0..3 {
+        let via = ViaKey { key: &keyed.key, idempotency: idempotency.clone() };
+        match store(s, sender, lead.clone(), &keyed.target, Some(keyed.generation), Some(via)).await {
+            Ok(Some(stored)) => return Ok(stored),
+            Ok(None) => {}
+            // Decided on what the cache held: the campaign's declared fields, or the key's rate window as it was.
+            Err(Error::Validation { .. } | Error::Fields(_) | Error::RateLimited { .. }) if keyed.cached => {}
+            Err(e) => return Err(e),
+        }
+        s.senders.clear();
+        keyed = read_keyed_now(s, &sender_key(presented, &lead)).await?;
+    }
+    // Changed under every try: rare enough to ask for another.
+    Err(Error::Unavailable)
 }
 
 /// Records a lead from a partner, `rows` its target as read (`TARGET_SQL`: none when the sender is not on the
-/// campaign). Its caps are checked and counted with the insert, in one transaction: the lead is stored and counted,
+/// campaign); with the `generation` of `config_generation` they were read at, `None` (stale, nothing written) when it
+/// has moved since. Its caps are checked and counted with the insert, in one transaction: the lead is stored and counted,
 /// or nothing happens and the answer is `CAP_REACHED`. The sender's partner record is the one in the campaign's
 /// organization: one account sends to every advertiser it works with.
-async fn store(s: &Services, sender: &Sender, v: Valid, rows: Vec<Target>, via: Option<ViaKey<'_>>) -> Result<Lead> {
+async fn store(
+    s: &Services,
+    sender: &Sender,
+    v: Valid,
+    rows: &[Target],
+    generation: Option<i64>,
+    via: Option<ViaKey<'_>>,
+) -> Result<Option<Lead>> {
     let test = v.test;
     let metric = metric(v.kind);
     let t = rows.first().ok_or_else(|| refused("NOT_ASSIGNED", "You are not a partner on this campaign."))?;
@@ -449,6 +544,10 @@ async fn store(s: &Services, sender: &Sender, v: Valid, rows: Vec<Target>, via: 
     // The key's count of the request first (guard 0: over its rate limit, nothing is written), then duplicate claims
     // (guards 1..), then caps: a duplicate is told so, and takes no cap.
     let key = via.as_ref().map(|v| v.key).filter(|_| !test);
+    if let Some(generation) = generation {
+        let still = "SELECT 1 FROM config_generation WHERE n = $1";
+        batch.push_guarded(Statement::from_sql_and_values(backend, still, [generation.into()]), STALE);
+    }
     if let Some(key) = key {
         batch.push_guarded(key.count(s), 0);
     }
@@ -491,6 +590,7 @@ async fn store(s: &Services, sender: &Sender, v: Valid, rows: Vec<Target>, via: 
     let outcome = if test { batch.rehearse(&s.db).await } else { batch.run(&s.db).await };
     let written = match outcome {
         Ok(written) => written,
+        Err(db::BatchError::Guard(STALE)) => return Ok(None),
         Err(db::BatchError::Guard(0)) => {
             let unexpected = || Error::Unexpected(anyhow::anyhow!("the key's guard failed in a batch without it"));
             return Err(key.map_or_else(unexpected, |k| k.rate_limited(s)));
@@ -513,7 +613,7 @@ async fn store(s: &Services, sender: &Sender, v: Valid, rows: Vec<Target>, via: 
             s.deliveries_wakeup.notify_one();
         }
     }
-    Ok(lead)
+    Ok(Some(lead))
 }
 
 /// The stored answer for an idempotency key, if a request with it succeeded (kept 24 to 48 hours).
@@ -558,7 +658,7 @@ fn history(
 }
 
 /// What a lead is recorded against, read in one statement.
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult)]
 struct Target {
     assignment_id: Uuid,
     assignment_status: AssignmentStatus,

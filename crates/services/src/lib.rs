@@ -54,4 +54,6 @@ pub struct Services {
     pub click_retention: chrono::Duration,
     /// Requests per minute allowed to one API key or reporting token (`KEY_RATE_LIMIT`); `None`: no limit.
     pub key_rate_limit: Option<u32>,
+    /// API keys and the targets of their leads, as this process last read them.
+    pub senders: Arc<leads::SenderCache>,
 }

@@ -585,6 +585,72 @@ async fn payouts_are_fixed_when_recorded(db: Db) {
     assert_eq!(portal["data"]["myPartnerAccount"]["campaigns"][0]["formPayout"], "15.25");
 }
 
+/// A process keeps API keys and their leads' targets between leads; what another process changes (a pause, a lower
+/// cap, declared fields, a revoked key) holds for the very next lead the first one takes, with no notice and no wait.
+async fn changes_in_another_process_hold_for_the_next_lead(db: Db) {
+    let a = spawn_app(db).await;
+    let s = setup(&a, json!([{ "metric": "FORM", "window": "GLOBAL", "limit": 10 }])).await;
+    let b = a.another_process().await;
+    let owner = Some(s.owner.access_token.as_str());
+    let in_b = |query: &'static str, vars: Value| {
+        let b = &b;
+        async move {
+            let res = b.gql(owner, query, vars).await;
+            assert!(res["errors"].is_null(), "{res}");
+        }
+    };
+    let lead_in_a = |body: Value| {
+        let a = &a;
+        let key = s.key.clone();
+        async move {
+            let (status, res) = post_lead(a, &key, &body, None).await;
+            (status, res["error"]["code"].as_str().map(str::to_owned))
+        }
+    };
+    let ok = (201, None);
+    let refused = |status: u16, code: &str| (status, Some(code.to_owned()));
+    let c = s.campaign.as_str();
+    assert_eq!(lead_in_a(form(c)).await, ok);
+    assert_eq!(lead_in_a(form(c)).await, ok);
+
+    let pause = "mutation($p: ID!, $c: ID) { pausePartner(partnerId: $p, campaignId: $c) { id } }";
+    let resume = "mutation($p: ID!, $c: ID) { resumePartner(partnerId: $p, campaignId: $c) { id } }";
+    in_b(pause, json!({ "p": s.partner_id, "c": c })).await;
+    assert_eq!(lead_in_a(form(c)).await, refused(403, "PARTNER_PAUSED"));
+    in_b(resume, json!({ "p": s.partner_id, "c": c })).await;
+    assert_eq!(lead_in_a(form(c)).await, ok);
+
+    // 3 leads counted: a limit of 3 set in B is full for A's next lead.
+    let caps = "mutation($c: ID!, $p: ID!, $caps: [CapInput!]!) { updatePartnerCaps(campaignId: $c, partnerId: $p, caps: $caps) { id } }";
+    let limit =
+        |n: i64| json!({ "c": c, "p": s.partner_id, "caps": [{ "metric": "FORM", "window": "GLOBAL", "limit": n }] });
+    in_b(caps, limit(3)).await;
+    assert_eq!(lead_in_a(form(c)).await, refused(429, "CAP_REACHED"));
+    in_b(caps, limit(10)).await;
+    assert_eq!(lead_in_a(form(c)).await, ok);
+
+    // An email declared required in B: A refuses a lead without one, and takes it again once B drops the rule.
+    let fields = "mutation($c: ID!, $i: LeadFieldsInput!) { setLeadFields(campaignId: $c, input: $i) { id } }";
+    let email = json!([{ "key": "email", "label": "Email", "type": "EMAIL", "required": true }]);
+    in_b(fields, json!({ "c": c, "i": { "fields": email } })).await;
+    assert_eq!(lead_in_a(form(c)).await, refused(400, "VALIDATION"));
+    let with_email = json!({ "campaignId": c, "type": "form", "fields": { "email": "ann@example.com" } });
+    assert_eq!(lead_in_a(with_email).await, ok);
+    in_b(fields, json!({ "c": c, "i": { "fields": [] } })).await;
+    assert_eq!(lead_in_a(form(c)).await, ok);
+
+    let keys = b.gql(Some(&s.partner.access_token), "{ apiKeys { id } }", json!({})).await;
+    in_b_as_partner(&b, &s.partner, &keys["data"]["apiKeys"][0]["id"]).await;
+    assert_eq!(lead_in_a(form(c)).await, refused(401, "UNAUTHENTICATED"));
+    assert_eq!(a.count("SELECT COUNT(*) FROM leads").await, 6);
+}
+
+async fn in_b_as_partner(b: &TestApp, partner: &Session, key_id: &Value) {
+    let revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }";
+    let res = b.gql(Some(&partner.access_token), revoke, json!({ "id": key_id })).await;
+    assert!(res["data"]["revokeApiKey"]["revokedAt"].is_string(), "{res}");
+}
+
 on_both_databases!(
     payouts_are_fixed_when_recorded,
     caps_hold_exactly_under_concurrency,
@@ -595,4 +661,5 @@ on_both_databases!(
     owner_decides_and_partner_sees_status_and_reason,
     clicks_redirect_and_respect_caps,
     api_keys_are_shown_once_and_stored_hashed,
+    changes_in_another_process_hold_for_the_next_lead,
 );

@@ -596,8 +596,11 @@ async fn record(
     let backend = s.db.get_database_backend();
     let state = Statement::from_sql_and_values(
         backend,
+        // Only while the row is still this attempt's (its lease): a replay or a retry asked for during the attempt
+        // has made it due again, and stays so.
         "UPDATE deliveries SET status = $1, locked_until = NULL, last_status_code = $2, \
-         next_attempt_at = COALESCE($3, next_attempt_at), finished_at = $4 WHERE destination_id = $5 AND event_id = $6",
+         next_attempt_at = COALESCE($3, next_attempt_at), finished_at = $4 \
+         WHERE destination_id = $5 AND event_id = $6 AND locked_until = $7",
         [
             status.to_value().into(),
             code.into(),
@@ -605,6 +608,7 @@ async fn record(
             (if next.is_none() { Some(now) } else { None }).into(),
             row.destination_id.into(),
             row.event_id.into(),
+            row.locked_until.into(),
         ],
     );
     if status == Status::Delivered {

@@ -217,6 +217,8 @@ pub(crate) async fn retry_delivery(s: &Services, destination_id: Uuid, event_id:
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
         .col_expr(delivery::Column::FinishedAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
         .col_expr(delivery::Column::CreatedAt, Expr::value(now))
+        // Taken from an attempt in flight, if any: its outcome leaves this one due (`http::record`).
+        .col_expr(delivery::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
         .filter(delivery::Column::DestinationId.eq(destination_id))
         .filter(delivery::Column::EventId.eq(event_id))
         .exec(&s.db)
@@ -232,9 +234,11 @@ pub(crate) async fn retry_delivery(s: &Services, destination_id: Uuid, event_id:
 pub const MAX_REPLAY_DAYS: i64 = 31;
 
 /// Ends a replay's `INSERT INTO deliveries .. SELECT`: a delivery that exists (delivered or given up) is due again,
-/// with its id, so a receiver that keeps ids drops what it had.
+/// with its id, so a receiver that keeps ids drops what it had. One being sent at that moment loses its lease: the
+/// outcome of that attempt leaves the replay due.
 pub(crate) const REQUEUE: &str = " ON CONFLICT (destination_id, event_id) DO UPDATE SET status = 'PENDING', \
-     next_attempt_at = excluded.next_attempt_at, created_at = excluded.created_at, finished_at = NULL";
+     next_attempt_at = excluded.next_attempt_at, created_at = excluded.created_at, finished_at = NULL, \
+     locked_until = NULL";
 
 /// Queues again, for one destination, every event of `[from, to)` (at most [`MAX_REPLAY_DAYS`]): `statements`
 /// (given the backend and now) write the deliveries, in one transaction. Returns how many were queued.
