@@ -92,6 +92,7 @@ pub async fn run(url: &str, events: i64, verify: bool) -> anyhow::Result<()> {
         click_retention: chrono::Duration::days(3660),
         key_rate_limit: None,
         senders: Arc::default(),
+        links: Arc::default(),
     };
 
     // The owner and the organization through the app's sign-up; its argon2 hash is reused for every partner.

@@ -145,6 +145,7 @@ async fn connect_unmigrated(config: &Config, clock: Clock, default_url: &str) ->
         click_retention: chrono::Duration::days(config.click_retention_days),
         key_rate_limit: config.key_rate_limit,
         senders: Arc::default(),
+        links: Arc::default(),
     })
 }
 

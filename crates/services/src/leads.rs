@@ -1,7 +1,6 @@
 //! Leads: received from partners (with exact caps), decided on by owners, read by both.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use partnerdesk_storage::entities::campaign::Status as CampaignStatus;
 use partnerdesk_storage::entities::campaign_assignment::Status as AssignmentStatus;
@@ -22,10 +21,7 @@ use crate::api_keys::{self, KeyHolder, Presented};
 use crate::authz::{Audience, OwnerScope, Sender};
 use crate::delivery::{Event, postbacks, webhooks};
 use crate::page::{self, Page};
-use crate::{Error, Result, Services, caps, db, partners, quality, stats};
-
-/// The guard id of a lead's first write, the check that `config_generation` has not moved since its target was read.
-const STALE: usize = usize::MAX;
+use crate::{Error, Result, Services, caps, db, kept, partners, quality, stats};
 
 /// Most leads one `setLeadStatus` may change.
 pub const MAX_BATCH: usize = 500;
@@ -310,58 +306,28 @@ pub struct Keyed {
     target: Arc<[Target]>,
     /// `config_generation` when they were read: the lead's writes check it first.
     generation: i64,
-    /// Served by this process's [`SenderCache`], not read for this request.
+    /// Served by this process's [`Senders`], not read for this request.
     cached: bool,
 }
 
-/// A [`SenderCache`] entry's key: the API key's hash, the campaign, the metric.
+/// A [`Senders`] entry's key: the API key's hash, the campaign, the metric.
 type SenderKey = (String, Uuid, &'static str);
 
-/// What this process keeps of API keys and their targets: only what would take a lead (an active key, an active
-/// assignment, partner and campaign). An entry stays right while `config_generation` has not moved (the database
-/// moves it on every change of a key's revocation, a campaign, an assignment, a partner record, an organization or a
-/// cap, whichever process makes it); a lead sent with a moved one is refused by its own statement as stale and taken
-/// again from a fresh read, so no cross-process notice is needed for exactness.
-#[derive(Default)]
-pub struct SenderCache(Mutex<HashMap<SenderKey, Keyed>>);
-
-/// Most entries a [`SenderCache`] keeps before it starts again empty.
-const CACHED_SENDERS: usize = 10_000;
-
-impl SenderCache {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<SenderKey, Keyed>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn get(&self, key: &SenderKey) -> Option<Keyed> {
-        self.entries().get(key).map(|k| Keyed { cached: true, ..k.clone() })
-    }
-
-    fn put(&self, key: SenderKey, keyed: &Keyed) {
-        let mut entries = self.entries();
-        if entries.len() >= CACHED_SENDERS {
-            entries.clear();
-        }
-        entries.insert(key, keyed.clone());
-    }
-
-    /// Forgets everything: an entry was found stale, and so, likely, are the others of its generation.
-    fn clear(&self) {
-        self.entries().clear();
-    }
-}
+/// What this process keeps of API keys and their leads' targets ([`kept`]): only what would take a lead (an active
+/// key, an active assignment, partner and campaign).
+pub type Senders = kept::Kept<SenderKey, Keyed>;
 
 fn sender_key(presented: &str, lead: &Valid) -> SenderKey {
     (api_keys::presented_hash(presented), lead.campaign_id, partners::metric_name(metric(lead.kind)))
 }
 
-/// The API key presented with a lead and the lead's target, from this process's [`SenderCache`] or read in one
+/// The API key presented with a lead and the lead's target, from this process's [`Senders`] or read in one
 /// statement: `UNAUTHENTICATED` for an unknown or revoked key, `RATE_LIMITED` for a key whose window is full (whatever
 /// the lead); the target is checked when the lead is recorded ([`submit_keyed`]).
 pub async fn read_keyed(s: &Services, presented: &str, lead: &Valid) -> Result<Keyed> {
     let key = sender_key(presented, lead);
     if let Some(keyed) = s.senders.get(&key) {
-        return Ok(keyed);
+        return Ok(Keyed { cached: true, ..keyed });
     }
     let keyed = read_keyed_now(s, &key).await?;
     let takes_leads = keyed.target.first().is_some_and(|t| {
@@ -370,7 +336,7 @@ pub async fn read_keyed(s: &Services, presented: &str, lead: &Valid) -> Result<K
             && t.campaign_status == CampaignStatus::Active
     });
     if takes_leads {
-        s.senders.put(key, &keyed);
+        s.senders.put(key, keyed.clone());
     }
     Ok(keyed)
 }
@@ -545,8 +511,7 @@ async fn store(
     // (guards 1..), then caps: a duplicate is told so, and takes no cap.
     let key = via.as_ref().map(|v| v.key).filter(|_| !test);
     if let Some(generation) = generation {
-        let still = "SELECT 1 FROM config_generation WHERE n = $1";
-        batch.push_guarded(Statement::from_sql_and_values(backend, still, [generation.into()]), STALE);
+        batch.check_generation(backend, generation);
     }
     if let Some(key) = key {
         batch.push_guarded(key.count(s), 0);
@@ -590,7 +555,7 @@ async fn store(
     let outcome = if test { batch.rehearse(&s.db).await } else { batch.run(&s.db).await };
     let written = match outcome {
         Ok(written) => written,
-        Err(db::BatchError::Guard(STALE)) => return Ok(None),
+        Err(db::BatchError::Guard(kept::STALE)) => return Ok(None),
         Err(db::BatchError::Guard(0)) => {
             let unexpected = || Error::Unexpected(anyhow::anyhow!("the key's guard failed in a batch without it"));
             return Err(key.map_or_else(unexpected, |k| k.rate_limited(s)));

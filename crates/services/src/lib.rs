@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod disputes;
 mod error;
 pub mod invitations;
+pub mod kept;
 pub mod leads;
 pub mod live;
 pub mod page;
@@ -54,6 +55,8 @@ pub struct Services {
     pub click_retention: chrono::Duration,
     /// Requests per minute allowed to one API key or reporting token (`KEY_RATE_LIMIT`); `None`: no limit.
     pub key_rate_limit: Option<u32>,
-    /// API keys and the targets of their leads, as this process last read them.
-    pub senders: Arc<leads::SenderCache>,
+    /// API keys and the targets of their leads, as this process last read them ([`kept`]).
+    pub senders: Arc<leads::Senders>,
+    /// Tracking links' targets, as this process last read them ([`kept`]).
+    pub links: Arc<clicks::Links>,
 }

@@ -651,6 +651,59 @@ async fn in_b_as_partner(b: &TestApp, partner: &Session, key_id: &Value) {
     assert!(res["data"]["revokeApiKey"]["revokedAt"].is_string(), "{res}");
 }
 
+/// The same for tracking links: a pause, a lower click cap and a new landing page set in another process hold for
+/// the next click.
+async fn link_changes_in_another_process_hold_for_the_next_click(db: Db) {
+    let a = spawn_app(db).await;
+    let s = setup(&a, json!([{ "metric": "CLICK", "window": "DAILY", "limit": 10 }])).await;
+    let b = a.another_process().await;
+    let owner = Some(s.owner.access_token.as_str());
+    let in_b = |query: &'static str, vars: Value| {
+        let b = &b;
+        async move {
+            let res = b.gql(owner, query, vars).await;
+            assert!(res["errors"].is_null(), "{res}");
+        }
+    };
+    let portal =
+        a.gql(Some(&s.partner.access_token), "{ myPartnerAccount { campaigns { trackingUrl } } }", json!({})).await;
+    let link = portal["data"]["myPartnerAccount"]["campaigns"][0]["trackingUrl"].as_str().unwrap().to_owned();
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let click_in_a = || {
+        let (client, link) = (&no_redirect, &link);
+        async move {
+            let res = client.get(link).send().await.unwrap();
+            let location = res.headers()["location"].to_str().unwrap();
+            location.split("pd_click_id").next().unwrap_or_default().to_owned()
+        }
+    };
+    let (landing, fallback) = ("https://example.com/solar?utm=pd&", "https://example.com/sorry");
+    assert_eq!(click_in_a().await, landing);
+    assert_eq!(click_in_a().await, landing);
+    let (c, p) = (s.campaign.as_str(), s.partner_id.as_str());
+    in_b("mutation($p: ID!, $c: ID) { pausePartner(partnerId: $p, campaignId: $c) { id } }", json!({ "p": p, "c": c }))
+        .await;
+    assert_eq!(click_in_a().await, fallback);
+    in_b(
+        "mutation($p: ID!, $c: ID) { resumePartner(partnerId: $p, campaignId: $c) { id } }",
+        json!({ "p": p, "c": c }),
+    )
+    .await;
+    assert_eq!(click_in_a().await, landing);
+    let caps = "mutation($c: ID!, $p: ID!, $caps: [CapInput!]!) { updatePartnerCaps(campaignId: $c, partnerId: $p, caps: $caps) { id } }";
+    let limit = |n: i64| json!({ "c": c, "p": p, "caps": [{ "metric": "CLICK", "window": "DAILY", "limit": n }] });
+    in_b(caps, limit(3)).await;
+    assert_eq!(click_in_a().await, fallback);
+    in_b(caps, limit(10)).await;
+    let moved =
+        "mutation($c: ID!) { updateCampaign(id: $c, input: { landingUrl: \"https://example.com/roof\" }) { id } }";
+    in_b(moved, json!({ "c": c })).await;
+    assert_eq!(click_in_a().await, "https://example.com/roof?");
+    assert_eq!(a.count("SELECT COUNT(*) FROM clicks WHERE counted = TRUE").await, 4);
+    let reasons = "SELECT COUNT(*) FROM clicks WHERE counted = FALSE AND reason IN ('PARTNER_PAUSED', 'CAP_REACHED')";
+    assert_eq!(a.count(reasons).await, 2);
+}
+
 on_both_databases!(
     payouts_are_fixed_when_recorded,
     caps_hold_exactly_under_concurrency,
@@ -662,4 +715,5 @@ on_both_databases!(
     clicks_redirect_and_respect_caps,
     api_keys_are_shown_once_and_stored_hashed,
     changes_in_another_process_hold_for_the_next_lead,
+    link_changes_in_another_process_hold_for_the_next_click,
 );
