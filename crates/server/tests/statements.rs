@@ -146,35 +146,21 @@ async fn traffic_takes_few_round_trips(db: Db) {
 
     let lead =
         json!({ "campaignId": campaign, "type": "form", "fields": { "name": "Ann" }, "subIds": { "sub1": "x" } });
-    let (status, lead_statements) = counted(&counter, async {
-        let res = app
-            .client
-            .post(format!("{}/v1/leads", app.address))
-            .bearer_auth(&key)
-            .header("idempotency-key", "k1")
-            .json(&lead);
-        res.send().await.unwrap().status().as_u16()
-    })
-    .await;
+    let post_lead = |idempotency_key: &'static str| {
+        let req = app.client.post(format!("{}/v1/leads", app.address)).bearer_auth(&key);
+        let req = req.header("idempotency-key", idempotency_key).json(&lead);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let (status, lead_statements) = counted(&counter, post_lead("k1")).await;
     assert_eq!(status, 201);
     // The next lead's key and target come from the process's cache: no read before its writes.
-    let (status, cached_lead_statements) = counted(&counter, async {
-        let res = app
-            .client
-            .post(format!("{}/v1/leads", app.address))
-            .bearer_auth(&key)
-            .header("idempotency-key", "k2")
-            .json(&lead);
-        res.send().await.unwrap().status().as_u16()
-    })
-    .await;
+    let (status, cached_lead_statements) = counted(&counter, post_lead("k2")).await;
     assert_eq!(status, 201);
     let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let (status, click_statements) =
-        counted(&counter, async { no_redirect.get(&link).send().await.unwrap().status().as_u16() }).await;
+    let click = || async { no_redirect.get(&link).send().await.unwrap().status().as_u16() };
+    let (status, click_statements) = counted(&counter, click()).await;
     assert_eq!(status, 302);
-    let (status, cached_click_statements) =
-        counted(&counter, async { no_redirect.get(&link).send().await.unwrap().status().as_u16() }).await;
+    let (status, cached_click_statements) = counted(&counter, click()).await;
     assert_eq!(status, 302);
     assert_eq!(app.count("SELECT COUNT(*) FROM leads").await, 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM cap_counters WHERE used = 2").await, 3, "the caps counted twice");

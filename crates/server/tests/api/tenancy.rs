@@ -41,7 +41,7 @@ async fn create(app: &TestApp, owner: &Session, name: &str, currency: &str, zone
 }
 
 /// `data` of a GraphQL answer that must succeed.
-async fn ok(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
+pub async fn ok(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
     let res = app.gql(Some(token), query, vars).await;
     assert!(res["errors"].is_null(), "{query}: {res}");
     res["data"].clone()

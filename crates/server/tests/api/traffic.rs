@@ -2,6 +2,7 @@ use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{Db, PASSWORD, Session, TestApp, error_code, session, spawn_app, wait_until};
+use crate::tenancy::ok;
 
 /// An owner, a campaign (America/New_York, form payout 12.50, fallback URL) and a registered partner on it with
 /// `caps`, holding a partner API key.
@@ -585,20 +586,17 @@ async fn payouts_are_fixed_when_recorded(db: Db) {
     assert_eq!(portal["data"]["myPartnerAccount"]["campaigns"][0]["formPayout"], "15.25");
 }
 
+const PAUSE: &str = "mutation($p: ID!, $c: ID) { pausePartner(partnerId: $p, campaignId: $c) { id } }";
+const RESUME: &str = "mutation($p: ID!, $c: ID) { resumePartner(partnerId: $p, campaignId: $c) { id } }";
+const SET_CAPS: &str = "mutation($c: ID!, $p: ID!, $caps: [CapInput!]!) { updatePartnerCaps(campaignId: $c, partnerId: $p, caps: $caps) { id } }";
+
 /// A process keeps API keys and their leads' targets between leads; what another process changes (a pause, a lower
 /// cap, declared fields, a revoked key) holds for the very next lead the first one takes, with no notice and no wait.
 async fn changes_in_another_process_hold_for_the_next_lead(db: Db) {
     let a = spawn_app(db).await;
     let s = setup(&a, json!([{ "metric": "FORM", "window": "GLOBAL", "limit": 10 }])).await;
     let b = a.another_process().await;
-    let owner = Some(s.owner.access_token.as_str());
-    let in_b = |query: &'static str, vars: Value| {
-        let b = &b;
-        async move {
-            let res = b.gql(owner, query, vars).await;
-            assert!(res["errors"].is_null(), "{res}");
-        }
-    };
+    let owner = s.owner.access_token.as_str();
     let lead_in_a = |body: Value| {
         let a = &a;
         let key = s.key.clone();
@@ -607,48 +605,42 @@ async fn changes_in_another_process_hold_for_the_next_lead(db: Db) {
             (status, res["error"]["code"].as_str().map(str::to_owned))
         }
     };
-    let ok = (201, None);
+    let taken = (201, None);
     let refused = |status: u16, code: &str| (status, Some(code.to_owned()));
     let c = s.campaign.as_str();
-    assert_eq!(lead_in_a(form(c)).await, ok);
-    assert_eq!(lead_in_a(form(c)).await, ok);
+    assert_eq!(lead_in_a(form(c)).await, taken);
+    assert_eq!(lead_in_a(form(c)).await, taken);
 
-    let pause = "mutation($p: ID!, $c: ID) { pausePartner(partnerId: $p, campaignId: $c) { id } }";
-    let resume = "mutation($p: ID!, $c: ID) { resumePartner(partnerId: $p, campaignId: $c) { id } }";
-    in_b(pause, json!({ "p": s.partner_id, "c": c })).await;
+    ok(&b, owner, PAUSE, json!({ "p": s.partner_id, "c": c })).await;
     assert_eq!(lead_in_a(form(c)).await, refused(403, "PARTNER_PAUSED"));
-    in_b(resume, json!({ "p": s.partner_id, "c": c })).await;
-    assert_eq!(lead_in_a(form(c)).await, ok);
+    ok(&b, owner, RESUME, json!({ "p": s.partner_id, "c": c })).await;
+    assert_eq!(lead_in_a(form(c)).await, taken);
 
     // 3 leads counted: a limit of 3 set in B is full for A's next lead.
-    let caps = "mutation($c: ID!, $p: ID!, $caps: [CapInput!]!) { updatePartnerCaps(campaignId: $c, partnerId: $p, caps: $caps) { id } }";
     let limit =
         |n: i64| json!({ "c": c, "p": s.partner_id, "caps": [{ "metric": "FORM", "window": "GLOBAL", "limit": n }] });
-    in_b(caps, limit(3)).await;
+    ok(&b, owner, SET_CAPS, limit(3)).await;
     assert_eq!(lead_in_a(form(c)).await, refused(429, "CAP_REACHED"));
-    in_b(caps, limit(10)).await;
-    assert_eq!(lead_in_a(form(c)).await, ok);
+    ok(&b, owner, SET_CAPS, limit(10)).await;
+    assert_eq!(lead_in_a(form(c)).await, taken);
 
     // An email declared required in B: A refuses a lead without one, and takes it again once B drops the rule.
     let fields = "mutation($c: ID!, $i: LeadFieldsInput!) { setLeadFields(campaignId: $c, input: $i) { id } }";
     let email = json!([{ "key": "email", "label": "Email", "type": "EMAIL", "required": true }]);
-    in_b(fields, json!({ "c": c, "i": { "fields": email } })).await;
+    ok(&b, owner, fields, json!({ "c": c, "i": { "fields": email } })).await;
     assert_eq!(lead_in_a(form(c)).await, refused(400, "VALIDATION"));
     let with_email = json!({ "campaignId": c, "type": "form", "fields": { "email": "ann@example.com" } });
-    assert_eq!(lead_in_a(with_email).await, ok);
-    in_b(fields, json!({ "c": c, "i": { "fields": [] } })).await;
-    assert_eq!(lead_in_a(form(c)).await, ok);
+    assert_eq!(lead_in_a(with_email).await, taken);
+    ok(&b, owner, fields, json!({ "c": c, "i": { "fields": [] } })).await;
+    assert_eq!(lead_in_a(form(c)).await, taken);
 
-    let keys = b.gql(Some(&s.partner.access_token), "{ apiKeys { id } }", json!({})).await;
-    in_b_as_partner(&b, &s.partner, &keys["data"]["apiKeys"][0]["id"]).await;
+    let partner = s.partner.access_token.as_str();
+    let keys = ok(&b, partner, "{ apiKeys { id } }", json!({})).await;
+    let revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }";
+    let revoked = ok(&b, partner, revoke, json!({ "id": keys["apiKeys"][0]["id"] })).await;
+    assert!(revoked["revokeApiKey"]["revokedAt"].is_string(), "{revoked}");
     assert_eq!(lead_in_a(form(c)).await, refused(401, "UNAUTHENTICATED"));
     assert_eq!(a.count("SELECT COUNT(*) FROM leads").await, 6);
-}
-
-async fn in_b_as_partner(b: &TestApp, partner: &Session, key_id: &Value) {
-    let revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }";
-    let res = b.gql(Some(&partner.access_token), revoke, json!({ "id": key_id })).await;
-    assert!(res["data"]["revokeApiKey"]["revokedAt"].is_string(), "{res}");
 }
 
 /// The same for tracking links: a pause, a lower click cap and a new landing page set in another process hold for
@@ -657,14 +649,7 @@ async fn link_changes_in_another_process_hold_for_the_next_click(db: Db) {
     let a = spawn_app(db).await;
     let s = setup(&a, json!([{ "metric": "CLICK", "window": "DAILY", "limit": 10 }])).await;
     let b = a.another_process().await;
-    let owner = Some(s.owner.access_token.as_str());
-    let in_b = |query: &'static str, vars: Value| {
-        let b = &b;
-        async move {
-            let res = b.gql(owner, query, vars).await;
-            assert!(res["errors"].is_null(), "{res}");
-        }
-    };
+    let owner = s.owner.access_token.as_str();
     let portal =
         a.gql(Some(&s.partner.access_token), "{ myPartnerAccount { campaigns { trackingUrl } } }", json!({})).await;
     let link = portal["data"]["myPartnerAccount"]["campaigns"][0]["trackingUrl"].as_str().unwrap().to_owned();
@@ -681,23 +666,17 @@ async fn link_changes_in_another_process_hold_for_the_next_click(db: Db) {
     assert_eq!(click_in_a().await, landing);
     assert_eq!(click_in_a().await, landing);
     let (c, p) = (s.campaign.as_str(), s.partner_id.as_str());
-    in_b("mutation($p: ID!, $c: ID) { pausePartner(partnerId: $p, campaignId: $c) { id } }", json!({ "p": p, "c": c }))
-        .await;
+    ok(&b, owner, PAUSE, json!({ "p": p, "c": c })).await;
     assert_eq!(click_in_a().await, fallback);
-    in_b(
-        "mutation($p: ID!, $c: ID) { resumePartner(partnerId: $p, campaignId: $c) { id } }",
-        json!({ "p": p, "c": c }),
-    )
-    .await;
+    ok(&b, owner, RESUME, json!({ "p": p, "c": c })).await;
     assert_eq!(click_in_a().await, landing);
-    let caps = "mutation($c: ID!, $p: ID!, $caps: [CapInput!]!) { updatePartnerCaps(campaignId: $c, partnerId: $p, caps: $caps) { id } }";
     let limit = |n: i64| json!({ "c": c, "p": p, "caps": [{ "metric": "CLICK", "window": "DAILY", "limit": n }] });
-    in_b(caps, limit(3)).await;
+    ok(&b, owner, SET_CAPS, limit(3)).await;
     assert_eq!(click_in_a().await, fallback);
-    in_b(caps, limit(10)).await;
+    ok(&b, owner, SET_CAPS, limit(10)).await;
     let moved =
         "mutation($c: ID!) { updateCampaign(id: $c, input: { landingUrl: \"https://example.com/roof\" }) { id } }";
-    in_b(moved, json!({ "c": c })).await;
+    ok(&b, owner, moved, json!({ "c": c })).await;
     assert_eq!(click_in_a().await, "https://example.com/roof?");
     assert_eq!(a.count("SELECT COUNT(*) FROM clicks WHERE counted = TRUE").await, 4);
     let reasons = "SELECT COUNT(*) FROM clicks WHERE counted = FALSE AND reason IN ('PARTNER_PAUSED', 'CAP_REACHED')";
