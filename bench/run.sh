@@ -6,7 +6,8 @@
 # Then postback rows (bench/postbacks.sh): ingestion with two postbacks per lead, the delay to the receivers.
 # Usage: bench/run.sh   (PostgreSQL at BENCH_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test;
 #        BENCH_SECONDS per row, default 20; BENCH_SERVER a server binary other than this checkout's; BENCH_ONLY=traffic
-#        (the lead and click rows), postbacks, quality, sqlite, live, cpu or ceiling for those rows alone; BENCH_ONLY=ab
+#        (the lead and click rows), clicks (the click rows alone, on a freshly seeded database), postbacks, quality,
+#        sqlite, live, cpu or ceiling for those rows alone; BENCH_ONLY=ab
 #        with BENCH_BASELINE=<server binary>: that build against this one on leads, beside the floor, bench/ab.sh)
 # Then lead-quality rows (bench/quality.sh): declared fields and a duplicate rule against free-form fields.
 # Then the embedded default (bench/sqlite.sh): SQLite at 1, 8 and 64 clients beside a minimal program's floor.
@@ -174,6 +175,13 @@ while IFS='|' read -r label tps p50 p99; do echo "| $label | $tps | $p50 | $p99 
 
 log "clicks"
 source "$ROOT/bench/clicks.sh"
+fi
+if [ "${BENCH_ONLY:-}" = clicks ]; then
+  log "resetting pd_bench and seeding 500 partners"
+  reset_db
+  warm_up
+  log "clicks"
+  source "$ROOT/bench/clicks.sh"
 fi
 if [ "${BENCH_ONLY:-postbacks}" = postbacks ]; then
   log "postbacks"

@@ -1,9 +1,11 @@
 //! The floor under the embedded default (issue 15, item 4): the statements the server runs on SQLite for one lead
 //! or one click, run by a minimal program on the same file with the same settings (`db::connect`: WAL, synchronous
 //! NORMAL, a busy timeout, 8 connections; writes in `BEGIN IMMEDIATE`), `clients` at once, without HTTP, JSON or
-//! validation (a lead's API-key read and its count of the request run too). The writes are built by the server's
-//! own builders (the key's count, caps, stats, postbacks, webhooks), and the reads are the server's own SQL
-//! (`leads::KEYED_TARGET_SQL`: a lead's key and target in one read; `clicks::TARGET_SQL`).
+//! validation (a lead's count of its API key's request runs too). The writes are built by the server's own builders
+//! (the key's count, caps, stats, postbacks, webhooks). As the server keeps a sender's key and target, and a link's
+//! target, between requests (`kept`), the floor reads each once, before the clock starts, with the server's own SQL
+//! (`leads::KEYED_TARGET_SQL`, `clicks::TARGET_SQL`), and each write transaction starts with the server's check that
+//! `config_generation` has not moved since.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,6 +41,13 @@ struct Target {
     cap_limit: Option<i64>,
 }
 
+/// What a process keeps of one sender: its key (leads only), its target's rows and the generation they were read at.
+struct Read {
+    key_id: Option<Uuid>,
+    rows: Vec<Target>,
+    generation: i64,
+}
+
 #[derive(FromQueryResult)]
 struct LeadRow {
     key_id: Uuid,
@@ -51,6 +60,7 @@ struct LeadRow {
     cap_id: Option<Uuid>,
     cap_period: Option<Period>,
     cap_limit: Option<i64>,
+    generation: i64,
 }
 
 #[derive(FromQueryResult)]
@@ -64,19 +74,21 @@ struct ClickRow {
     cap_id: Option<Uuid>,
     cap_period: Option<Period>,
     cap_limit: Option<i64>,
+    generation: i64,
 }
 
-/// One lead or click, read and written as the server does it.
-async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> anyhow::Result<()> {
+/// A sender's key and target (a lead), or its link's target (a click), read as the server reads them.
+async fn read(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> anyhow::Result<Read> {
     let backend = conn.get_database_backend();
-    let mut key_id = None;
-    let rows: Vec<Target> = if leads {
+    let (key_id, generation, rows): (_, _, Vec<Target>) = if leads {
         let values = [s.key_hash.clone().into(), s.campaign_id.into(), "FORM".into()];
         let rows = LeadRow::find_by_statement(Statement::from_sql_and_values(backend, leads::KEYED_TARGET_SQL, values))
             .all(conn)
             .await?;
-        key_id = rows.first().map(|r| r.key_id);
-        rows.into_iter()
+        let key_id = rows.first().map(|r| r.key_id);
+        let generation = rows.first().map_or(0, |r| r.generation);
+        let rows = rows
+            .into_iter()
             .map(|r| Target {
                 assignment_id: r.assignment_id,
                 campaign_id: r.campaign_id,
@@ -88,12 +100,15 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
                 cap_period: r.cap_period,
                 cap_limit: r.cap_limit,
             })
-            .collect()
+            .collect();
+        (key_id, generation, rows)
     } else {
         let values = [s.tracking_code.clone().into()];
-        ClickRow::find_by_statement(Statement::from_sql_and_values(backend, clicks::TARGET_SQL, values))
+        let rows = ClickRow::find_by_statement(Statement::from_sql_and_values(backend, clicks::TARGET_SQL, values))
             .all(conn)
-            .await?
+            .await?;
+        let generation = rows.first().map_or(0, |r| r.generation);
+        let rows = rows
             .into_iter()
             .map(|r| Target {
                 assignment_id: r.assignment_id,
@@ -106,9 +121,18 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
                 cap_period: r.cap_period,
                 cap_limit: r.cap_limit,
             })
-            .collect()
+            .collect();
+        (None, generation, rows)
     };
-    let t = rows.first().ok_or_else(|| anyhow::anyhow!("no target"))?;
+    anyhow::ensure!(!rows.is_empty(), "no target for {}", s.tracking_code);
+    Ok(Read { key_id, rows, generation })
+}
+
+/// One lead or click, written as the server writes it from what it keeps.
+async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender, read: &Read) -> anyhow::Result<()> {
+    let backend = conn.get_database_backend();
+    let Read { key_id, rows, generation } = read;
+    let t = &rows[0];
     let metric = if leads { Metric::Form } else { Metric::Click };
     let mut caps: Vec<cap::Model> = rows
         .iter()
@@ -127,7 +151,10 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender) -> any
     let tz = caps::time_zone(&t.time_zone);
     let user_id = s.user_id;
     let txn = db::begin_write(conn).await?;
-    if let Some(id) = key_id {
+    let still =
+        Statement::from_sql_and_values(backend, "SELECT 1 FROM config_generation WHERE n = $1", [(*generation).into()]);
+    txn.query_one_raw(still).await?.ok_or_else(|| anyhow::anyhow!("config_generation moved"))?;
+    if let Some(id) = *key_id {
         // The key's count of the request, the first write of a lead (the bench's servers run without a rate limit).
         txn.query_one_raw(api_keys::count_statement(backend, id, None, now)).await?;
     }
@@ -254,16 +281,22 @@ pub async fn run(url: &str, what: &str, clients: usize, seconds: u64) -> anyhow:
         .await?,
     );
     anyhow::ensure!(!senders.is_empty(), "seed the database first");
+    let mut reads = Vec::with_capacity(senders.len());
+    for s in senders.iter() {
+        reads.push(read(&conn, leads, s).await?);
+    }
+    let reads = Arc::new(reads);
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..clients {
-        let (conn, stop, senders) = (conn.clone(), stop.clone(), senders.clone());
+        let (conn, stop, senders, reads) = (conn.clone(), stop.clone(), senders.clone(), reads.clone());
         tasks.push(tokio::spawn(async move {
             let (mut latencies, mut errors, mut n) = (Vec::new(), 0_u64, w);
             while !stop.load(Ordering::Relaxed) {
                 let t = Instant::now();
-                match one(&conn, leads, &senders[n % senders.len()]).await {
+                let i = n % senders.len();
+                match one(&conn, leads, &senders[i], &reads[i]).await {
                     Ok(()) => latencies.push(t.elapsed()),
                     Err(_) => errors += 1,
                 }
