@@ -1,7 +1,7 @@
 # The ceiling rows of bench/run.sh (issue 15), which sources this file (it uses run.sh's database, servers and
 # functions): what the least HTTP server on this stack reaches on these cores. `partnerdesk-bench ceiling`
 # (bench/src/ceiling.rs) is actix-web answering each lead with the lead floor's one statement (ingest-batch.sql) and
-# each click with the click floor's two (click.sql, no cap), prepared, on a sqlx pool, and nothing else. Driven by wrk
+# each click with the click floor's one (click.sql, no cap), prepared, on a sqlx pool, and nothing else. Driven by wrk
 # with the server's own scripts (bench/leads.lua, bench/clicks.lua; 64 connections, spread over the 500 partners),
 # alternated twice with the server and pgbench on the same files (64 connections, as issue 15's floor, and 16, as the
 # pool), one process each; the CPU by part as bench/cpu.sh measures it. And the ceiling with the server's read before

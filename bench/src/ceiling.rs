@@ -1,8 +1,8 @@
 //! The ceiling of this stack on this machine (issue 15): the least an HTTP server built on it must do for one lead or
 //! one click. An actix-web server that answers `POST /v1/leads` with the lead floor's one statement
 //! (`bench/ingest-batch.sql`, the partner picked from the request's API key) and `GET /c/bench<i>` with the click
-//! floor's two (`bench/click.sql`: its read, then its writes with the read's values), each a prepared statement on a
-//! sqlx pool, and nothing else: no JSON, no authentication, no validation, no logging, no metrics (`--reads`: a
+//! floor's one (`bench/click.sql`, the partner and the sub-ids picked from the request), each a prepared statement on
+//! a sqlx pool, and nothing else: no JSON, no authentication, no validation, no logging, no metrics (`--reads`: a
 //! lead's statement after the server's read of the key and the sender's target, `leads::KEYED_TARGET_SQL`, as the
 //! server sends it). Driven by wrk with the same scripts as the server, beside pgbench running
 //! the same files: what it reaches is the most any server on this stack can reach on these cores, where the load
@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::{Context as _, bail};
-use sea_orm::sqlx::postgres::{PgPoolOptions, PgRow};
-use sea_orm::sqlx::{self, AssertSqlSafe, Column as _, PgPool, Row as _, SqlSafeStr as _, SqlStr, TypeInfo as _};
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::sqlx::{self, AssertSqlSafe, PgPool, Row as _, SqlSafeStr as _, SqlStr};
 
 /// A pgbench statement made a sqlx one: `:name` -> `$n` (`::type` casts left alone), and the names in order.
 fn placeholders(sql: &str) -> (String, Vec<String>) {
@@ -61,43 +61,23 @@ fn sql_lines<'a>(lines: impl Iterator<Item = &'a str>) -> String {
 }
 
 struct Click {
-    read: SqlStr,
     write: SqlStr,
     names: Vec<String>,
 }
 
 impl Click {
-    /// click.sql: the read (up to `\gset`), then the writes of the branch `capped` chooses.
+    /// click.sql: the one statement of the branch `capped` chooses (`\if :capped` .. `\else` .. `\endif`), which
+    /// takes the partner (`:p`) and the sub-ids (`:s1`, `:s2`) only.
     fn parse(file: &str, capped: bool) -> anyhow::Result<Self> {
-        let (read, rest) = file.split_once("\\gset").context("click.sql has no \\gset")?;
+        let (_, rest) = file.split_once("\\if :capped").context("click.sql has no \\if :capped")?;
         let (with_cap, without) = rest.split_once("\\else").context("click.sql has no \\else")?;
         let branch = if capped { with_cap } else { without.split("\\endif").next().unwrap_or_default() };
-        let (read, read_names) = placeholders(&sql_lines(read.lines()));
-        if read_names != ["p"] {
-            bail!("click.sql's read takes {read_names:?}, expected only :p");
-        }
         let (write, names) = placeholders(&sql_lines(branch.lines()));
-        Ok(Self { read: AssertSqlSafe(read).into_sql_str(), write: AssertSqlSafe(write).into_sql_str(), names })
+        if let Some(other) = names.iter().find(|n| !["p", "s1", "s2"].contains(&n.as_str())) {
+            bail!("click.sql takes :{other}, expected only :p, :s1 and :s2");
+        }
+        Ok(Self { write: AssertSqlSafe(write).into_sql_str(), names })
     }
-}
-
-#[derive(Clone, Copy)]
-enum Value {
-    Int(i32),
-    Long(i64),
-    Uuid(uuid::Uuid),
-    Null,
-}
-
-/// A column of the click's read, as the write binds it.
-fn value(row: &PgRow, name: &str) -> anyhow::Result<Value> {
-    let column = row.try_column(name).with_context(|| format!("click.sql's read has no column {name}"))?;
-    Ok(match column.type_info().name() {
-        "UUID" => row.try_get::<Option<uuid::Uuid>, _>(name)?.map_or(Value::Null, Value::Uuid),
-        "INT8" => row.try_get::<Option<i64>, _>(name)?.map_or(Value::Null, Value::Long),
-        "INT4" => row.try_get::<Option<i32>, _>(name)?.map_or(Value::Null, Value::Int),
-        other => bail!("column {name}: type {other} not handled"),
-    })
 }
 
 struct State {
@@ -157,21 +137,13 @@ async fn on_click(
 }
 
 async fn click_writes(state: &State, p: i32, s1: i32, s2: i32) -> anyhow::Result<()> {
-    let row = sqlx::query(state.click.read.clone()).bind(p).fetch_one(&state.pool).await?;
     let mut write = sqlx::query(state.click.write.clone());
     for name in &state.click.names {
-        let v = match name.as_str() {
-            "p" => Value::Int(p),
-            "s1" => Value::Int(s1),
-            "s2" => Value::Int(s2),
-            other => value(&row, other)?,
-        };
-        write = match v {
-            Value::Int(i) => write.bind(i),
-            Value::Long(i) => write.bind(i),
-            Value::Uuid(u) => write.bind(u),
-            Value::Null => write.bind(None::<i64>),
-        };
+        write = write.bind(match name.as_str() {
+            "s1" => s1,
+            "s2" => s2,
+            _ => p,
+        });
     }
     write.execute(&state.pool).await?;
     Ok(())
@@ -217,15 +189,16 @@ mod tests {
     }
 
     #[test]
-    fn the_click_file_splits_into_its_read_and_either_branch() -> anyhow::Result<()> {
+    fn the_click_file_gives_either_branch_as_one_statement() -> anyhow::Result<()> {
         let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/click.sql"))?;
-        let capped = Click::parse(&file, true)?;
-        let uncapped = Click::parse(&file, false)?;
-        let (read, write, bare) = (capped.read.as_str(), capped.write.as_str(), uncapped.write.as_str());
-        assert!(read.starts_with("SELECT a.id AS a_id") && read.ends_with("'bench' || $1"));
-        assert!(write.contains("cap_counters") && capped.names.contains(&"lim".to_owned()));
-        assert!(!bare.contains("cap_counters") && !uncapped.names.contains(&"lim".to_owned()));
-        assert!(!write.contains('\\') && !bare.contains('\\'));
+        let (capped, bare) = (Click::parse(&file, true)?, Click::parse(&file, false)?);
+        let (write, bare_write) = (capped.write.as_str(), bare.write.as_str());
+        assert!(write.starts_with("WITH a AS (") && write.contains("cap_counters") && write.contains("'bench' || $1"));
+        assert!(bare_write.starts_with("WITH a AS (") && !bare_write.contains("cap_counters"));
+        for sql in [write, bare_write] {
+            assert!(!sql.contains('\\') && !sql.contains(":p") && !sql.contains(":s"));
+        }
+        assert_eq!(capped.names, ["p", "s1", "s2"]);
         Ok(())
     }
 }
