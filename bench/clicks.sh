@@ -9,8 +9,6 @@
 # versions from the measurements before (campaign_stats: 32 rows, 31,265 dead after a run), as production's
 # autovacuum would not let them.
 
-vacuum() { psql "$DB_URL" -qc "VACUUM ANALYZE" >/dev/null; }
-
 click_row() { # label ports partners: wrk, 2 threads (one per process when there are 2 ports), then the floor
   local json rss="" kind=spread p='random(0, 499)'
   [ "$3" = 1 ] && kind=hot && p=0

@@ -42,6 +42,8 @@ reset_db() { # [more seed arguments, e.g. --postbacks 2 --postback-urls ..]
   CAMPAIGN=$("$LOAD" seed --database-url "$DB_URL" --partners 500 "$@")
 }
 
+vacuum() { psql "$DB_URL" -qc "VACUUM ANALYZE" >/dev/null; }
+
 # A freshly seeded database has no leads: each backend plans the foreign-key checks of a lead's history against an
 # empty table (a sequential scan), and keeps that plan while it lives, which slowed a run's first rows by half. A few
 # seconds of leads and clicks through a server fill it, VACUUM ANALYZE updates the statistics, and the measured
@@ -51,7 +53,7 @@ warm_up() {
   LEAD_CAMPAIGN="$CAMPAIGN" LEAD_PARTNERS=500 wrk -t2 -c"$CONCURRENCY" -d5s -s "$ROOT/bench/leads.lua" http://127.0.0.1:18109 >/dev/null
   CLICK_PORTS=18109 CLICK_PARTNERS=500 wrk -t2 -c"$CONCURRENCY" -d5s -s "$ROOT/bench/clicks.lua" http://127.0.0.1:18109 >/dev/null
   stop_servers
-  psql "$DB_URL" -qc "VACUUM ANALYZE" >/dev/null
+  vacuum
 }
 
 start_server() { # port (SERVER_ENV: more settings, e.g. "POSTBACK_ALLOW_PRIVATE=1")

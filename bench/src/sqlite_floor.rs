@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use partnerdesk_services::delivery::{self, Event, postbacks, webhooks};
 use partnerdesk_services::leads::{Kind, Lead, Status};
-use partnerdesk_services::{api_keys, caps, clicks, db, leads, stats};
+use partnerdesk_services::{api_keys, caps, clicks, db, kept, leads, stats};
 use partnerdesk_storage::entities::cap::{self, Metric, Period};
 use partnerdesk_storage::entities::{click, lead, lead_history};
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryTrait, Set, Statement};
@@ -151,8 +151,7 @@ async fn one(conn: &sea_orm::DatabaseConnection, leads: bool, s: &Sender, read: 
     let tz = caps::time_zone(&t.time_zone);
     let user_id = s.user_id;
     let txn = db::begin_write(conn).await?;
-    let still =
-        Statement::from_sql_and_values(backend, "SELECT 1 FROM config_generation WHERE n = $1", [(*generation).into()]);
+    let still = kept::generation_check(backend, *generation);
     txn.query_one_raw(still).await?.ok_or_else(|| anyhow::anyhow!("config_generation moved"))?;
     if let Some(id) = *key_id {
         // The key's count of the request, the first write of a lead (the bench's servers run without a rate limit).

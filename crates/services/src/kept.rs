@@ -53,10 +53,14 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
     }
 }
 
+/// A row when `config_generation` is still `generation`, none when it has moved since.
+pub fn generation_check(backend: DbBackend, generation: i64) -> Statement {
+    Statement::from_sql_and_values(backend, "SELECT 1 FROM config_generation WHERE n = $1", [generation.into()])
+}
+
 impl Batch {
-    /// The batch's first write: the check that `config_generation` is still `generation`, failing as [`STALE`].
+    /// The batch's first write: [`generation_check`], failing as [`STALE`].
     pub fn check_generation(&mut self, backend: DbBackend, generation: i64) {
-        let still = "SELECT 1 FROM config_generation WHERE n = $1";
-        self.push_guarded(Statement::from_sql_and_values(backend, still, [generation.into()]), STALE);
+        self.push_guarded(generation_check(backend, generation), STALE);
     }
 }
