@@ -1,9 +1,8 @@
-//! The GraphQL client. Every operation is typed from `../schema.graphql` by `graphql_client`: a query that no
-//! longer matches the schema fails the build. The server has the same files compiled in: `run` sends each operation
+//! The GraphQL client. Every operation is typed from `../schema.graphql` by `graphql_client_codegen` in build.rs: a
+//! query that no longer matches the schema fails the build. The server has the same files compiled in: `run` sends each operation
 //! as a persisted document, `{"documentId": "sha256:<hex of its file>", "operationName", "variables"}`, never its text.
 
 use gloo_net::http::Request;
-use graphql_client::GraphQLQuery;
 use serde::Deserialize;
 
 type DateTime = String;
@@ -11,97 +10,74 @@ type Decimal = String;
 type NaiveDate = String;
 type JSON = serde_json::Value;
 
-// `document_id!("graphql/<file>")`: the file's persisted document id, computed by build.rs.
-include!(concat!(env!("OUT_DIR"), "/persisted.rs"));
-
 /// An operation the server knows by the id of the document that holds it: the app sends the id, not the text.
-pub trait Persisted: GraphQLQuery {
+pub trait Persisted {
+    type Variables: serde::Serialize;
+    type ResponseData: Decode;
+    /// `sha256:<hex>` of the document's file.
     const DOCUMENT_ID: &'static str;
+    const OPERATION_NAME: &'static str;
 }
 
-/// One typed operation: `operations!(Name => "graphql/file.graphql", ..)`.
-macro_rules! operations {
-    ($($name:ident => $file:tt),* $(,)?) => {$(
-        #[derive(GraphQLQuery)]
-        #[graphql(
-            schema_path = "../schema.graphql",
-            query_path = $file,
-            response_derives = "Debug, Clone, PartialEq",
-            variables_derives = "Debug, Clone"
-        )]
-        pub struct $name;
+// Every operation of `graphql/*.graphql`: its struct (`Login`), its `Persisted` impl and its module of types
+// (`login`), with the types several operations share in `shared` (build.rs).
+include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 
-        impl Persisted for $name {
-            const DOCUMENT_ID: &'static str = document_id!($file);
-        }
-    )*};
+/// An answer that does not have the shape of its operation's type.
+#[derive(Debug)]
+pub struct DecodeError;
+
+/// Reads an answer's type out of its JSON. build.rs writes the impl of each generated type: one small function per
+/// type, where serde's derive made a visitor for each (issue 18: the app's size).
+pub trait Decode: Sized {
+    fn decode(v: &serde_json::Value) -> Result<Self, DecodeError>;
 }
 
-operations! {
-    SignUp => "graphql/auth.graphql",
-    Login => "graphql/auth.graphql",
-    RefreshSession => "graphql/auth.graphql",
-    Logout => "graphql/auth.graphql",
-    Campaigns => "graphql/campaigns.graphql",
-    Campaign => "graphql/campaigns.graphql",
-    CreateCampaign => "graphql/campaigns.graphql",
-    UpdateCampaign => "graphql/campaigns.graphql",
-    ArchiveCampaign => "graphql/campaigns.graphql",
-    AcceptInvitation => "graphql/auth.graphql",
-    CampaignPartners => "graphql/partners.graphql",
-    FindPartner => "graphql/partners.graphql",
-    AddMarketingPartner => "graphql/partners.graphql",
-    UpdatePartnerCaps => "graphql/partners.graphql",
-    ResendInvitation => "graphql/partners.graphql",
-    RevokeInvitation => "graphql/partners.graphql",
-    PausePartner => "graphql/partners.graphql",
-    ResumePartner => "graphql/partners.graphql",
-    RemovePartner => "graphql/partners.graphql",
-    MarketingPartners => "graphql/partners.graphql",
-    MarketingPartner => "graphql/partners.graphql",
-    InvitationPreview => "graphql/partners.graphql",
-    MyPartnerAccount => "graphql/partners.graphql",
-    ApiKeys => "graphql/traffic.graphql",
-    CreateApiKey => "graphql/traffic.graphql",
-    RevokeApiKey => "graphql/traffic.graphql",
-    MyLeads => "graphql/traffic.graphql",
-    CampaignLeads => "graphql/traffic.graphql",
-    SetLeadStatus => "graphql/traffic.graphql",
-    Dashboard => "graphql/stats.graphql",
-    Report => "graphql/stats.graphql",
-    MetricDefinitions => "graphql/stats.graphql",
-    Postbacks => "graphql/postbacks.graphql",
-    PartnerPostbacks => "graphql/postbacks.graphql",
-    PostbackDeliveries => "graphql/postbacks.graphql",
-    CreatePostback => "graphql/postbacks.graphql",
-    UpdatePostback => "graphql/postbacks.graphql",
-    SetPostbackEnabled => "graphql/postbacks.graphql",
-    DeletePostback => "graphql/postbacks.graphql",
-    SendTestPostback => "graphql/postbacks.graphql",
-    RetryPostbackDelivery => "graphql/postbacks.graphql",
-    ReplayPostback => "graphql/postbacks.graphql",
-    WebhookEndpoints => "graphql/webhooks.graphql",
-    WebhookDeliveries => "graphql/postbacks.graphql",
-    CreateWebhookEndpoint => "graphql/webhooks.graphql",
-    UpdateWebhookEndpoint => "graphql/webhooks.graphql",
-    RotateWebhookSecret => "graphql/webhooks.graphql",
-    SetWebhookEndpointEnabled => "graphql/webhooks.graphql",
-    DeleteWebhookEndpoint => "graphql/webhooks.graphql",
-    SendTestWebhook => "graphql/webhooks.graphql",
-    RetryWebhookDelivery => "graphql/webhooks.graphql",
-    ReplayWebhookEndpoint => "graphql/webhooks.graphql",
-    LeadQuality => "graphql/quality.graphql",
-    SetLeadFields => "graphql/quality.graphql",
-    SetDuplicateRule => "graphql/quality.graphql",
-    PostingInstructions => "graphql/quality.graphql",
-    SubmitLead => "graphql/quality.graphql",
-    OrganizationQuality => "graphql/quality.graphql",
-    SetReturnReasons => "graphql/quality.graphql",
-    ReturnReasons => "graphql/quality.graphql",
-    ReturnLead => "graphql/quality.graphql",
-    DisputeLead => "graphql/quality.graphql",
-    AnswerDispute => "graphql/quality.graphql",
-    OpenDisputes => "graphql/quality.graphql",
+/// An object's field, `null` when it is absent.
+fn field<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v.get(name).unwrap_or(&serde_json::Value::Null)
+}
+
+impl Decode for String {
+    fn decode(v: &serde_json::Value) -> Result<Self, DecodeError> {
+        v.as_str().map(str::to_owned).ok_or(DecodeError)
+    }
+}
+
+impl Decode for i64 {
+    fn decode(v: &serde_json::Value) -> Result<Self, DecodeError> {
+        v.as_i64().ok_or(DecodeError)
+    }
+}
+
+impl Decode for f64 {
+    fn decode(v: &serde_json::Value) -> Result<Self, DecodeError> {
+        v.as_f64().ok_or(DecodeError)
+    }
+}
+
+impl Decode for bool {
+    fn decode(v: &serde_json::Value) -> Result<Self, DecodeError> {
+        v.as_bool().ok_or(DecodeError)
+    }
+}
+
+impl Decode for serde_json::Value {
+    fn decode(v: &serde_json::Value) -> Result<Self, DecodeError> {
+        Ok(v.clone())
+    }
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode(v: &serde_json::Value) -> Result<Self, DecodeError> {
+        if v.is_null() { Ok(None) } else { T::decode(v).map(Some) }
+    }
+}
+
+impl<T: Decode> Decode for Vec<T> {
+    fn decode(v: &serde_json::Value) -> Result<Self, DecodeError> {
+        v.as_array().ok_or(DecodeError)?.iter().map(T::decode).collect()
+    }
 }
 
 /// An error as the server phrased it: `code` from `extensions.code`, and the rest of its `extensions` (the input
@@ -171,10 +147,9 @@ struct GraphQLError {
 pub async fn run<Q: Persisted>(token: Option<&str>, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
     // Only what depends on the operation's types is generic: encoding its variables and decoding its data. The rest,
     // one copy for all (the request, the envelope, the errors), is `send`.
-    let query = Q::build_query(variables);
-    let variables = serde_json::to_string(&query.variables).map_err(|e| ApiError::network(e.to_string()))?;
-    let data = send(token, Q::DOCUMENT_ID, query.operation_name, &variables).await?;
-    serde_json::from_value(data).map_err(|_| ApiError::network("The server's answer could not be read."))
+    let variables = serde_json::to_string(&variables).map_err(|e| ApiError::network(e.to_string()))?;
+    let data = send(token, Q::DOCUMENT_ID, Q::OPERATION_NAME, &variables).await?;
+    Q::ResponseData::decode(&data).map_err(|_| ApiError::network("The server's answer could not be read."))
 }
 
 /// Sends a persisted document request (the document's id in place of its text, GraphQL over HTTP's `documentId`) and
@@ -234,35 +209,30 @@ pub struct CampaignData {
     pub created_at: String,
 }
 
-macro_rules! campaign_data {
-    ($($m:ident),*) => {$(
-        impl From<$m::CampaignFields> for CampaignData {
-            fn from(c: $m::CampaignFields) -> Self {
-                let status = match c.status {
-                    $m::CampaignStatus::ACTIVE => "ACTIVE".to_owned(),
-                    $m::CampaignStatus::PAUSED => "PAUSED".to_owned(),
-                    $m::CampaignStatus::ARCHIVED => "ARCHIVED".to_owned(),
-                    $m::CampaignStatus::Other(s) => s,
-                };
-                Self {
-                    id: c.id,
-                    name: c.name,
-                    status,
-                    time_zone: c.time_zone,
-                    landing_url: c.landing_url,
-                    fallback_url: c.fallback_url,
-                    currency: c.currency,
-                    click_payout: c.click_payout,
-                    form_payout: c.form_payout,
-                    call_payout: c.call_payout,
-                    return_window_days: c.return_window_days,
-                    created_at: c.created_at,
-                }
-            }
+impl From<shared::CampaignFields> for CampaignData {
+    fn from(c: shared::CampaignFields) -> Self {
+        let status = match c.status {
+            shared::CampaignStatus::ACTIVE => "ACTIVE".to_owned(),
+            shared::CampaignStatus::PAUSED => "PAUSED".to_owned(),
+            shared::CampaignStatus::ARCHIVED => "ARCHIVED".to_owned(),
+            shared::CampaignStatus::Other(s) => s,
+        };
+        Self {
+            id: c.id,
+            name: c.name,
+            status,
+            time_zone: c.time_zone,
+            landing_url: c.landing_url,
+            fallback_url: c.fallback_url,
+            currency: c.currency,
+            click_payout: c.click_payout,
+            form_payout: c.form_payout,
+            call_payout: c.call_payout,
+            return_window_days: c.return_window_days,
+            created_at: c.created_at,
         }
-    )*};
+    }
 }
-campaign_data!(campaigns, campaign, create_campaign, update_campaign, archive_campaign);
 
 /// The wire name of any generated enum value (`FORM`, `DAILY`, `INVITED`, ...).
 pub fn wire<T: serde::Serialize>(value: &T) -> String {
@@ -279,16 +249,11 @@ pub struct CapData {
     pub limit: i64,
 }
 
-macro_rules! cap_data {
-    ($($m:ident),*) => {$(
-        impl From<$m::CapFields> for CapData {
-            fn from(c: $m::CapFields) -> Self {
-                Self { metric: wire(&c.metric), window: wire(&c.window), limit: c.limit }
-            }
-        }
-    )*};
+impl From<shared::CapFields> for CapData {
+    fn from(c: shared::CapFields) -> Self {
+        Self { metric: wire(&c.metric), window: wire(&c.window), limit: c.limit }
+    }
 }
-cap_data!(campaign_partners, add_marketing_partner, marketing_partner, my_partner_account);
 
 /// How much of a cap is used now.
 #[derive(Debug, Clone, PartialEq)]
@@ -300,16 +265,11 @@ pub struct UsageData {
     pub resets_at: Option<String>,
 }
 
-macro_rules! usage_data {
-    ($($m:ident),*) => {$(
-        impl From<$m::UsageFields> for UsageData {
-            fn from(u: $m::UsageFields) -> Self {
-                Self { metric: wire(&u.metric), window: wire(&u.window), limit: u.limit, used: u.used, resets_at: u.resets_at }
-            }
-        }
-    )*};
+impl From<shared::UsageFields> for UsageData {
+    fn from(u: shared::UsageFields) -> Self {
+        Self { metric: wire(&u.metric), window: wire(&u.window), limit: u.limit, used: u.used, resets_at: u.resets_at }
+    }
 }
-usage_data!(campaign_partners, add_marketing_partner, my_partner_account);
 
 /// A lead as the lead tables show it.
 #[derive(Debug, Clone, PartialEq)]
@@ -339,29 +299,24 @@ pub struct DisputeData {
     pub reply: Option<String>,
 }
 
-macro_rules! lead_data {
-    ($($m:ident),*) => {$(
-        impl From<$m::LeadFields> for LeadData {
-            fn from(l: $m::LeadFields) -> Self {
-                Self {
-                    id: l.id,
-                    campaign_id: l.campaign_id,
-                    kind: wire(&l.type_),
-                    status: wire(&l.status),
-                    reason: l.reason,
-                    external_id: l.external_id,
-                    sub1: l.sub_ids.into_iter().next().flatten(),
-                    payout: l.payout,
-                    earned: l.earned,
-                    created_at: l.created_at,
-                    partner_email: l.partner.email,
-                    dispute: l.dispute.map(|d| DisputeData { status: wire(&d.status), message: d.message, reply: d.reply }),
-                }
-            }
+impl From<shared::LeadFields> for LeadData {
+    fn from(l: shared::LeadFields) -> Self {
+        Self {
+            id: l.id,
+            campaign_id: l.campaign_id,
+            kind: wire(&l.type_),
+            status: wire(&l.status),
+            reason: l.reason,
+            external_id: l.external_id,
+            sub1: l.sub_ids.into_iter().next().flatten(),
+            payout: l.payout,
+            earned: l.earned,
+            created_at: l.created_at,
+            partner_email: l.partner.email,
+            dispute: l.dispute.map(|d| DisputeData { status: wire(&d.status), message: d.message, reply: d.reply }),
         }
-    )*};
+    }
 }
-lead_data!(my_leads, campaign_leads);
 
 /// A partner on a campaign, as the Marketing Partners tab lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -379,23 +334,18 @@ pub struct PartnerRow {
     pub registered_at: Option<String>,
 }
 
-macro_rules! partner_row {
-    ($($m:ident),*) => {$(
-        impl From<$m::AssignmentFields> for PartnerRow {
-            fn from(a: $m::AssignmentFields) -> Self {
-                Self {
-                    partner_id: a.partner.id,
-                    email: a.partner.email,
-                    name: a.partner.name,
-                    status: wire(&a.status),
-                    partner_status: wire(&a.partner.status),
-                    caps: a.caps.into_iter().map(CapData::from).collect(),
-                    usage: a.cap_usage.into_iter().map(UsageData::from).collect(),
-                    invited_at: a.partner.invited_at,
-                    registered_at: a.partner.registered_at,
-                }
-            }
+impl From<shared::AssignmentFields> for PartnerRow {
+    fn from(a: shared::AssignmentFields) -> Self {
+        Self {
+            partner_id: a.partner.id,
+            email: a.partner.email,
+            name: a.partner.name,
+            status: wire(&a.status),
+            partner_status: wire(&a.partner.status),
+            caps: a.caps.into_iter().map(CapData::from).collect(),
+            usage: a.cap_usage.into_iter().map(UsageData::from).collect(),
+            invited_at: a.partner.invited_at,
+            registered_at: a.partner.registered_at,
         }
-    )*};
+    }
 }
-partner_row!(campaign_partners, add_marketing_partner);

@@ -103,30 +103,21 @@ pub struct Session {
     generation: RwSignal<u64>,
 }
 
-/// Anything `graphql_client` generated for `SessionFields`, in whichever operation it appeared.
-pub trait SessionFields {
-    fn into_auth(self) -> Auth;
-}
-
-macro_rules! session_fields {
-    ($($module:ident),*) => {$(
-        impl SessionFields for api::$module::SessionFields {
-            fn into_auth(self) -> Auth {
-                Auth {
-                    access_token: self.access_token,
-                    expires_at_ms: js_sys::Date::parse(&self.expires_at),
-                    user: User {
-                        email: self.user.email,
-                        name: self.user.name,
-                        organization: self.user.organization.map(|o| Org { id: o.id, name: o.name }),
-                        advertisers: self.user.advertisers.into_iter().map(|o| Org { id: o.id, name: o.name }).collect(),
-                    },
-                }
-            }
+/// The session that sign-up, login, refresh and accepting an invitation each answer with (one generated type).
+impl api::shared::SessionFields {
+    pub fn into_auth(self) -> Auth {
+        Auth {
+            access_token: self.access_token,
+            expires_at_ms: js_sys::Date::parse(&self.expires_at),
+            user: User {
+                email: self.user.email,
+                name: self.user.name,
+                organization: self.user.organization.map(|o| Org { id: o.id, name: o.name }),
+                advertisers: self.user.advertisers.into_iter().map(|o| Org { id: o.id, name: o.name }).collect(),
+            },
         }
-    )*};
+    }
 }
-session_fields!(sign_up, login, refresh_session, accept_invitation);
 
 impl Session {
     pub fn provide() -> Self {

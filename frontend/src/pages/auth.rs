@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBanner, Field, field_error};
-use crate::session::{SessionFields, State, use_session};
+use crate::session::{State, use_session};
 
 /// Sends signed-in visitors on to their campaigns.
 fn already_signed_in() -> impl Fn() -> bool {

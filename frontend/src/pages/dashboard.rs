@@ -30,26 +30,21 @@ pub struct Sums {
     pub epc: Vec<(String, String)>,
 }
 
-macro_rules! sums_from {
-    ($($m:ident),*) => {$(
-        impl From<&$m::Metrics> for Sums {
-            fn from(r: &$m::Metrics) -> Self {
-                Sums {
-                    clicks: r.clicks,
-                    clicks_not_counted: r.clicks_not_counted,
-                    submitted: r.submitted,
-                    approved: r.approved,
-                    rejected: r.rejected,
-                    converted: r.converted,
-                    returned: r.returned,
-                    earnings: vec![(r.earnings.clone(), r.currency.clone())],
-                    epc: r.epc.clone().map(|e| (e, r.currency.clone())).into_iter().collect(),
-                }
-            }
+impl From<&api::shared::Metrics> for Sums {
+    fn from(r: &api::shared::Metrics) -> Self {
+        Sums {
+            clicks: r.clicks,
+            clicks_not_counted: r.clicks_not_counted,
+            submitted: r.submitted,
+            approved: r.approved,
+            rejected: r.rejected,
+            converted: r.converted,
+            returned: r.returned,
+            earnings: vec![(r.earnings.clone(), r.currency.clone())],
+            epc: r.epc.clone().map(|e| (e, r.currency.clone())).into_iter().collect(),
         }
-    )*};
+    }
 }
-sums_from!(dashboard, report);
 
 impl Sums {
     pub fn add(mut self, o: Sums) -> Sums {
@@ -253,18 +248,18 @@ pub enum Breakdown {
     Partner,
 }
 
-macro_rules! filter_for {
-    ($m:ident, $scope:expr, $from:expr, $to:expr) => {
-        $m::ReportFilter {
-            campaign_ids: Some($scope.campaign_ids.clone()).filter(|v: &Vec<String>| !v.is_empty()),
-            partner_ids: Some($scope.partner_ids.clone()).filter(|v: &Vec<String>| !v.is_empty()),
-            organization_ids: Some($scope.organization_ids.clone()).filter(|v: &Vec<String>| !v.is_empty()),
-            types: None,
-            from: Some($from),
-            to: Some($to),
-            time_zone: None,
-        }
-    };
+/// The figures' filter for a scope and a period (`from`, `to`: days in the chosen zone).
+fn report_filter(scope: &Scope, from: String, to: String) -> api::shared::ReportFilter {
+    let some = |ids: &Vec<String>| Some(ids.clone()).filter(|v| !v.is_empty());
+    api::shared::ReportFilter {
+        campaign_ids: some(&scope.campaign_ids),
+        partner_ids: some(&scope.partner_ids),
+        organization_ids: some(&scope.organization_ids),
+        types: None,
+        from: Some(from),
+        to: Some(to),
+        time_zone: None,
+    }
 }
 
 /// A metric's meaning, from the server's `metricDefinitions`, as a tooltip.
@@ -309,8 +304,8 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
             let Some(((from, to), (pfrom, pto))) = range else { return Ok::<_, api::ApiError>(None) };
             let vars = dashboard::Variables {
                 as_: if s.owner { dashboard::Role::OWNER } else { dashboard::Role::PARTNER },
-                filter: filter_for!(dashboard, s, from.clone(), to.clone()),
-                previous: filter_for!(dashboard, s, pfrom, pto),
+                filter: report_filter(&s, from.clone(), to.clone()),
+                previous: report_filter(&s, pfrom, pto),
             };
             let d = api::run::<api::Dashboard>(token.as_deref(), vars).await?;
             let breakdown = match s.breakdown {
@@ -328,7 +323,7 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
                 Breakdown::Partner => {
                     let vars = report::Variables {
                         as_: if s.owner { report::Role::OWNER } else { report::Role::PARTNER },
-                        filter: filter_for!(report, s, from.clone(), to.clone()),
+                        filter: report_filter(&s, from.clone(), to.clone()),
                         group_by: vec![report::ReportDimension::PARTNER],
                         order_by: None,
                         first: 1000,

@@ -41,8 +41,8 @@ fn has_length(kind: &str) -> bool {
 }
 
 /// A generated enum value from its wire name (`EMAIL`, `KEEP`, `CAMPAIGN`).
-fn from_wire<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+fn from_wire<T: api::Decode>(name: &str) -> Option<T> {
+    T::decode(&serde_json::Value::String(name.to_owned())).ok()
 }
 
 /// One row of the editor, as typed.
@@ -318,16 +318,11 @@ struct RuleData {
     scope: String,
 }
 
-macro_rules! rule_data {
-    ($($m:ident),*) => {$(
-        impl From<api::$m::RuleFields> for RuleData {
-            fn from(r: api::$m::RuleFields) -> Self {
-                Self { fields: r.fields, window_hours: r.window_hours, scope: wire(&r.scope) }
-            }
-        }
-    )*};
+impl From<api::shared::RuleFields> for RuleData {
+    fn from(r: api::shared::RuleFields) -> Self {
+        Self { fields: r.fields, window_hours: r.window_hours, scope: wire(&r.scope) }
+    }
 }
-rule_data!(lead_quality, organization_quality);
 
 /// A duplicate rule, the campaign's (`campaign_id`) or the organization's: the fields that each identify a person,
 /// how long a first lead blocks the next, and where the first is sought.

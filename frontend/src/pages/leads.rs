@@ -37,15 +37,14 @@ pub fn CampaignLeads() -> impl IntoView {
     let reject_error = RwSignal::new(None::<ApiError>);
 
     let data = LocalResource::new(move || {
-        let filter = crate::lead_filter!(
-            campaign_leads,
+        let filter = crate::pages::portal::lead_filter(
             Some(id.get()),
             None,
-            status.get(),
-            kind.get(),
-            from.get(),
-            to.get(),
-            dispute.get()
+            &status.get(),
+            &kind.get(),
+            &from.get(),
+            &to.get(),
+            &dispute.get(),
         );
         let vars = api::campaign_leads::Variables { filter: Some(filter), first: Some(50), after: after.get() };
         let token = session.token();

@@ -60,7 +60,8 @@ impl CapGrid {
     }
 
     /// The caps to send, or the error of the first cell that is not a whole number.
-    fn read(&self) -> Result<Vec<(usize, usize, i64)>, ApiError> {
+    fn read(&self) -> Result<Vec<api::shared::CapInput>, ApiError> {
+        use api::shared::{CapInput, CapMetric, CapWindow};
         let mut caps = Vec::new();
         for m in 0..3 {
             for w in 0..3 {
@@ -69,7 +70,11 @@ impl CapGrid {
                     continue;
                 }
                 match raw.parse::<i64>() {
-                    Ok(n) => caps.push((m, w, n)),
+                    Ok(limit) => caps.push(CapInput {
+                        metric: [CapMetric::CLICK, CapMetric::FORM, CapMetric::CALL][m].clone(),
+                        window: [CapWindow::GLOBAL, CapWindow::DAILY, CapWindow::MONTHLY][w].clone(),
+                        limit,
+                    }),
                     Err(_) => {
                         return Err(ApiError::invalid(
                             &format!("caps.{}.{}", METRICS[m], WINDOWS[w]),
@@ -81,27 +86,6 @@ impl CapGrid {
         }
         Ok(caps)
     }
-}
-
-macro_rules! cap_inputs {
-    ($m:ident, $caps:expr) => {
-        $caps
-            .into_iter()
-            .map(|(m, w, limit)| api::$m::CapInput {
-                metric: match m {
-                    0 => api::$m::CapMetric::CLICK,
-                    1 => api::$m::CapMetric::FORM,
-                    _ => api::$m::CapMetric::CALL,
-                },
-                window: match w {
-                    0 => api::$m::CapWindow::GLOBAL,
-                    1 => api::$m::CapWindow::DAILY,
-                    _ => api::$m::CapWindow::MONTHLY,
-                },
-                limit,
-            })
-            .collect::<Vec<_>>()
-    };
 }
 
 #[component]
@@ -190,7 +174,7 @@ fn AddPartnerDialog(
                 let input = api::add_marketing_partner::AddMarketingPartnerInput {
                     campaign_id,
                     email: email.get_untracked(),
-                    caps: cap_inputs!(add_marketing_partner, caps),
+                    caps,
                 };
                 let res = api::run::<api::AddMarketingPartner>(
                     session.token().as_deref(),
@@ -283,7 +267,7 @@ fn EditCapsDialog(
         let vars = api::update_partner_caps::Variables {
             campaign_id: campaign_id.clone(),
             partner_id: partner_id.clone(),
-            caps: cap_inputs!(update_partner_caps, caps),
+            caps,
         };
         let email = email.clone();
         spawn_local(async move {

@@ -247,16 +247,8 @@ pub fn PartnerLeads() -> impl IntoView {
     let advertisers = advertiser_list(Signal::derive(move || account.get().flatten()));
     let organization = chosen_advertiser(filter, advertisers);
     let data = LocalResource::new(move || {
-        let filter = crate::lead_filter!(
-            my_leads,
-            None,
-            organization.get(),
-            status.get(),
-            kind.get(),
-            from.get(),
-            to.get(),
-            dispute.get()
-        );
+        let filter =
+            lead_filter(None, organization.get(), &status.get(), &kind.get(), &from.get(), &to.get(), &dispute.get());
         let vars = api::my_leads::Variables { filter: Some(filter), first: Some(25), after: after.get() };
         let token = session.token();
         async move { api::run::<api::MyLeads>(token.as_deref(), vars).await.map(|d| d.my_leads) }
@@ -309,38 +301,44 @@ pub fn PartnerLeads() -> impl IntoView {
     }
 }
 
-/// The lead filter of a generated operation module, from the filter controls' values.
-#[macro_export]
-macro_rules! lead_filter {
-    ($m:ident, $campaign:expr, $organization:expr, $status:expr, $kind:expr, $from:expr, $to:expr, $dispute:expr) => {{
-        use $crate::api::$m::{DisputeStatus, LeadFilterInput, LeadStatus, LeadType};
-        LeadFilterInput {
-            campaign_id: $campaign,
-            partner_id: None,
-            organization_id: $organization,
-            status: match $status.as_str() {
-                "RECEIVED" => Some(LeadStatus::RECEIVED),
-                "APPROVED" => Some(LeadStatus::APPROVED),
-                "REJECTED" => Some(LeadStatus::REJECTED),
-                "CONVERTED" => Some(LeadStatus::CONVERTED),
-                "RETURNED" => Some(LeadStatus::RETURNED),
-                _ => None,
-            },
-            type_: match $kind.as_str() {
-                "FORM" => Some(LeadType::FORM),
-                "CALL" => Some(LeadType::CALL),
-                _ => None,
-            },
-            from: $crate::pages::portal::day_start(&$from),
-            to: $crate::pages::portal::day_end(&$to),
-            dispute: match $dispute.as_str() {
-                "OPEN" => Some(DisputeStatus::OPEN),
-                "UPHELD" => Some(DisputeStatus::UPHELD),
-                "REVERSED" => Some(DisputeStatus::REVERSED),
-                _ => None,
-            },
-        }
-    }};
+/// The lead filter of both lead tables, from the filter controls' values.
+#[allow(clippy::too_many_arguments)]
+pub fn lead_filter(
+    campaign_id: Option<String>,
+    organization_id: Option<String>,
+    status: &str,
+    kind: &str,
+    from: &str,
+    to: &str,
+    dispute: &str,
+) -> api::shared::LeadFilterInput {
+    use api::shared::{DisputeStatus, LeadFilterInput, LeadStatus, LeadType};
+    LeadFilterInput {
+        campaign_id,
+        partner_id: None,
+        organization_id,
+        status: match status {
+            "RECEIVED" => Some(LeadStatus::RECEIVED),
+            "APPROVED" => Some(LeadStatus::APPROVED),
+            "REJECTED" => Some(LeadStatus::REJECTED),
+            "CONVERTED" => Some(LeadStatus::CONVERTED),
+            "RETURNED" => Some(LeadStatus::RETURNED),
+            _ => None,
+        },
+        type_: match kind {
+            "FORM" => Some(LeadType::FORM),
+            "CALL" => Some(LeadType::CALL),
+            _ => None,
+        },
+        from: day_start(from),
+        to: day_end(to),
+        dispute: match dispute {
+            "OPEN" => Some(DisputeStatus::OPEN),
+            "UPHELD" => Some(DisputeStatus::UPHELD),
+            "REVERSED" => Some(DisputeStatus::REVERSED),
+            _ => None,
+        },
+    }
 }
 
 /// `2026-11-25` -> the start of that day, UTC (the filter is by receipt time).

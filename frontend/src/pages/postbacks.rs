@@ -28,28 +28,23 @@ struct PostbackRow {
     failed: i64,
 }
 
-macro_rules! postback_row {
-    ($($m:ident),*) => {$(
-        impl From<api::$m::PostbackFields> for PostbackRow {
-            fn from(p: api::$m::PostbackFields) -> Self {
-                Self {
-                    id: p.id,
-                    campaign_id: p.campaign_id,
-                    events: p.events.iter().map(wire).collect(),
-                    method: wire(&p.method),
-                    url: p.url,
-                    body: p.body,
-                    enabled: p.enabled,
-                    disabled_at: p.disabled_at,
-                    consecutive_failures: p.consecutive_failures,
-                    pending: p.pending_deliveries,
-                    failed: p.failed_deliveries,
-                }
-            }
+impl From<api::shared::PostbackFields> for PostbackRow {
+    fn from(p: api::shared::PostbackFields) -> Self {
+        Self {
+            id: p.id,
+            campaign_id: p.campaign_id,
+            events: p.events.iter().map(wire).collect(),
+            method: wire(&p.method),
+            url: p.url,
+            body: p.body,
+            enabled: p.enabled,
+            disabled_at: p.disabled_at,
+            consecutive_failures: p.consecutive_failures,
+            pending: p.pending_deliveries,
+            failed: p.failed_deliveries,
         }
-    )*};
+    }
 }
-postback_row!(postbacks, partner_postbacks);
 
 /// Every event a postback can be sent for, as the API names it and as the page says it.
 const EVENTS: [(&str, &str); 6] = [
@@ -119,20 +114,16 @@ impl Form {
     }
 }
 
-/// The input of `createPostback` and `updatePostback`, whose generated types differ only by module: the enums go as
-/// their wire names (`Other` serializes as the name it holds).
-macro_rules! postback_input {
-    ($m:ident, $form:expr) => {{
-        let f = $form;
-        let post = f.method.get_untracked() != "GET";
-        api::$m::PostbackInput {
-            campaign_id: Some(f.campaign.get_untracked()).filter(|c| !c.is_empty()),
-            events: f.events.get_untracked().into_iter().map(api::$m::PostbackEvent::Other).collect(),
-            method: api::$m::PostbackMethod::Other(f.method.get_untracked()),
-            url: f.url.get_untracked().trim().to_owned(),
-            body: Some(f.body.get_untracked()).filter(|b| post && !b.trim().is_empty()),
-        }
-    }};
+/// The input of `createPostback` and `updatePostback`, from the form.
+fn postback_input(f: Form) -> api::shared::PostbackInput {
+    let post = f.method.get_untracked() != "GET";
+    api::shared::PostbackInput {
+        campaign_id: Some(f.campaign.get_untracked()).filter(|c| !c.is_empty()),
+        events: f.events.get_untracked().into_iter().map(api::shared::PostbackEvent::Other).collect(),
+        method: api::shared::PostbackMethod::Other(f.method.get_untracked()),
+        url: f.url.get_untracked().trim().to_owned(),
+        body: Some(f.body.get_untracked()).filter(|b| post && !b.trim().is_empty()),
+    }
 }
 
 /// `/portal/postbacks`: the partner's postbacks.
@@ -166,13 +157,13 @@ pub fn PostbacksPage() -> impl IntoView {
             let done = match form.editing.get_untracked() {
                 Some(id) => api::run::<api::UpdatePostback>(
                     token.as_deref(),
-                    api::update_postback::Variables { id, input: postback_input!(update_postback, form) },
+                    api::update_postback::Variables { id, input: postback_input(form) },
                 )
                 .await
                 .map(|_| "Postback saved."),
                 None => api::run::<api::CreatePostback>(
                     token.as_deref(),
-                    api::create_postback::Variables { input: postback_input!(create_postback, form) },
+                    api::create_postback::Variables { input: postback_input(form) },
                 )
                 .await
                 .map(|_| "Postback added. Send a test to see what your tracker receives."),
@@ -445,29 +436,27 @@ struct AttemptRow {
 /// A page of the log: attempts over all pages, the cursor of the next page, the attempts.
 type AttemptPage = (i64, Option<String>, Vec<AttemptRow>);
 
-macro_rules! attempt_page {
-    ($conn:expr) => {{
-        let c = $conn;
-        let next = c.page_info.end_cursor.filter(|_| c.page_info.has_next_page);
-        let rows = c
-            .nodes
-            .into_iter()
-            .map(|a| AttemptRow {
-                event_id: a.event_id,
-                event: a.event,
-                attempt: a.attempt,
-                method: a.method,
-                url: a.url,
-                status_code: a.status_code,
-                latency_ms: a.latency_ms,
-                response: a.response,
-                error: a.error,
-                next_retry_at: a.next_retry_at,
-                at: a.at,
-            })
-            .collect();
-        (c.total_count, next, rows)
-    }};
+/// A page of either log (one generated type: the `AttemptFields` fragment).
+fn attempt_page(c: api::shared::AttemptFields) -> AttemptPage {
+    let next = c.page_info.end_cursor.filter(|_| c.page_info.has_next_page);
+    let rows = c
+        .nodes
+        .into_iter()
+        .map(|a| AttemptRow {
+            event_id: a.event_id,
+            event: a.event,
+            attempt: a.attempt,
+            method: a.method,
+            url: a.url,
+            status_code: a.status_code,
+            latency_ms: a.latency_ms,
+            response: a.response,
+            error: a.error,
+            next_retry_at: a.next_retry_at,
+            at: a.at,
+        })
+        .collect();
+    (c.total_count, next, rows)
 }
 
 async fn attempts(
@@ -480,11 +469,11 @@ async fn attempts(
     Ok(match channel {
         Channel::Postback => {
             let vars = api::postback_deliveries::Variables { postback_id: id, after };
-            attempt_page!(api::run::<api::PostbackDeliveries>(token, vars).await?.postback_deliveries)
+            attempt_page(api::run::<api::PostbackDeliveries>(token, vars).await?.postback_deliveries)
         }
         Channel::Webhook => {
             let vars = api::webhook_deliveries::Variables { endpoint_id: id, after };
-            attempt_page!(api::run::<api::WebhookDeliveries>(token, vars).await?.webhook_deliveries)
+            attempt_page(api::run::<api::WebhookDeliveries>(token, vars).await?.webhook_deliveries)
         }
     })
 }

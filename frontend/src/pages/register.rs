@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBanner, Field, Loading, field_error};
 use crate::format;
-use crate::session::{Mode, SessionFields, State, use_session};
+use crate::session::{Mode, State, use_session};
 
 #[component]
 pub fn Register() -> impl IntoView {

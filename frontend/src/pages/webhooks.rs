@@ -26,15 +26,13 @@ fn event_label(wire_name: &str) -> &'static str {
     EVENTS.iter().find(|(w, _)| *w == wire_name).map_or("Other", |(_, l)| l)
 }
 
-/// The input of `createWebhookEndpoint` and `updateWebhookEndpoint` (their generated types differ by module): the
-/// events go as their wire names (`Other` serializes as the name it holds).
-macro_rules! endpoint_input {
-    ($m:ident, $url:expr, $events:expr) => {
-        api::$m::WebhookEndpointInput {
-            url: $url.get_untracked().trim().to_owned(),
-            events: $events.get_untracked().into_iter().map(api::$m::WebhookEvent::Other).collect(),
-        }
-    };
+/// The input of `createWebhookEndpoint` and `updateWebhookEndpoint`: the events go as their wire names (`Other`
+/// serializes as the name it holds).
+fn endpoint_input(url: RwSignal<String>, events: RwSignal<BTreeSet<String>>) -> api::shared::WebhookEndpointInput {
+    api::shared::WebhookEndpointInput {
+        url: url.get_untracked().trim().to_owned(),
+        events: events.get_untracked().into_iter().map(api::shared::WebhookEvent::Other).collect(),
+    }
 }
 
 /// `/webhooks`: the organization's webhook endpoints.
@@ -75,18 +73,13 @@ pub fn WebhooksPage() -> impl IntoView {
             let done = match editing.get_untracked() {
                 Some(id) => api::run::<api::UpdateWebhookEndpoint>(
                     token.as_deref(),
-                    api::update_webhook_endpoint::Variables {
-                        id,
-                        input: endpoint_input!(update_webhook_endpoint, url, events),
-                    },
+                    api::update_webhook_endpoint::Variables { id, input: endpoint_input(url, events) },
                 )
                 .await
                 .map(|_| None),
                 None => api::run::<api::CreateWebhookEndpoint>(
                     token.as_deref(),
-                    api::create_webhook_endpoint::Variables {
-                        input: endpoint_input!(create_webhook_endpoint, url, events),
-                    },
+                    api::create_webhook_endpoint::Variables { input: endpoint_input(url, events) },
                 )
                 .await
                 .map(|d| Some(d.create_webhook_endpoint.secret)),
