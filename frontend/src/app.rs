@@ -16,6 +16,10 @@ use crate::pages::register::Register;
 use crate::pages::webhooks::WebhooksPage;
 use crate::session::{Mode, Session, State, use_session};
 
+/// Every route's view: one type (a function pointer), so the router's code for a route's view exists once rather
+/// than once per route (each closure is a type of its own; bench/README.md, "One type per fragment").
+type View = fn() -> AnyView;
+
 #[component]
 pub fn App() -> impl IntoView {
     Session::provide();
@@ -25,27 +29,27 @@ pub fn App() -> impl IntoView {
             <a class="skip" href="#main">"Skip to content"</a>
             <Header />
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=Home />
-                <Route path=path!("/register") view=|| lazy_page(register_page()) />
-                <Route path=path!("/portal") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::Home))}</PartnerOnly> } />
-                <Route path=path!("/portal/leads") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::Leads))}</PartnerOnly> } />
-                <Route path=path!("/portal/keys") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::ApiKeys))}</PartnerOnly> } />
-                <Route path=path!("/portal/postbacks") view=|| view! { <PartnerOnly>{lazy_page(postbacks_view(PostbacksView::Page))}</PartnerOnly> } />
-                <Route path=path!("/portal/campaigns/:id/instructions") view=|| view! { <PartnerOnly>{lazy_page(partner_page(PartnerPage::Instructions))}</PartnerOnly> } />
-                <Route path=path!("/campaigns/:id/leads") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignLeads))}</OwnerOnly> } />
-                <Route path=path!("/partners") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Partners))}</OwnerOnly> } />
-                <Route path=path!("/api-access") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::ApiAccess))}</OwnerOnly> } />
-                <Route path=path!("/webhooks") view=|| view! { <OwnerOnly>{lazy_page(postbacks_view(PostbacksView::Webhooks))}</OwnerOnly> } />
-                <Route path=path!("/partners/:id") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Partner))}</OwnerOnly> } />
-                <Route path=path!("/campaigns/:id/partners") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignPartners))}</OwnerOnly> } />
-                <Route path=path!("/login") view=Login />
-                <Route path=path!("/signup") view=SignUp />
-                <Route path=path!("/campaigns") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Campaigns))}</OwnerOnly> } />
-                <Route path=path!("/campaigns/new") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::NewCampaign))}</OwnerOnly> } />
-                <Route path=path!("/campaigns/:id") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::Campaign))}</OwnerOnly> } />
-                <Route path=path!("/campaigns/:id/settings") view=|| view! { <OwnerOnly>{lazy_page(owner_page(OwnerPage::CampaignSettings))}</OwnerOnly> } />
-                <Route path=path!("/campaigns/:id/quality") view=|| view! { <OwnerOnly>{lazy_page(lead_quality_page(QualityPage::Campaign))}</OwnerOnly> } />
-                <Route path=path!("/lead-quality") view=|| view! { <OwnerOnly>{lazy_page(lead_quality_page(QualityPage::Organization))}</OwnerOnly> } />
+                <Route path=path!("/") view={(|| view! { <Home /> }.into_any()) as View} />
+                <Route path=path!("/register") view={(|| show(Page::Register)) as View} />
+                <Route path=path!("/portal") view={(|| show(Page::Partner(PartnerPage::Home))) as View} />
+                <Route path=path!("/portal/leads") view={(|| show(Page::Partner(PartnerPage::Leads))) as View} />
+                <Route path=path!("/portal/keys") view={(|| show(Page::Partner(PartnerPage::ApiKeys))) as View} />
+                <Route path=path!("/portal/postbacks") view={(|| show(Page::Postbacks)) as View} />
+                <Route path=path!("/portal/campaigns/:id/instructions") view={(|| show(Page::Partner(PartnerPage::Instructions))) as View} />
+                <Route path=path!("/campaigns/:id/leads") view={(|| show(Page::Owner(OwnerPage::CampaignLeads))) as View} />
+                <Route path=path!("/partners") view={(|| show(Page::Owner(OwnerPage::Partners))) as View} />
+                <Route path=path!("/api-access") view={(|| show(Page::Owner(OwnerPage::ApiAccess))) as View} />
+                <Route path=path!("/webhooks") view={(|| show(Page::Webhooks)) as View} />
+                <Route path=path!("/partners/:id") view={(|| show(Page::Owner(OwnerPage::Partner))) as View} />
+                <Route path=path!("/campaigns/:id/partners") view={(|| show(Page::Owner(OwnerPage::CampaignPartners))) as View} />
+                <Route path=path!("/login") view={(|| view! { <Login /> }.into_any()) as View} />
+                <Route path=path!("/signup") view={(|| view! { <SignUp /> }.into_any()) as View} />
+                <Route path=path!("/campaigns") view={(|| show(Page::Owner(OwnerPage::Campaigns))) as View} />
+                <Route path=path!("/campaigns/new") view={(|| show(Page::Owner(OwnerPage::NewCampaign))) as View} />
+                <Route path=path!("/campaigns/:id") view={(|| show(Page::Owner(OwnerPage::Campaign))) as View} />
+                <Route path=path!("/campaigns/:id/settings") view={(|| show(Page::Owner(OwnerPage::CampaignSettings))) as View} />
+                <Route path=path!("/campaigns/:id/quality") view={(|| show(Page::Quality(QualityPage::Campaign))) as View} />
+                <Route path=path!("/lead-quality") view={(|| show(Page::Quality(QualityPage::Organization))) as View} />
             </Routes>
         </Router>
     }
@@ -130,19 +134,20 @@ fn Home() -> impl IntoView {
     }
 }
 
-/// Partner pages: wait for the session check, send visitors to log in, send owners who are no one's partner to
-/// their campaigns. An account with no organization of its own is a partner (with no advertisers yet, if need be).
-#[component]
-fn PartnerOnly(children: ChildrenFn) -> impl IntoView {
-    guarded(Mode::Partner, children)
+/// A page behind its side's guard (none for the invitation page), from its module.
+fn show(page: Page) -> AnyView {
+    let shown = move || {
+        suspended(page.load(), || view! { <main class="page" id="main"><Loading what="the page" /></main> }.into_any())
+    };
+    match page.side() {
+        None => shown(),
+        Some(side) => guarded(side, std::sync::Arc::new(shown)).into_any(),
+    }
 }
 
-/// Owner pages: the same checks, keeping partner-only accounts out.
-#[component]
-fn OwnerOnly(children: ChildrenFn) -> impl IntoView {
-    guarded(Mode::Owner, children)
-}
-
+/// The guard of a side's pages: wait for the session check, send visitors to log in, and send an account the side
+/// does not admit to its own home. Partner pages admit an account with no organization of its own (a partner, with
+/// no advertisers yet if need be) and one that is both; owner pages keep partner-only accounts out.
 fn guarded(side: Mode, children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let location = use_location();
@@ -187,6 +192,45 @@ fn guarded(side: Mode, children: ChildrenFn) -> impl IntoView {
 // of them share (the dashboard, the lead table, dialogs) goes to chunks fetched with the first module that needs
 // them. e2e/tests/splitting.test.mjs checks that a partner's browser never asks for `owner_page`'s module;
 // scripts/build-frontend names the modules each first page fetches (frontend/size-budget).
+
+/// A page that lives in a module of its own.
+#[derive(Clone, Copy)]
+enum Page {
+    /// `/register`: an invitation's page.
+    Register,
+    Partner(PartnerPage),
+    /// The partner's Postbacks page.
+    Postbacks,
+    /// The owner's Webhooks page.
+    Webhooks,
+    Owner(OwnerPage),
+    Quality(QualityPage),
+}
+
+type PageFuture = std::pin::Pin<Box<dyn std::future::Future<Output = AnyView>>>;
+
+impl Page {
+    /// The side whose guard the page is behind.
+    fn side(self) -> Option<Mode> {
+        match self {
+            Page::Register => None,
+            Page::Partner(_) | Page::Postbacks => Some(Mode::Partner),
+            Page::Webhooks | Page::Owner(_) | Page::Quality(_) => Some(Mode::Owner),
+        }
+    }
+
+    /// The page, once its module is here (boxed: one future type for all, so what waits for it exists once).
+    fn load(self) -> PageFuture {
+        match self {
+            Page::Register => Box::pin(register_page()),
+            Page::Partner(p) => Box::pin(partner_page(p)),
+            Page::Postbacks => Box::pin(postbacks_view(PostbacksView::Page)),
+            Page::Webhooks => Box::pin(postbacks_view(PostbacksView::Webhooks)),
+            Page::Owner(p) => Box::pin(owner_page(p)),
+            Page::Quality(p) => Box::pin(lead_quality_page(p)),
+        }
+    }
+}
 
 /// `/register`: an invitation's page (a new partner's first page).
 #[lazy]
@@ -242,13 +286,10 @@ fn postbacks_view(view: PostbacksView) -> AnyView {
 }
 
 /// The owner's read-only section of a partner's postbacks, from the postbacks module.
-pub fn partner_postbacks(partner_id: String, campaigns: Vec<(String, String)>) -> impl IntoView {
-    let section = send_wrapper::SendWrapper::new(postbacks_view(PostbacksView::OfPartner { partner_id, campaigns }));
-    view! {
-        <Suspense fallback=|| view! { <Loading what="the partner's postbacks" /> }>
-            {Suspend::new(section)}
-        </Suspense>
-    }
+pub fn partner_postbacks(partner_id: String, campaigns: Vec<(String, String)>) -> AnyView {
+    suspended(Box::pin(postbacks_view(PostbacksView::OfPartner { partner_id, campaigns })), || {
+        view! { <Loading what="the partner's postbacks" /> }.into_any()
+    })
 }
 
 /// The pages only an owner reaches.
@@ -335,13 +376,9 @@ async fn preload(side: Mode) {
     }
 }
 
-/// A page from its module: "Loading" while the module is fetched (the first time only), then the page.
-fn lazy_page(page: impl std::future::Future<Output = AnyView> + 'static) -> impl IntoView {
+/// A view from its module: `fallback` while the module is fetched (the first time only), then the view.
+fn suspended(view: PageFuture, fallback: fn() -> AnyView) -> AnyView {
     // The split loader's future is not `Send`; the app has one thread.
-    let page = send_wrapper::SendWrapper::new(page);
-    view! {
-        <Suspense fallback=|| view! { <main class="page" id="main"><Loading what="the page" /></main> }>
-            {Suspend::new(page)}
-        </Suspense>
-    }
+    let view = send_wrapper::SendWrapper::new(view);
+    view! { <Suspense fallback=fallback>{Suspend::new(view)}</Suspense> }.into_any()
 }
