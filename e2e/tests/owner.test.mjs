@@ -76,9 +76,17 @@ test("an owner signs up, manages a campaign and stays signed in across a reload"
   await page.getByText("Changes saved.").waitFor();
   await shot(page, "06-campaign-edit");
 
-  // A reload loses the in-memory access token; the HttpOnly cookie brings the session back.
+  // A reload loses the in-memory access token; the HttpOnly cookie brings the session back. The session check is
+  // the one index.html sends before the app starts, read by the app: one request, not a second from the app.
+  const checks = [];
+  const onRequest = (r) => {
+    if (r.method() === "POST" && r.url().endsWith("/graphql") && (r.postData() || "").includes('"operationName":"RefreshSession"')) checks.push(r);
+  };
+  page.on("request", onRequest);
   await page.reload();
   await page.getByRole("heading", { name: "Solar New York" }).waitFor();
+  page.off("request", onRequest);
+  assert.equal(checks.length, 1, "one session check per page load");
   assert.equal(await page.getByLabel("Payout per call").inputValue(), "40.00");
 
   await page.getByRole("button", { name: "Archive…" }).click();

@@ -149,7 +149,7 @@ pub async fn run<Q: Persisted>(token: Option<&str>, variables: Q::Variables) -> 
     // one copy for all (the request, the envelope, the errors), is `send`.
     let variables = serde_json::to_string(&variables).map_err(|e| ApiError::network(e.to_string()))?;
     let data = send(token, Q::DOCUMENT_ID, Q::OPERATION_NAME, &variables).await?;
-    Q::ResponseData::decode(&data).map_err(|_| ApiError::network("The server's answer could not be read."))
+    decoded(&data)
 }
 
 /// Sends a persisted document request (the document's id in place of its text, GraphQL over HTTP's `documentId`) and
@@ -174,20 +174,55 @@ async fn send(
         .await
         .map_err(|_| ApiError::network("Cannot reach the server. Check your connection and try again."))?;
     let text = res.text().await.map_err(|_| ApiError::network("The server's answer could not be read."))?;
-    if !res.ok() {
-        return Err(match serde_json::from_str::<ErrorBody>(&text) {
+    answer(res.status(), &text)
+}
+
+/// An answer's `data`, or its error: an HTTP error's `{"error": {"code", "message"}}`, or GraphQL's first error.
+fn answer(status: u16, text: &str) -> Result<serde_json::Value, ApiError> {
+    if !(200..300).contains(&status) {
+        return Err(match serde_json::from_str::<ErrorBody>(text) {
             Ok(b) => ApiError { code: b.error.code, message: b.error.message, extensions: Default::default() },
-            Err(_) => ApiError::network(format!("The server answered {}.", res.status())),
+            Err(_) => ApiError::network(format!("The server answered {status}.")),
         });
     }
     let parsed: Envelope =
-        serde_json::from_str(&text).map_err(|_| ApiError::network("The server's answer could not be read."))?;
+        serde_json::from_str(text).map_err(|_| ApiError::network("The server's answer could not be read."))?;
     if let Some(e) = parsed.errors.and_then(|errs| errs.into_iter().next()) {
         let extensions = e.extensions.unwrap_or_default();
         let code = extensions.get("code").and_then(|v| v.as_str()).unwrap_or("ERROR").to_owned();
         return Err(ApiError { code, message: e.message, extensions });
     }
     parsed.data.ok_or_else(|| ApiError::network("The server sent no data."))
+}
+
+fn decoded<T: Decode>(data: &serde_json::Value) -> Result<T, ApiError> {
+    T::decode(data).map_err(|_| ApiError::network("The server's answer could not be read."))
+}
+
+/// Where index.html leaves the session check it sends before the app starts: a promise of `[status, text]`.
+const EARLY_REFRESH: &str = "partnerdeskRefresh";
+
+/// The session check (`RefreshSession`). The app's first is under way before the app starts: index.html sends it
+/// beside the app's own download, and its answer is read here, once, so the signed-in pages do not wait for a request
+/// that only the started app would send. Every later check is sent from here.
+pub async fn refresh_session() -> Result<refresh_session::ResponseData, ApiError> {
+    use wasm_bindgen::JsCast;
+    let early = web_sys::window().and_then(|window| {
+        let key = wasm_bindgen::JsValue::from_str(EARLY_REFRESH);
+        let promise = js_sys::Reflect::get(&window, &key).ok()?.dyn_into::<js_sys::Promise>().ok()?;
+        js_sys::Reflect::delete_property(&window, &key).ok()?;
+        Some(promise)
+    });
+    let Some(early) = early else {
+        return run::<RefreshSession>(None, refresh_session::Variables {}).await;
+    };
+    let answered = wasm_bindgen_futures::JsFuture::from(early)
+        .await
+        .map_err(|_| ApiError::network("Cannot reach the server. Check your connection and try again."))?;
+    let answered = js_sys::Array::from(&answered);
+    let status = answered.get(0).as_f64().unwrap_or_default() as u16;
+    let text = answered.get(1).as_string().unwrap_or_default();
+    decoded(&answer(status, &text)?)
 }
 
 /// A campaign as the pages use it, whichever operation fetched it.

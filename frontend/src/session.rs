@@ -176,7 +176,7 @@ impl Session {
 
     /// Trades the refresh cookie for a new access token; without a valid cookie, the user is signed out.
     pub async fn refresh(&self) {
-        match api::run::<api::RefreshSession>(None, api::refresh_session::Variables {}).await {
+        match api::refresh_session().await {
             Ok(data) => self.start(data.refresh_session.into_auth()),
             Err(e) if e.code == "NETWORK" && self.state.get_untracked() != State::Checking => {
                 // Offline for a moment: keep the session and try again shortly.
