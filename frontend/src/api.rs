@@ -216,6 +216,8 @@ pub async fn refresh_session() -> Result<refresh_session::ResponseData, ApiError
     let Some(early) = early else {
         return run::<RefreshSession>(None, refresh_session::Variables {}).await;
     };
+    // What the answer sets off (the signed-in page, its module) runs in a task of its own, not in the app's start.
+    gloo_timers::future::sleep(std::time::Duration::ZERO).await;
     let answered = wasm_bindgen_futures::JsFuture::from(early)
         .await
         .map_err(|_| ApiError::network("Cannot reach the server. Check your connection and try again."))?;
