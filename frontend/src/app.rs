@@ -48,8 +48,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns/new") view={(|| show(Page::Owner(OwnerPage::NewCampaign))) as View} />
                 <Route path=path!("/campaigns/:id") view={(|| show(Page::Owner(OwnerPage::Campaign))) as View} />
                 <Route path=path!("/campaigns/:id/settings") view={(|| show(Page::Owner(OwnerPage::CampaignSettings))) as View} />
-                <Route path=path!("/campaigns/:id/quality") view={(|| show(Page::Quality(QualityPage::Campaign))) as View} />
-                <Route path=path!("/lead-quality") view={(|| show(Page::Quality(QualityPage::Organization))) as View} />
+                <Route path=path!("/campaigns/:id/quality") view={(|| show(Page::Owner(OwnerPage::CampaignQuality))) as View} />
+                <Route path=path!("/lead-quality") view={(|| show(Page::Owner(OwnerPage::OrganizationQuality))) as View} />
             </Routes>
         </Router>
     }
@@ -187,11 +187,14 @@ fn guarded(side: Mode, children: ChildrenFn) -> impl IntoView {
 // (`#[lazy]`: a `wasm-split` split point, cut out of the main module by scripts/build-frontend). The main module keeps
 // the router, the session, the header, and the login and sign-up pages. A page's module is fetched the first time one
 // of its pages is shown, once its guard has let the visitor in: a partner never downloads the owner's pages, and a
-// visitor who is not signed in downloads neither side. Three modules, one per audience (every further split point
-// multiplies the chunks of shared code: one module per page measured 67 chunks and 22 % more bytes in all); what two
-// of them share (the dashboard, the lead table, dialogs) goes to chunks fetched with the first module that needs
-// them. e2e/tests/splitting.test.mjs checks that a partner's browser never asks for `owner_page`'s module;
-// scripts/build-frontend names the modules each first page fetches (frontend/size-budget).
+// visitor who is not signed in downloads neither side. A module per audience, and the postbacks and webhooks, which
+// both sides show and neither first page needs. Every further split point multiplies the chunks of shared code
+// (wasm-split makes one for each set of split points sharing code: one module per page measured 67 chunks and 22 %
+// more bytes in all; the owner's lead quality pages in a module of their own made the partner's first page fetch 18
+// files where it fetches 10 now, bench/README.md); what two of them share (the dashboard, the lead table, dialogs)
+// goes to chunks fetched with the first module that needs them. e2e/tests/partners.test.mjs checks that a
+// partner's browser never asks for `owner_page`'s module; scripts/build-frontend names the modules each first page
+// fetches (frontend/size-budget).
 
 /// A page that lives in a module of its own.
 #[derive(Clone, Copy)]
@@ -204,7 +207,6 @@ enum Page {
     /// The owner's Webhooks page.
     Webhooks,
     Owner(OwnerPage),
-    Quality(QualityPage),
 }
 
 type PageFuture = std::pin::Pin<Box<dyn std::future::Future<Output = AnyView>>>;
@@ -215,7 +217,7 @@ impl Page {
         match self {
             Page::Register => None,
             Page::Partner(_) | Page::Postbacks => Some(Mode::Partner),
-            Page::Webhooks | Page::Owner(_) | Page::Quality(_) => Some(Mode::Owner),
+            Page::Webhooks | Page::Owner(_) => Some(Mode::Owner),
         }
     }
 
@@ -227,7 +229,6 @@ impl Page {
             Page::Postbacks => Box::pin(postbacks_view(PostbacksView::Page)),
             Page::Webhooks => Box::pin(postbacks_view(PostbacksView::Webhooks)),
             Page::Owner(p) => Box::pin(owner_page(p)),
-            Page::Quality(p) => Box::pin(lead_quality_page(p)),
         }
     }
 }
@@ -304,6 +305,10 @@ enum OwnerPage {
     Partners,
     Partner,
     ApiAccess,
+    /// A campaign's Lead quality tab: its fields editor and duplicate rule.
+    CampaignQuality,
+    /// The organization's lead quality: return reasons and the duplicate rule of every campaign.
+    OrganizationQuality,
 }
 
 /// The owner's module.
@@ -319,25 +324,8 @@ fn owner_page(page: OwnerPage) -> AnyView {
         OwnerPage::Partners => view! { <PartnersPage /> }.into_any(),
         OwnerPage::Partner => view! { <PartnerView /> }.into_any(),
         OwnerPage::ApiAccess => view! { <ApiKeysPage /> }.into_any(),
-    }
-}
-
-/// The lead quality settings' pages.
-#[derive(Clone, Copy)]
-enum QualityPage {
-    /// A campaign's Lead quality tab: its fields editor and duplicate rule.
-    Campaign,
-    /// The organization's: return reasons and the duplicate rule of every campaign.
-    Organization,
-}
-
-/// Lead quality settings: a module of their own, as they are opened rarely and weigh a tenth of the owner's module;
-/// kept out of the first page of the owner's side (frontend/size-budget).
-#[lazy]
-fn lead_quality_page(page: QualityPage) -> AnyView {
-    match page {
-        QualityPage::Campaign => view! { <crate::pages::lead_quality::LeadQualityPage /> }.into_any(),
-        QualityPage::Organization => view! { <crate::pages::lead_quality::OrganizationQualityPage /> }.into_any(),
+        OwnerPage::CampaignQuality => view! { <crate::pages::lead_quality::LeadQualityPage /> }.into_any(),
+        OwnerPage::OrganizationQuality => view! { <crate::pages::lead_quality::OrganizationQualityPage /> }.into_any(),
     }
 }
 
