@@ -200,7 +200,7 @@ fn derives(attrs: &[Attribute]) -> Result<Vec<String>, Error> {
 fn take_derive(attrs: &mut [Attribute], name: &str) -> Result<(), Error> {
     for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
         let paths = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)?;
-        let kept: Vec<_> = paths.iter().filter(|p| !p.segments.last().is_some_and(|s| s.ident == name)).collect();
+        let kept: Vec<_> = paths.iter().filter(|p| p.segments.last().is_none_or(|s| s.ident != name)).collect();
         *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
     }
     Ok(())
@@ -307,12 +307,8 @@ fn emit(operations: Vec<Operation>) -> Result<TokenStream, Error> {
     for op in &operations {
         for item in &op.items {
             match shared_name(item) {
-                Some(name) if shared.contains(&name) => {
-                    // From the first operation that has it (every copy is alike).
-                    if !emitted.contains(&name) {
-                        shared_items.push(item);
-                    }
-                }
+                // From the first operation that has it (every copy is alike).
+                Some(name) if shared.contains(&name) && !emitted.contains(&name) => shared_items.push(item),
                 None => {
                     if let Item::Type(t) = item {
                         scalars.entry(t.ident.to_string()).or_insert(item);

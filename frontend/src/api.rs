@@ -8,6 +8,7 @@ use serde::Deserialize;
 type DateTime = String;
 type Decimal = String;
 type NaiveDate = String;
+#[allow(clippy::upper_case_acronyms)] // the schema's scalar, as the generated code names it
 type JSON = serde_json::Value;
 
 /// An operation the server knows by the id of the document that holds it: the app sends the id, not the text.

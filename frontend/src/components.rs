@@ -100,10 +100,10 @@ pub fn Modal(
             .collect()
     };
     Effect::new(move |_| {
-        if panel.get().is_some() {
-            if let Some(first) = focusables().first() {
-                let _ = first.focus();
-            }
+        if panel.get().is_some()
+            && let Some(first) = focusables().first()
+        {
+            let _ = first.focus();
         }
     });
     let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {

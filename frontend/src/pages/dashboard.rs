@@ -812,7 +812,7 @@ pub fn PartnerReports(partner_id: String) -> impl IntoView {
                             }).collect_view()}</tbody>
                             <tfoot><ReportLine label="Total".into() s=totals /></tfoot>
                         </table></div>
-                        <crate::pages::portal::Pager total=r.total_count as i64 has_next=has_next end=end after=after cursors=cursors noun="row" />
+                        <crate::pages::portal::Pager total=r.total_count has_next=has_next end=end after=after cursors=cursors noun="row" />
                     }.into_any()
                 }
             })}
