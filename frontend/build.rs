@@ -256,14 +256,17 @@ fn idents(tokens: TokenStream, into: &mut BTreeSet<String>) {
 /// The file: `shared` (each type that two or more operations generate alike, with everything it names), then each
 /// operation's struct, `Persisted` impl and module.
 fn emit(operations: Vec<Operation>) -> Result<TokenStream, Error> {
-    // Per operation: each shared name's items, as text (a type and its impls together).
-    let texts: Vec<BTreeMap<String, String>> = operations
+    // Per operation: each shared name's items, as text (a type and its impls together), and the names they use.
+    let texts: Vec<BTreeMap<String, (String, BTreeSet<String>)>> = operations
         .iter()
         .map(|op| {
-            let mut texts = BTreeMap::<String, String>::new();
+            let mut texts = BTreeMap::<String, (String, BTreeSet<String>)>::new();
             for item in &op.items {
                 if let Some(name) = shared_name(item) {
-                    texts.entry(name).or_default().push_str(&item.to_token_stream().to_string());
+                    let (text, named) = texts.entry(name).or_default();
+                    let tokens = item.to_token_stream();
+                    text.push_str(&tokens.to_string());
+                    idents(tokens, named);
                 }
             }
             texts
@@ -271,11 +274,11 @@ fn emit(operations: Vec<Operation>) -> Result<TokenStream, Error> {
         .collect();
     let mut seen = BTreeMap::<&str, (usize, bool)>::new(); // name -> (modules, alike everywhere)
     for (i, t) in texts.iter().enumerate() {
-        for (name, text) in t {
+        for (name, (text, _)) in t {
             let first = texts.iter().take(i).find_map(|other| other.get(name));
             let entry = seen.entry(name).or_insert((0, true));
             entry.0 += 1;
-            entry.1 &= first.is_none_or(|f| f == text);
+            entry.1 &= first.is_none_or(|(f, _)| f == text);
         }
     }
     let mut shared: BTreeSet<String> =
@@ -285,11 +288,10 @@ fn emit(operations: Vec<Operation>) -> Result<TokenStream, Error> {
         let unshared: Vec<String> = shared
             .iter()
             .filter(|name| {
-                texts.iter().filter_map(|t| t.get(*name).map(|text| (t, text))).any(|(t, text)| {
-                    let mut named = BTreeSet::new();
-                    idents(text.parse().unwrap_or_default(), &mut named);
-                    named.iter().any(|n| t.contains_key(n) && !shared.contains(n))
-                })
+                texts
+                    .iter()
+                    .filter_map(|t| t.get(*name).map(|(_, named)| (t, named)))
+                    .any(|(t, named)| named.iter().any(|n| t.contains_key(n) && !shared.contains(n)))
             })
             .cloned()
             .collect();

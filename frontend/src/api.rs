@@ -1,6 +1,7 @@
 //! The GraphQL client. Every operation is typed from `../schema.graphql` by `graphql_client_codegen` in build.rs: a
-//! query that no longer matches the schema fails the build. The server has the same files compiled in: `run` sends each operation
-//! as a persisted document, `{"documentId": "sha256:<hex of its file>", "operationName", "variables"}`, never its text.
+//! query that no longer matches the schema fails the build. The server has the same files compiled in: `run` sends
+//! each operation as a persisted document, `{"documentId": "sha256:<hex of its file>", "operationName",
+//! "variables"}`, never its text.
 
 use gloo_net::http::Request;
 use serde::Deserialize;
@@ -95,6 +96,16 @@ impl ApiError {
         Self { code: "NETWORK".into(), message: message.into(), extensions: Default::default() }
     }
 
+    /// No answer came (offline, or the server is down).
+    fn unreachable() -> Self {
+        Self::network("Cannot reach the server. Check your connection and try again.")
+    }
+
+    /// An answer came that is not what was asked for.
+    fn unreadable() -> Self {
+        Self::network("The server's answer could not be read.")
+    }
+
     /// A form's own check, before anything is sent, phrased as the server would.
     pub fn invalid(field: &str, message: &str) -> Self {
         let mut extensions = serde_json::Map::new();
@@ -173,8 +184,8 @@ async fn send(
         .map_err(|e| ApiError::network(e.to_string()))?
         .send()
         .await
-        .map_err(|_| ApiError::network("Cannot reach the server. Check your connection and try again."))?;
-    let text = res.text().await.map_err(|_| ApiError::network("The server's answer could not be read."))?;
+        .map_err(|_| ApiError::unreachable())?;
+    let text = res.text().await.map_err(|_| ApiError::unreadable())?;
     answer(res.status(), &text)
 }
 
@@ -186,8 +197,7 @@ fn answer(status: u16, text: &str) -> Result<serde_json::Value, ApiError> {
             Err(_) => ApiError::network(format!("The server answered {status}.")),
         });
     }
-    let parsed: Envelope =
-        serde_json::from_str(text).map_err(|_| ApiError::network("The server's answer could not be read."))?;
+    let parsed: Envelope = serde_json::from_str(text).map_err(|_| ApiError::unreadable())?;
     if let Some(e) = parsed.errors.and_then(|errs| errs.into_iter().next()) {
         let extensions = e.extensions.unwrap_or_default();
         let code = extensions.get("code").and_then(|v| v.as_str()).unwrap_or("ERROR").to_owned();
@@ -197,7 +207,7 @@ fn answer(status: u16, text: &str) -> Result<serde_json::Value, ApiError> {
 }
 
 fn decoded<T: Decode>(data: &serde_json::Value) -> Result<T, ApiError> {
-    T::decode(data).map_err(|_| ApiError::network("The server's answer could not be read."))
+    T::decode(data).map_err(|_| ApiError::unreadable())
 }
 
 /// Where index.html leaves the session check it sends before the app starts: a promise of `[status, text]`.
@@ -219,9 +229,7 @@ pub async fn refresh_session() -> Result<refresh_session::ResponseData, ApiError
     };
     // What the answer sets off (the signed-in page, its module) runs in a task of its own, not in the app's start.
     gloo_timers::future::sleep(std::time::Duration::ZERO).await;
-    let answered = wasm_bindgen_futures::JsFuture::from(early)
-        .await
-        .map_err(|_| ApiError::network("Cannot reach the server. Check your connection and try again."))?;
+    let answered = wasm_bindgen_futures::JsFuture::from(early).await.map_err(|_| ApiError::unreachable())?;
     let answered = js_sys::Array::from(&answered);
     let status = answered.get(0).as_f64().unwrap_or_default() as u16;
     let text = answered.get(1).as_string().unwrap_or_default();

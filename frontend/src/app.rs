@@ -136,19 +136,21 @@ fn Home() -> impl IntoView {
 
 /// A page behind its side's guard (none for the invitation page), from its module.
 fn show(page: Page) -> AnyView {
-    let shown = move || {
-        suspended(page.load(), || view! { <main class="page" id="main"><Loading what="the page" /></main> }.into_any())
-    };
     match page.side() {
-        None => shown(),
-        Some(side) => guarded(side, std::sync::Arc::new(shown)).into_any(),
+        None => loaded(page),
+        Some(side) => guarded(side, page).into_any(),
     }
+}
+
+/// A page from its module: "Loading" while the module is fetched (the first time only), then the page.
+fn loaded(page: Page) -> AnyView {
+    suspended(page.load(), || view! { <main class="page" id="main"><Loading what="the page" /></main> }.into_any())
 }
 
 /// The guard of a side's pages: wait for the session check, send visitors to log in, and send an account the side
 /// does not admit to its own home. Partner pages admit an account with no organization of its own (a partner, with
 /// no advertisers yet if need be) and one that is both; owner pages keep partner-only accounts out.
-fn guarded(side: Mode, children: ChildrenFn) -> impl IntoView {
+fn guarded(side: Mode, page: Page) -> impl IntoView {
     let session = use_session();
     let location = use_location();
     // An account that is both owner and partner is on the side whose page it opened: the header follows, and `/`
@@ -175,7 +177,7 @@ fn guarded(side: Mode, children: ChildrenFn) -> impl IntoView {
             };
             if allowed {
                 remember_side(side);
-                children().into_any()
+                loaded(page)
             } else {
                 view! { <Redirect path=a.user.mode(side).home() /> }.into_any()
             }
