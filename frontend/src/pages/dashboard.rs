@@ -361,6 +361,13 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
     let fixed_zone = scope.with_untracked(|s| s.zone.is_some());
     let breakdown = scope.with_untracked(|s| s.breakdown);
     // Live: read again whenever the server says figures we may see changed (it says so once on connect, too).
+    // The zone picker lists the chosen zone at first and every zone (about 420) once the page has been drawn: creating
+    // and styling them was a third of the page's first render task on a slow phone, and the page's largest text, and
+    // so Lighthouse's LCP, waited for it (bench/README.md, "The time-zone options after the first paint").
+    let zones = RwSignal::new(vec![zone.get_untracked()]);
+    if !fixed_zone {
+        request_animation_frame(move || set_timeout(move || zones.set(time_zones::all()), Default::default()));
+    }
     let side = if owner { live::Side::Owner } else { live::Side::Partner };
     live::subscribe(session, side, live_state, move || bump.update(|n| *n += 1));
     view! {
@@ -388,7 +395,7 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
                         save_zone(&z);
                         zone.set(z);
                     }>
-                        {time_zones::all().into_iter().map(|z| {
+                        {move || zones.get().into_iter().map(|z| {
                             let selected = z == zone.get_untracked();
                             view! { <option value=z.clone() selected=selected>{z.clone()}</option> }
                         }).collect_view()}
