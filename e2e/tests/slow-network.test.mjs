@@ -1,7 +1,10 @@
 // The partner's home on a slow phone (issue 18 item 6): Chromium's network throttled to Lighthouse's slow 4G
 // (150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up) and its CPU slowed 4x, an empty HTTP cache (a first visit
 // after logging in elsewhere), then the same with the cache filled (a return visit). Measured: the time from the
-// navigation's start until the dashboard shows its figures and the app answers a click (the Leads page opens). A
+// navigation's start until the dashboard shows its figures, and how long the app then takes to answer a click (from
+// the click's event until the Leads page shows its list); "interactive" is their sum: the page drawn, and a click
+// made at that moment answered. (The wall-clock time until the answer is kept too: it adds the time Playwright takes
+// between seeing the figures and clicking, 100-200 ms at 4x, which is the harness's, not the app's.) A
 // benchmark, not a timed test: the test checks that the page gets there under throttling and writes the figures to
 // e2e/artifacts/slow-network.json and its output (bench/README.md keeps them); how fast is not asserted.
 import { test, before, after } from "node:test";
@@ -65,15 +68,23 @@ async function frameWhen(page, condition) {
   return Math.round(await handle.jsonValue());
 }
 
-/** Opens /portal; milliseconds from the navigation's start to the figures shown, and to the click answered. */
+/**
+ * Opens /portal; milliseconds from the navigation's start to the figures shown, from the click on Leads to its
+ * answer, their sum (interactive), and the wall-clock time of the answer.
+ */
 async function visit(page) {
   await page.goto(server.url + "/portal", { waitUntil: "commit" });
   const shown = await frameWhen(page, () =>
     document.querySelector('.kpi[data-metric="submitted"] .kpi-value')?.textContent === "3" && performance.now());
+  await page.evaluate(() => document.addEventListener("click", () => { window.clickedAt = performance.now(); },
+    { capture: true, once: true }));
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Leads" }).click();
-  const interactive = await frameWhen(page, () =>
+  const answeredAt = await frameWhen(page, () =>
     [...document.querySelectorAll("main span.muted")].some((s) => s.textContent === "3 leads") && performance.now());
-  return { shown, interactive };
+  const clickedAt = await page.evaluate(() => window.clickedAt);
+  assert.ok(clickedAt > shown && clickedAt < answeredAt, `the click (${clickedAt}) came between ${shown} and ${answeredAt}`);
+  const answer = Math.round(answeredAt - clickedAt);
+  return { shown, answer, interactive: shown + answer, answeredAt };
 }
 
 test("the partner's home gets its figures and answers a click on slow 4G with a 4x slower CPU", async (t) => {
@@ -94,7 +105,8 @@ test("the partner's home gets its figures and answers a click on slow 4G with a 
     if (cache === "cold") await cdp.send("Network.clearBrowserCache");
     const run = { cache, ...(await visit(page)) };
     figures.runs.push(run);
-    t.diagnostic(`${cache} cache: figures shown at ${run.shown} ms, a click answered at ${run.interactive} ms`);
+    t.diagnostic(`${cache} cache: figures shown at ${run.shown} ms, a click answered in ${run.answer} ms: interactive at ` +
+      `${run.interactive} ms (wall clock, with Playwright's own time before the click: ${run.answeredAt} ms)`);
     await page.close();
   }
   const median = (cache) => {
