@@ -103,20 +103,38 @@ pub fn round_decimal(amount: &str, digits: usize) -> Option<String> {
     Some(if digits == 0 { format!("{sign}{w}") } else { format!("{sign}{w}.{f}") })
 }
 
-/// A decimal grouped as the browser's locale writes numbers, with `digits` places ("1,234.50").
-fn grouped(decimal: &str, digits: usize) -> String {
+/// A number as the browser's locale writes it, with `digits` places and `style` (`decimal` or `percent`).
+fn number(value: &wasm_bindgen::JsValue, digits: usize, style: &str) -> Option<String> {
     let digits = digits.to_string();
     let format = js_sys::Intl::NumberFormat::new(
         &js_sys::Array::new(),
-        &options(&[("minimumFractionDigits", &digits), ("maximumFractionDigits", &digits)]),
+        &options(&[("style", style), ("minimumFractionDigits", &digits), ("maximumFractionDigits", &digits)]),
     );
+    format.format().call1(&wasm_bindgen::JsValue::NULL, value).ok().and_then(|v| v.as_string())
+}
+
+/// A decimal grouped as the browser's locale writes numbers, with `digits` places ("1,234.50").
+fn grouped(decimal: &str, digits: usize) -> String {
     // A string is formatted as the exact decimal it spells (Intl.NumberFormat v3), never through a float.
-    format
-        .format()
-        .call1(&wasm_bindgen::JsValue::NULL, &wasm_bindgen::JsValue::from_str(decimal))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| decimal.to_owned())
+    number(&wasm_bindgen::JsValue::from_str(decimal), digits, "decimal").unwrap_or_else(|| decimal.to_owned())
+}
+
+/// A share (0.125) as the browser's locale writes a percentage, with `digits` places ("12.5%"; in German "12,5 %").
+/// The browser formats it: the app carries no float formatting of its own.
+pub fn percent(share: f64, digits: usize) -> String {
+    number(&wasm_bindgen::JsValue::from_f64(share), digits, "percent").unwrap_or_default()
+}
+
+/// A number (not an amount of money) with one place, as the browser's locale writes it ("3.5").
+pub fn tenths(value: f64) -> String {
+    number(&wasm_bindgen::JsValue::from_f64(value), 1, "decimal").unwrap_or_default()
+}
+
+/// A drawing coordinate to a tenth ("12.3"): integer arithmetic, so that no float formatting code is needed.
+pub fn coordinate(value: f64) -> String {
+    let tenths = (value * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    format!("{sign}{}.{}", (tenths / 10).abs(), (tenths % 10).abs())
 }
 
 /// An amount in its currency's own minor units, e.g. "16.13 GBP" for 16.1333 (the API and CSV keep the exact value).

@@ -123,7 +123,7 @@ fn units_text(u: i64) -> String {
 }
 
 pub fn percent(rate: Option<f64>) -> String {
-    rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into())
+    rate.map(|r| format::percent(r, 1)).unwrap_or_else(|| "—".into())
 }
 
 /// The change from `prev` to `cur`: +12% for amounts and counts, +3.0 pts for rates.
@@ -131,11 +131,11 @@ fn change(cur: Option<f64>, prev: Option<f64>, points: bool) -> (String, &'stati
     match (cur, prev) {
         (Some(c), Some(p)) if points => {
             let d = (c - p) * 100.0;
-            (format!("{}{:.1} pts", if d >= 0.0 { "+" } else { "−" }, d.abs()), direction(d))
+            (format!("{}{} pts", if d >= 0.0 { "+" } else { "−" }, format::tenths(d.abs())), direction(d))
         }
         (Some(c), Some(p)) if p != 0.0 => {
-            let d = (c - p) / p * 100.0;
-            (format!("{}{:.0}%", if d >= 0.0 { "+" } else { "−" }, d.abs()), direction(d))
+            let d = (c - p) / p;
+            (format!("{}{}", if d >= 0.0 { "+" } else { "−" }, format::percent(d.abs(), 0)), direction(d * 100.0))
         }
         (Some(c), Some(_)) if c > 0.0 => ("new".into(), "up"),
         _ => ("—".into(), "flat"),
@@ -555,7 +555,11 @@ fn Chart(
         let merged = by_day.remove(&day).unwrap_or_default().add(sums);
         by_day.insert(day, merged);
     }
-    let (w, h, pad) = (720.0_f64, 220.0_f64, 28.0_f64);
+    // The drawing's size and left margin, in its own units; each bar's coordinates to a tenth (`format::coordinate`).
+    const W: i32 = 720;
+    const H: i32 = 220;
+    const PAD: i32 = 28;
+    let (w, h, pad) = (f64::from(W), f64::from(H), f64::from(PAD));
     let series = move || {
         let m = metric.get();
         all.iter().map(|d| (d.clone(), by_day.get(d).map(|s| chart_value(s, m)).unwrap_or(0))).collect::<Vec<_>>()
@@ -581,21 +585,22 @@ fn Chart(
                 let first = s.first().map(|(d, _)| format::date(d)).unwrap_or_default();
                 let last = s.last().map(|(d, _)| format::date(d)).unwrap_or_default();
                 view! {
-                    <svg class="bars" viewBox=format!("0 0 {w} {h}") role="img" aria-label=summary preserveAspectRatio="none">
-                        <line x1=pad y1=h - pad x2=w y2=h - pad class="axis" />
+                    <svg class="bars" viewBox=format!("0 0 {W} {H}") role="img" aria-label=summary preserveAspectRatio="none">
+                        <line x1=PAD y1=H - PAD x2=W y2=H - PAD class="axis" />
                         <text x=0 y=12 class="tick">{label(max)}</text>
-                        <text x=0 y=h - pad>"0"</text>
+                        <text x=0 y=H - PAD>"0"</text>
                         {s.iter().enumerate().map(|(i, (day, v))| {
                             let bh = (*v as f64 / max as f64) * (h - pad - 16.0);
                             let x = pad + i as f64 * slot + (slot - bar) / 2.0;
                             view! {
-                                <rect x=x y=h - pad - bh width=bar height=bh.max(0.0) class="day-bar" data-day=day.clone() data-value=v.to_string()>
+                                <rect x=format::coordinate(x) y=format::coordinate(h - pad - bh) width=format::coordinate(bar)
+                                    height=format::coordinate(bh.max(0.0)) class="day-bar" data-day=day.clone() data-value=v.to_string()>
                                     <title>{format!("{}: {}", format::date(day), label(*v))}</title>
                                 </rect>
                             }
                         }).collect_view()}
-                        <text x=pad y=h - 8.0 class="tick">{first}</text>
-                        <text x=w y=h - 8.0 class="tick end">{last}</text>
+                        <text x=PAD y=H - 8 class="tick">{first}</text>
+                        <text x=W y=H - 8 class="tick end">{last}</text>
                     </svg>
                     <details class="small">
                         <summary>"Show as a table"</summary>

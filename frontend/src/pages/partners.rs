@@ -713,7 +713,7 @@ pub fn PartnersPage() -> impl IntoView {
                                             <td class="num">{format::count(l.sums.submitted)}</td>
                                             <td class="num">{percent(l.sums.approval_rate())}</td>
                                             <td class="num">{l.sums.earnings_text()}</td>
-                                            <td class="num">{l.cap_use.map(|(u, what)| format!("{:.0}% ({what})", u * 100.0)).unwrap_or_else(|| "—".into())}</td>
+                                            <td class="num">{l.cap_use.map(|(u, what)| format!("{} ({what})", format::percent(u, 0))).unwrap_or_else(|| "—".into())}</td>
                                             <td>{p.registered_at.as_deref().map(format::date).unwrap_or_else(|| format!("Invited {}", format::date(&p.invited_at)))}</td>
                                         </tr>
                                     }
