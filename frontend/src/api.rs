@@ -4,7 +4,6 @@
 //! "variables"}`, never its text.
 
 use gloo_net::http::Request;
-use serde::Deserialize;
 
 type DateTime = String;
 type Decimal = String;
@@ -130,31 +129,6 @@ impl ApiError {
     }
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    code: String,
-    message: String,
-}
-
-/// The answer's envelope, read the same way for every operation: `data` as JSON, decoded into the operation's own type
-/// by [`run`]; the first error as [`ApiError`].
-#[derive(Deserialize)]
-struct Envelope {
-    data: Option<serde_json::Value>,
-    errors: Option<Vec<GraphQLError>>,
-}
-
-#[derive(Deserialize)]
-struct GraphQLError {
-    message: String,
-    extensions: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
 /// Runs one operation. `token` is the access token; the refresh cookie travels by itself (same origin).
 pub async fn run<Q: Persisted>(token: Option<&str>, variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
     // Only what depends on the operation's types is generic: encoding its variables and decoding its data. The rest,
@@ -189,21 +163,30 @@ async fn send(
     answer(res.status(), &text)
 }
 
-/// An answer's `data`, or its error: an HTTP error's `{"error": {"code", "message"}}`, or GraphQL's first error.
+/// An answer's `data`, or its error: an HTTP error's `{"error": {"code", "message"}}`, or GraphQL's first error. The
+/// envelope is read the same way for every operation, from the answer's JSON (`data` is decoded into the operation's
+/// own type by [`run`]).
 fn answer(status: u16, text: &str) -> Result<serde_json::Value, ApiError> {
+    let body: Option<serde_json::Value> = serde_json::from_str(text).ok();
+    let text_of = |v: &serde_json::Value, key: &str| v.get(key).and_then(|s| s.as_str()).map(str::to_owned);
     if !(200..300).contains(&status) {
-        return Err(match serde_json::from_str::<ErrorBody>(text) {
-            Ok(b) => ApiError { code: b.error.code, message: b.error.message, extensions: Default::default() },
-            Err(_) => ApiError::network(format!("The server answered {status}.")),
+        let error = body.as_ref().and_then(|b| b.get("error"));
+        return Err(match error.and_then(|e| Some((text_of(e, "code")?, text_of(e, "message")?))) {
+            Some((code, message)) => ApiError { code, message, extensions: Default::default() },
+            None => ApiError::network(format!("The server answered {status}.")),
         });
     }
-    let parsed: Envelope = serde_json::from_str(text).map_err(|_| ApiError::unreadable())?;
-    if let Some(e) = parsed.errors.and_then(|errs| errs.into_iter().next()) {
-        let extensions = e.extensions.unwrap_or_default();
+    let mut body = body.filter(serde_json::Value::is_object).ok_or_else(ApiError::unreadable)?;
+    if let Some(e) = body.get("errors").and_then(|errors| errors.as_array()?.first()) {
+        let message = text_of(e, "message").ok_or_else(ApiError::unreadable)?;
+        let extensions = e.get("extensions").and_then(|x| x.as_object()).cloned().unwrap_or_default();
         let code = extensions.get("code").and_then(|v| v.as_str()).unwrap_or("ERROR").to_owned();
-        return Err(ApiError { code, message: e.message, extensions });
+        return Err(ApiError { code, message, extensions });
     }
-    parsed.data.ok_or_else(|| ApiError::network("The server sent no data."))
+    match body.get_mut("data").map(serde_json::Value::take) {
+        Some(data) if !data.is_null() => Ok(data),
+        _ => Err(ApiError::network("The server sent no data.")),
+    }
 }
 
 fn decoded<T: Decode>(data: &serde_json::Value) -> Result<T, ApiError> {
