@@ -3,8 +3,6 @@
 //! each operation as a persisted document, `{"documentId": "sha256:<hex of its file>", "operationName",
 //! "variables"}`, never its text.
 
-use gloo_net::http::Request;
-
 type DateTime = String;
 type Decimal = String;
 type NaiveDate = String;
@@ -149,18 +147,40 @@ async fn send(
     // The id (`sha256:` and hex) and the operation's name (a GraphQL name) need no escaping.
     let body =
         format!(r#"{{"documentId":"{document_id}","operationName":"{operation_name}","variables":{variables}}}"#);
-    let mut req = Request::post("/graphql").header("x-refresh-cookie", "1").header("content-type", "application/json");
+    let mut headers = vec![("content-type", "application/json".to_owned()), ("x-refresh-cookie", "1".to_owned())];
     if let Some(t) = token {
-        req = req.header("authorization", &format!("Bearer {t}"));
+        headers.push(("authorization", format!("Bearer {t}")));
     }
-    let res = req
-        .body(body)
-        .map_err(|e| ApiError::network(e.to_string()))?
-        .send()
+    let response = fetch("POST", "/graphql", &headers, Some(&body)).await?;
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|_| ApiError::unreadable())?)
+        .await
+        .map_err(|_| ApiError::unreadable())?;
+    answer(response.status(), &text.as_string().unwrap_or_default())
+}
+
+/// The browser's `fetch`: the response, whatever its status, or an error when none came.
+pub async fn fetch(
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Option<&str>,
+) -> Result<web_sys::Response, ApiError> {
+    use wasm_bindgen::JsCast;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let h = web_sys::Headers::new().map_err(|_| ApiError::unreachable())?;
+    for (name, value) in headers {
+        h.set(name, value).map_err(|_| ApiError::unreachable())?;
+    }
+    init.set_headers(&h);
+    if let Some(body) = body {
+        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    }
+    let window = web_sys::window().ok_or_else(ApiError::unreachable)?;
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
         .map_err(|_| ApiError::unreachable())?;
-    let text = res.text().await.map_err(|_| ApiError::unreadable())?;
-    answer(res.status(), &text)
+    response.dyn_into().map_err(|_| ApiError::unreachable())
 }
 
 /// An answer's `data`, or its error: an HTTP error's `{"error": {"code", "message"}}`, or GraphQL's first error. The

@@ -860,21 +860,17 @@ fn MetricCells(s: Sums) -> impl IntoView {
 /// Fetches `GET /v1/reports.csv?{query}` with the access token and hands it to the browser as a file.
 async fn download_csv(token: Option<&str>, query: &str) -> Result<(), String> {
     use wasm_bindgen::JsCast;
-    let mut req = gloo_net::http::Request::get(&format!("/v1/reports.csv?{query}"));
-    if let Some(t) = token {
-        req = req.header("authorization", &format!("Bearer {t}"));
-    }
-    let res = req.send().await.map_err(|_| "Cannot reach the server.".to_owned())?;
+    let headers: Vec<(&str, String)> = token.map(|t| ("authorization", format!("Bearer {t}"))).into_iter().collect();
+    let res = api::fetch("GET", &format!("/v1/reports.csv?{query}"), &headers, None)
+        .await
+        .map_err(|_| "Cannot reach the server.".to_owned())?;
     if !res.ok() {
         return Err(format!("The server answered {}.", res.status()));
     }
-    let bytes = res.binary().await.map_err(|_| "The download failed.".to_owned())?;
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv");
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        .map_err(|_| "The download failed.".to_owned())?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "The download failed.".to_owned())?;
+    let failed = |_| "The download failed.".to_owned();
+    let blob: web_sys::Blob =
+        wasm_bindgen_futures::JsFuture::from(res.blob().map_err(failed)?).await.map_err(failed)?.unchecked_into();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
     let a = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.create_element("a").ok())
