@@ -265,8 +265,13 @@ pub async fn run_http_relay(s: Services, settings: HttpRelaySettings) {
         let destinations = match destinations(&s, &claimed).await {
             Ok(found) => found,
             Err(e) => {
-                // The claims expire with their lease and go again.
+                // Nothing was sent: the claims go back at once (or, if the database refuses that too, when their
+                // lease expires), and the relay pauses before it claims again.
                 relay_error(e);
+                if let Err(e) = release(&s, &claimed).await {
+                    relay_error(e);
+                }
+                tokio::time::sleep(settings.poll).await;
                 continue;
             }
         };
@@ -309,22 +314,25 @@ fn relay_error(e: Error) {
     }
 }
 
-/// Gives claimed deliveries back (their host had no free slot): due again at once, the attempt not counted.
+/// Gives claimed deliveries back (their host had no free slot): due again at once, the attempt not counted. Only rows
+/// still at these claims' attempt numbers (a later claim of a row counts one more).
 async fn release(s: &Services, rows: &[delivery::Model]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 2);
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 3);
     let mut keys = Vec::with_capacity(rows.len());
     for r in rows {
         values.push(r.destination_id.into());
         values.push(r.event_id.into());
-        keys.push(format!("(${}, ${})", values.len() - 1, values.len()));
+        values.push(r.attempts.into());
+        keys.push(format!("(${}, ${}, ${})", values.len() - 2, values.len() - 1, values.len()));
     }
     s.db.execute_raw(Statement::from_sql_and_values(
         s.db.get_database_backend(),
         format!(
-            "UPDATE deliveries SET locked_until = NULL, attempts = attempts - 1 WHERE (destination_id, event_id) IN ({})",
+            "UPDATE deliveries SET locked_until = NULL, attempts = attempts - 1 \
+             WHERE (destination_id, event_id, attempts) IN ({})",
             keys.join(", ")
         ),
         values,
@@ -596,11 +604,12 @@ async fn record(
     let backend = s.db.get_database_backend();
     let state = Statement::from_sql_and_values(
         backend,
-        // Only while the row is still this attempt's (its lease): a replay or a retry asked for during the attempt
-        // has made it due again, and stays so.
+        // Only while the row is still this attempt's (its lease and its attempt number: two claims can set the same
+        // lease time, a later claim of the row counts one more attempt): a replay or a retry asked for during the
+        // attempt has made it due again, and stays so.
         "UPDATE deliveries SET status = $1, locked_until = NULL, last_status_code = $2, \
          next_attempt_at = COALESCE($3, next_attempt_at), finished_at = $4 \
-         WHERE destination_id = $5 AND event_id = $6 AND locked_until = $7",
+         WHERE destination_id = $5 AND event_id = $6 AND locked_until = $7 AND attempts = $8",
         [
             status.to_value().into(),
             code.into(),
@@ -609,6 +618,7 @@ async fn record(
             row.destination_id.into(),
             row.event_id.into(),
             row.locked_until.into(),
+            row.attempts.into(),
         ],
     );
     if status == Status::Delivered {
