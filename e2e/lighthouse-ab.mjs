@@ -1,7 +1,7 @@
 // Lighthouse on the partner's home, alternating between app builds, for comparing two builds on the same machine
 // state (bench/README.md, "The partner's home"): the e2e suite's Lighthouse settings (mobile defaults, cold HTTP
 // cache, a partner signed in through the login page), each build served by the same server binary from its folder.
-// Prints performance, LCP (and its element), TBT and CLS per run, each layout shift's moved boxes (before -> after) and the long tasks
+// Prints performance, LCP, TBT and CLS per run, each layout shift's moved boxes (before -> after) and the long tasks
 // (simulated: the script they are attributed to, when they start, how long).
 //   PARTNERDESK_BIN=<debug binary> [LHR_DIR=<folder for each run's report>] node lighthouse-ab.mjs <runs> <dist folder> [...]
 import fs from "node:fs";
@@ -53,7 +53,6 @@ async function once(dist) {
     return { performance: Math.round(lhr.categories.performance.score * 100),
       lcpMs: Math.round(a["largest-contentful-paint"].numericValue), tbtMs: Math.round(a["total-blocking-time"].numericValue),
       cls: +a["cumulative-layout-shift"].numericValue.toFixed(3), shifts,
-      lcpElement: a["largest-contentful-paint-element"].details?.items?.[0]?.items?.[0]?.node?.snippet,
       longTasks: (a["long-tasks"].details?.items || []).map((t) => `${t.url.replace(/^.*\//, "")} at ${Math.round(t.startTime)} ms: ${Math.round(t.duration)} ms`) };
   } finally {
     await browser.close().catch(() => {});

@@ -4,7 +4,7 @@
 // navigation's start until the dashboard shows its figures, and how long the app then takes to answer a click (from
 // the click's event until the Leads page shows its list); "interactive" is their sum: the page drawn, and a click
 // made at that moment answered. (The wall-clock time until the answer is kept too: it adds the time Playwright takes
-// between seeing the figures and clicking, 100-200 ms at 4x, which is the harness's, not the app's.) A
+// between seeing the figures and clicking, 150-310 ms at 4x, which is the harness's, not the app's.) A
 // benchmark, not a timed test: the test checks that the page gets there under throttling and writes the figures to
 // e2e/artifacts/slow-network.json and its output (bench/README.md keeps them); how fast is not asserted.
 import { test, before, after } from "node:test";

@@ -147,22 +147,21 @@ async fn send(
     // The id (`sha256:` and hex) and the operation's name (a GraphQL name) need no escaping.
     let body =
         format!(r#"{{"documentId":"{document_id}","operationName":"{operation_name}","variables":{variables}}}"#);
-    let mut headers = vec![("content-type", "application/json".to_owned()), ("x-refresh-cookie", "1".to_owned())];
-    if let Some(t) = token {
-        headers.push(("authorization", format!("Bearer {t}")));
-    }
-    let response = fetch("POST", "/graphql", &headers, Some(&body)).await?;
+    let headers = [("content-type", "application/json"), ("x-refresh-cookie", "1")];
+    let response = fetch("POST", "/graphql", token, &headers, Some(&body)).await?;
     let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|_| ApiError::unreadable())?)
         .await
         .map_err(|_| ApiError::unreadable())?;
     answer(response.status(), &text.as_string().unwrap_or_default())
 }
 
-/// The browser's `fetch`: the response, whatever its status, or an error when none came.
+/// The browser's `fetch`, with the access token (`token`) and `headers`: the response, whatever its status, or an error
+/// when none came.
 pub async fn fetch(
     method: &str,
     url: &str,
-    headers: &[(&str, String)],
+    token: Option<&str>,
+    headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Result<web_sys::Response, ApiError> {
     use wasm_bindgen::JsCast;
@@ -171,6 +170,9 @@ pub async fn fetch(
     let h = web_sys::Headers::new().map_err(|_| ApiError::unreachable())?;
     for (name, value) in headers {
         h.set(name, value).map_err(|_| ApiError::unreachable())?;
+    }
+    if let Some(t) = token {
+        h.set("authorization", &format!("Bearer {t}")).map_err(|_| ApiError::unreachable())?;
     }
     init.set_headers(&h);
     if let Some(body) = body {

@@ -360,7 +360,6 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
     let owner = scope.with_untracked(|s| s.owner);
     let fixed_zone = scope.with_untracked(|s| s.zone.is_some());
     let breakdown = scope.with_untracked(|s| s.breakdown);
-    // Live: read again whenever the server says figures we may see changed (it says so once on connect, too).
     // The zone picker lists the chosen zone at first and every zone (about 420) once the page has been drawn: creating
     // and styling them was a third of the page's first render task on a slow phone, and the page's largest text, and
     // so Lighthouse's LCP, waited for it (bench/README.md, "The time-zone options after the first paint").
@@ -368,6 +367,7 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
     if !fixed_zone {
         request_animation_frame(move || set_timeout(move || zones.set(time_zones::all()), Default::default()));
     }
+    // Live: read again whenever the server says figures we may see changed (it says so once on connect, too).
     let side = if owner { live::Side::Owner } else { live::Side::Partner };
     live::subscribe(session, side, live_state, move || bump.update(|n| *n += 1));
     view! {
@@ -860,8 +860,7 @@ fn MetricCells(s: Sums) -> impl IntoView {
 /// Fetches `GET /v1/reports.csv?{query}` with the access token and hands it to the browser as a file.
 async fn download_csv(token: Option<&str>, query: &str) -> Result<(), String> {
     use wasm_bindgen::JsCast;
-    let headers: Vec<(&str, String)> = token.map(|t| ("authorization", format!("Bearer {t}"))).into_iter().collect();
-    let res = api::fetch("GET", &format!("/v1/reports.csv?{query}"), &headers, None)
+    let res = api::fetch("GET", &format!("/v1/reports.csv?{query}"), token, &[], None)
         .await
         .map_err(|_| "Cannot reach the server.".to_owned())?;
     if !res.ok() {
