@@ -161,7 +161,7 @@ test("an owner invites a partner, who registers from the email and sees its camp
   // by this browser), and not for the owner's.
   const partnerPreloads = await preloaded(partner);
   assert.ok(partnerPreloads.some((p) => /^\/split_partner_page_/.test(p)), partnerPreloads.join("\n"));
-  assert.ok(!partnerPreloads.some((p) => /^\/split_owner_page_/.test(p)), partnerPreloads.join("\n"));
+  assert.ok(!partnerPreloads.some((p) => /^\/split_owner_/.test(p)), partnerPreloads.join("\n"));
 
   // The owner sees the registration.
   await owner.reload();
@@ -187,11 +187,16 @@ test("an owner invites a partner, who registers from the email and sees its camp
 
   assert.deepEqual(errors, []);
 
-  // The owner's pages came from the owner's module, fetched when its first page showed (and every owner page above rendered from it); the partner's browser,
-  // through the login page, its registration, its home and a try at an owner's address, never asked for it.
-  const ownerModule = /^\/split_owner_page_[0-9]+-[0-9a-f]{16}\.wasm$/;
-  assert.ok(fetched.owner.some((p) => ownerModule.test(p)), fetched.owner.join("\n"));
-  assert.ok(fetched.partner.some((p) => /^\/split_partner_page_/.test(p)), fetched.partner.join("\n"));
-  assert.ok(fetched.partner.some((p) => /^\/split_register_page_/.test(p)), fetched.partner.join("\n"));
-  assert.deepEqual(fetched.partner.filter((p) => ownerModule.test(p)), [], "a partner never downloads the owner's pages");
+  // The owner's pages came from the owner's modules, fetched when a page of each first showed (its first pages, the
+  // Marketing Partners tab, the others: the single view and the Partners page); the partner's browser, through the
+  // login page, its registration, its home and a try at an owner's address, never asked for any of them, nor for the
+  // partner's other pages (leads, API keys, posting instructions: it opened none of them).
+  const module = (name) => new RegExp(`^/split_${name}_[0-9]+-[0-9a-f]{16}\\.wasm$`);
+  for (const name of ["owner_page", "owner_tab", "owner_more"]) {
+    assert.ok(fetched.owner.some((p) => module(name).test(p)), `${name}: ${fetched.owner.join("\n")}`);
+  }
+  assert.ok(fetched.partner.some((p) => module("partner_page").test(p)), fetched.partner.join("\n"));
+  assert.ok(fetched.partner.some((p) => module("register_page").test(p)), fetched.partner.join("\n"));
+  assert.deepEqual(fetched.partner.filter((p) => module("owner_[a-z]+").test(p)), [], "a partner never downloads the owner's pages");
+  assert.deepEqual(fetched.partner.filter((p) => module("partner_more").test(p)), [], "the partner's home alone");
 });

@@ -31,7 +31,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view={(|| view! { <Home /> }.into_any()) as View} />
                 <Route path=path!("/register") view={(|| show(Page::Register)) as View} />
-                <Route path=path!("/portal") view={(|| show(Page::Partner(PartnerPage::Home))) as View} />
+                <Route path=path!("/portal") view={(|| show(Page::PartnerHome)) as View} />
                 <Route path=path!("/portal/leads") view={(|| show(Page::Partner(PartnerPage::Leads))) as View} />
                 <Route path=path!("/portal/keys") view={(|| show(Page::Partner(PartnerPage::ApiKeys))) as View} />
                 <Route path=path!("/portal/postbacks") view={(|| show(Page::Postbacks)) as View} />
@@ -41,12 +41,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/api-access") view={(|| show(Page::Owner(OwnerPage::ApiAccess))) as View} />
                 <Route path=path!("/webhooks") view={(|| show(Page::Webhooks)) as View} />
                 <Route path=path!("/partners/:id") view={(|| show(Page::Owner(OwnerPage::Partner))) as View} />
-                <Route path=path!("/campaigns/:id/partners") view={(|| show(Page::Owner(OwnerPage::CampaignPartners))) as View} />
+                <Route path=path!("/campaigns/:id/partners") view={(|| show(Page::OwnerTab)) as View} />
                 <Route path=path!("/login") view={(|| view! { <Login /> }.into_any()) as View} />
                 <Route path=path!("/signup") view={(|| view! { <SignUp /> }.into_any()) as View} />
-                <Route path=path!("/campaigns") view={(|| show(Page::Owner(OwnerPage::Campaigns))) as View} />
+                <Route path=path!("/campaigns") view={(|| show(Page::OwnerFirst(OwnerFirst::Campaigns))) as View} />
                 <Route path=path!("/campaigns/new") view={(|| show(Page::Owner(OwnerPage::NewCampaign))) as View} />
-                <Route path=path!("/campaigns/:id") view={(|| show(Page::Owner(OwnerPage::Campaign))) as View} />
+                <Route path=path!("/campaigns/:id") view={(|| show(Page::OwnerFirst(OwnerFirst::Campaign))) as View} />
                 <Route path=path!("/campaigns/:id/settings") view={(|| show(Page::Owner(OwnerPage::CampaignSettings))) as View} />
                 <Route path=path!("/campaigns/:id/quality") view={(|| show(Page::Owner(OwnerPage::CampaignQuality))) as View} />
                 <Route path=path!("/lead-quality") view={(|| show(Page::Owner(OwnerPage::OrganizationQuality))) as View} />
@@ -189,25 +189,32 @@ fn guarded(side: Mode, page: Page) -> impl IntoView {
 // (`#[lazy]`: a `wasm-split` split point, cut out of the main module by scripts/build-frontend). The main module keeps
 // the router, the session, the header, and the login and sign-up pages. A page's module is fetched the first time one
 // of its pages is shown, once its guard has let the visitor in: a partner never downloads the owner's pages, and a
-// visitor who is not signed in downloads neither side. A module per audience, and the postbacks and webhooks, which
-// both sides show and neither first page needs. Every further split point multiplies the chunks of shared code
-// (wasm-split makes one for each set of split points sharing code: one module per page measured 67 chunks and 22 %
-// more bytes in all; the owner's lead quality pages in a module of their own made the partner's first page fetch 18
-// files where it fetches 10 now, bench/README.md); what two of them share (the dashboard, the lead table, dialogs)
-// goes to chunks fetched with the first module that needs them. e2e/tests/partners.test.mjs checks that a
-// partner's browser never asks for `owner_page`'s module; scripts/build-frontend names the modules each first page
-// fetches (frontend/size-budget).
+// visitor who is not signed in downloads neither side. Each side's first pages are a module (`partner_page`: the
+// home; `owner_page`: the campaigns and a campaign's overview), its other pages modules that need it (`owner_tab`,
+// `owner_more`, `partner_more`: loading one loads its side's first module too, and wasm-split's `--needs` keeps the
+// code they share with it in that module instead of making a chunk of it). The postbacks and webhooks, which both
+// sides show and neither first page needs, are a module of their own. What split points of different sides share
+// goes to a chunk for each set of them (a split point more multiplies those: one module per page measured 67 chunks,
+// bench/README.md), fetched with the first module that needs it. e2e/tests/partners.test.mjs checks that a partner's
+// browser never asks for an owner's module, nor, on its home, for `partner_more`; scripts/build-frontend names the
+// modules each first page fetches (frontend/size-budget), and index.html's preload follows the same routes.
 
 /// A page that lives in a module of its own.
 #[derive(Clone, Copy)]
 enum Page {
     /// `/register`: an invitation's page.
     Register,
+    /// The partner's home (`/portal`).
+    PartnerHome,
     Partner(PartnerPage),
     /// The partner's Postbacks page.
     Postbacks,
     /// The owner's Webhooks page.
     Webhooks,
+    /// The owner's first pages.
+    OwnerFirst(OwnerFirst),
+    /// A campaign's Marketing Partners tab.
+    OwnerTab,
     Owner(OwnerPage),
 }
 
@@ -218,8 +225,8 @@ impl Page {
     fn side(self) -> Option<Mode> {
         match self {
             Page::Register => None,
-            Page::Partner(_) | Page::Postbacks => Some(Mode::Partner),
-            Page::Webhooks | Page::Owner(_) => Some(Mode::Owner),
+            Page::PartnerHome | Page::Partner(_) | Page::Postbacks => Some(Mode::Partner),
+            Page::Webhooks | Page::OwnerFirst(_) | Page::OwnerTab | Page::Owner(_) => Some(Mode::Owner),
         }
     }
 
@@ -227,10 +234,13 @@ impl Page {
     fn load(self) -> PageFuture {
         match self {
             Page::Register => Box::pin(register_page()),
-            Page::Partner(p) => Box::pin(partner_page(p)),
+            Page::PartnerHome => Box::pin(partner_page()),
+            Page::Partner(p) => Box::pin(partner_more(p)),
             Page::Postbacks => Box::pin(postbacks_view(PostbacksView::Page)),
             Page::Webhooks => Box::pin(postbacks_view(PostbacksView::Webhooks)),
-            Page::Owner(p) => Box::pin(owner_page(p)),
+            Page::OwnerFirst(p) => Box::pin(owner_page(p)),
+            Page::OwnerTab => Box::pin(owner_tab()),
+            Page::Owner(p) => Box::pin(owner_more(p)),
         }
     }
 }
@@ -241,10 +251,9 @@ fn register_page() -> AnyView {
     view! { <Register /> }.into_any()
 }
 
-/// The partner portal's pages.
+/// The partner portal's pages other than its home.
 #[derive(Clone, Copy)]
 enum PartnerPage {
-    Home,
     Leads,
     ApiKeys,
     /// A campaign's posting instructions. In this module rather than one of their own: a split point of their own
@@ -253,11 +262,17 @@ enum PartnerPage {
     Instructions,
 }
 
-/// The partner portal's module.
+/// The partner portal's first module: its home.
 #[lazy]
-fn partner_page(page: PartnerPage) -> AnyView {
+fn partner_page() -> AnyView {
+    view! { <PartnerHome /> }.into_any()
+}
+
+/// The partner portal's other pages, a module loaded after `partner_page`'s (scripts/build-frontend: `--needs`), so
+/// what they share with the home is in the home's module.
+#[lazy]
+fn partner_more(page: PartnerPage) -> AnyView {
     match page {
-        PartnerPage::Home => view! { <PartnerHome /> }.into_any(),
         PartnerPage::Leads => view! { <PartnerLeads /> }.into_any(),
         PartnerPage::ApiKeys => view! { <ApiKeysPage /> }.into_any(),
         PartnerPage::Instructions => view! { <crate::pages::instructions::PostingInstructionsPage /> }.into_any(),
@@ -295,15 +310,12 @@ pub fn partner_postbacks(partner_id: String, campaigns: Vec<(String, String)>) -
     })
 }
 
-/// The pages only an owner reaches.
+/// The owner's other pages.
 #[derive(Clone, Copy)]
 enum OwnerPage {
-    Campaigns,
     NewCampaign,
-    Campaign,
     CampaignSettings,
     CampaignLeads,
-    CampaignPartners,
     Partners,
     Partner,
     ApiAccess,
@@ -313,16 +325,36 @@ enum OwnerPage {
     OrganizationQuality,
 }
 
-/// The owner's module.
+/// The owner's first pages: its campaigns and a campaign's overview.
+#[derive(Clone, Copy)]
+enum OwnerFirst {
+    Campaigns,
+    Campaign,
+}
+
+/// The owner's first module.
 #[lazy]
-fn owner_page(page: OwnerPage) -> AnyView {
+fn owner_page(page: OwnerFirst) -> AnyView {
     match page {
-        OwnerPage::Campaigns => view! { <CampaignList /> }.into_any(),
+        OwnerFirst::Campaigns => view! { <CampaignList /> }.into_any(),
+        OwnerFirst::Campaign => view! { <CampaignOverview /> }.into_any(),
+    }
+}
+
+/// A campaign's Marketing Partners tab, a module loaded after `owner_page`'s (scripts/build-frontend: `--needs`).
+#[lazy]
+fn owner_tab() -> AnyView {
+    view! { <CampaignPartners /> }.into_any()
+}
+
+/// The owner's other pages, a module loaded after `owner_tab`'s (and so `owner_page`'s; scripts/build-frontend:
+/// `--needs`).
+#[lazy]
+fn owner_more(page: OwnerPage) -> AnyView {
+    match page {
         OwnerPage::NewCampaign => view! { <NewCampaign /> }.into_any(),
-        OwnerPage::Campaign => view! { <CampaignOverview /> }.into_any(),
         OwnerPage::CampaignSettings => view! { <EditCampaign /> }.into_any(),
         OwnerPage::CampaignLeads => view! { <CampaignLeads /> }.into_any(),
-        OwnerPage::CampaignPartners => view! { <CampaignPartners /> }.into_any(),
         OwnerPage::Partners => view! { <PartnersPage /> }.into_any(),
         OwnerPage::Partner => view! { <PartnerView /> }.into_any(),
         OwnerPage::ApiAccess => view! { <ApiKeysPage /> }.into_any(),
