@@ -400,3 +400,52 @@ impl From<shared::AssignmentFields> for PartnerRow {
         }
     }
 }
+
+/// What a page fetches (Leptos' `LocalResource`), with its answer kept behind `dyn Any`: Leptos' async machinery
+/// (`ArcAsyncDerived`, its futures and their drop glue, about 3 KB of wasm per answer type) exists once for every
+/// resource of the app instead of once per answer type. Reads clone the answer out, as `LocalResource::get` does.
+pub struct Fetched<T> {
+    inner: leptos::prelude::LocalResource<Erased>,
+    answer: std::marker::PhantomData<fn() -> T>,
+}
+
+type Erased = std::rc::Rc<dyn std::any::Any>;
+type ErasedFetch = std::rc::Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Erased>>>>;
+
+impl<T> Clone for Fetched<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Fetched<T> {}
+
+/// A `Fetched` that runs `fetch` now and again whenever a signal it reads changes, or on `refetch`.
+pub fn fetched<T: 'static, Fut: std::future::Future<Output = T> + 'static>(
+    fetch: impl Fn() -> Fut + 'static,
+) -> Fetched<T> {
+    let fetch: ErasedFetch = std::rc::Rc::new(move || {
+        let answer = fetch();
+        Box::pin(async move { std::rc::Rc::new(answer.await) as Erased })
+    });
+    Fetched { inner: erased_resource(fetch), answer: std::marker::PhantomData }
+}
+
+/// The one `LocalResource` type of the app.
+fn erased_resource(fetch: ErasedFetch) -> leptos::prelude::LocalResource<Erased> {
+    leptos::prelude::LocalResource::new(move || fetch())
+}
+
+impl<T: Clone + 'static> Fetched<T> {
+    /// The answer, once there is one (reactive, and under `Suspense`/`Transition` a pending read, as
+    /// `LocalResource::get`).
+    pub fn get(&self) -> Option<T> {
+        use leptos::prelude::Get;
+        self.inner.get().and_then(|answer| answer.downcast_ref::<T>().cloned())
+    }
+
+    /// Runs the fetch again.
+    pub fn refetch(&self) {
+        self.inner.refetch()
+    }
+}

@@ -36,7 +36,7 @@ pub fn CampaignList() -> impl IntoView {
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
     let after = RwSignal::new(None::<String>);
 
-    let page = LocalResource::new(move || {
+    let page = api::fetched(move || {
         let status = status();
         let after = after.get();
         let token = session.token();
@@ -456,9 +456,9 @@ fn CampaignFields(f: Form, error: RwSignal<Option<ApiError>>, editing: bool) -> 
 }
 
 /// The campaign whose id the route holds, loaded again when the id changes.
-fn campaign_resource(id: impl Fn() -> String + Send + Sync + 'static) -> LocalResource<Result<Row, ApiError>> {
+fn campaign_resource(id: impl Fn() -> String + Send + Sync + 'static) -> api::Fetched<Result<Row, ApiError>> {
     let session = use_session();
-    LocalResource::new(move || {
+    api::fetched(move || {
         let id = id();
         let token = session.token();
         async move {

@@ -264,13 +264,13 @@ fn report_filter(scope: &Scope, from: String, to: String) -> api::shared::Report
 
 /// A metric's meaning, from the server's `metricDefinitions`, as a tooltip.
 #[component]
-fn Tip(defs: LocalResource<HashMap<String, String>>, name: &'static str) -> impl IntoView {
+fn Tip(defs: api::Fetched<HashMap<String, String>>, name: &'static str) -> impl IntoView {
     let text = move || defs.get().and_then(|d| d.get(name).cloned()).unwrap_or_default();
     view! { <span class="tip" tabindex="0" role="note" aria-label=text data-tip=text>"?"</span> }
 }
 
-fn definitions() -> LocalResource<HashMap<String, String>> {
-    LocalResource::new(|| async {
+fn definitions() -> api::Fetched<HashMap<String, String>> {
+    api::fetched(|| async {
         api::run::<api::MetricDefinitions>(None, api::metric_definitions::Variables {})
             .await
             .map(|d| d.metric_definitions.into_iter().map(|m| (m.name, m.description)).collect())
@@ -295,7 +295,7 @@ pub fn Dashboard(#[prop(into)] scope: Signal<Scope>) -> impl IntoView {
     let today = move || today_in(&zone.get());
     let range = move || period(preset.get(), &today(), (custom_from.get(), custom_to.get()));
 
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         bump.track();
         let token = session.token();
         let range = range();
@@ -477,7 +477,7 @@ fn FiguresView(
     f: Figures,
     owner: bool,
     breakdown: Breakdown,
-    defs: LocalResource<HashMap<String, String>>,
+    defs: api::Fetched<HashMap<String, String>>,
     chart_metric: RwSignal<&'static str>,
 ) -> impl IntoView {
     let (c, p) = (&f.current, &f.previous);
@@ -658,7 +658,7 @@ fn BreakdownTable(
     lines: Vec<Line>,
     breakdown: Breakdown,
     money_label: &'static str,
-    defs: LocalResource<HashMap<String, String>>,
+    defs: api::Fetched<HashMap<String, String>>,
 ) -> impl IntoView {
     let sort = RwSignal::new((SortKey::Leads, true));
     let rows = move || {
@@ -732,7 +732,7 @@ pub fn PartnerReports(partner_id: String) -> impl IntoView {
     let after = RwSignal::new(None::<String>);
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
     let partner_id = StoredValue::new(partner_id);
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let token = session.token();
         let (dim, order) = match by.get() {
             "CAMPAIGN" => (report::ReportDimension::CAMPAIGN, Some(report::ReportOrderField::SUBMITTED)),

@@ -35,7 +35,7 @@ pub fn PostingInstructionsPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let campaign_id = id();
         let token = session.token();
         async move {

@@ -66,7 +66,7 @@ pub fn LeadQualityPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let id = id.get();
         let token = session.token();
         async move {
@@ -451,7 +451,7 @@ fn RuleForm(campaign_id: Option<String>, rule: Option<RuleData>, keys: Vec<Strin
 #[component]
 pub fn OrganizationQualityPage() -> impl IntoView {
     let session = use_session();
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let token = session.token();
         async move { api::run::<api::OrganizationQuality>(token.as_deref(), api::organization_quality::Variables {}).await }
     });

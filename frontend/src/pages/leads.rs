@@ -36,7 +36,7 @@ pub fn CampaignLeads() -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let reject_error = RwSignal::new(None::<ApiError>);
 
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let filter = crate::pages::portal::lead_filter(
             Some(id.get()),
             None,

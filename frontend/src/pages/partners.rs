@@ -315,7 +315,7 @@ pub fn CampaignPartners() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
 
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let vars = api::campaign_partners::Variables {
             id: id.get(),
             first: Some(20),
@@ -573,7 +573,7 @@ pub fn PartnersPage() -> impl IntoView {
     let status = RwSignal::new(String::new());
     let after = RwSignal::new(None::<String>);
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let vars = api::marketing_partners::Variables {
             first: Some(20),
             after: after.get(),
@@ -594,7 +594,7 @@ pub fn PartnersPage() -> impl IntoView {
     let to = RwSignal::new(today);
     let sort = RwSignal::new((PartnerSort::Leads, true));
     // The page's partners' figures for the period: one report grouped by partner (money stays per currency).
-    let figures = LocalResource::new(move || {
+    let figures = api::fetched(move || {
         let ids: Vec<String> =
             data.get().and_then(Result::ok).map(|c| c.nodes.iter().map(|n| n.id.clone()).collect()).unwrap_or_default();
         let (from, to, token) = (from.get(), to.get(), session.token());
@@ -736,7 +736,7 @@ pub fn PartnerView() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let id = id();
         let token = session.token();
         async move {

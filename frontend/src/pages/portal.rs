@@ -104,7 +104,7 @@ fn advertiser_list(account: Signal<Option<Account>>) -> Signal<Vec<Org>> {
 pub fn PartnerHome() -> impl IntoView {
     let session = use_session();
     let filter = use_advertiser();
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let token = session.token();
         async move {
             api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {})
@@ -235,7 +235,7 @@ pub fn PartnerLeads() -> impl IntoView {
     let cursors = RwSignal::new(Vec::<Option<String>>::new());
     let actions = LeadActions::new(false);
     let notice = RwSignal::new(None::<String>);
-    let account = LocalResource::new(move || {
+    let account = api::fetched(move || {
         let token = session.token();
         async move {
             api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {})
@@ -246,7 +246,7 @@ pub fn PartnerLeads() -> impl IntoView {
     });
     let advertisers = advertiser_list(Signal::derive(move || account.get().flatten()));
     let organization = chosen_advertiser(filter, advertisers);
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let filter =
             lead_filter(None, organization.get(), &status.get(), &kind.get(), &from.get(), &to.get(), &dispute.get());
         let vars = api::my_leads::Variables { filter: Some(filter), first: Some(25), after: after.get() };
@@ -504,7 +504,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let created = RwSignal::new(None::<String>);
     let revoking = RwSignal::new(None::<(String, String)>);
-    let keys = LocalResource::new(move || {
+    let keys = api::fetched(move || {
         let token = session.token();
         async move { api::run::<api::ApiKeys>(token.as_deref(), api::api_keys::Variables {}).await.map(|d| d.api_keys) }
     });

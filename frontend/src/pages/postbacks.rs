@@ -135,11 +135,11 @@ pub fn PostbacksPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let deleting = RwSignal::new(None::<String>);
     let opened = RwSignal::new(BTreeSet::new());
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let token = session.token();
         async move { api::run::<api::Postbacks>(token.as_deref(), api::postbacks::Variables {}).await }
     });
-    let campaigns = LocalResource::new(move || {
+    let campaigns = api::fetched(move || {
         let token = session.token();
         async move {
             api::run::<api::MyPartnerAccount>(token.as_deref(), api::my_partner_account::Variables {})
@@ -538,7 +538,7 @@ pub fn DeliveryLog(
             }
         });
     };
-    let log = LocalResource::new(move || {
+    let log = api::fetched(move || {
         let (token, after, show) = (session.token(), after.get(), open.get());
         let destination_id = id.get_value();
         async move {
@@ -684,7 +684,7 @@ pub fn PartnerPostbacks(partner_id: String, campaigns: Vec<(String, String)>) ->
     let session = use_session();
     let id = StoredValue::new(partner_id);
     let opened = RwSignal::new(BTreeSet::new());
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let token = session.token();
         let partner_id = id.get_value();
         async move {

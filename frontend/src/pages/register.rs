@@ -15,7 +15,7 @@ use crate::session::{Mode, State, use_session};
 #[component]
 pub fn Register() -> impl IntoView {
     let token = use_query_map().read_untracked().get("token").unwrap_or_default();
-    let preview = LocalResource::new({
+    let preview = api::fetched({
         let token = token.clone();
         move || {
             let token = token.clone();
@@ -284,7 +284,7 @@ fn OtherAccount(token: String, invited: String, signed_in_as: String) -> impl In
     let navigate = use_navigate();
     let busy = RwSignal::new(false);
     // The server decides who may accept; asking it changes nothing when the answer is no.
-    let refusal = LocalResource::new(move || {
+    let refusal = api::fetched(move || {
         let token = token.clone();
         let navigate = navigate.clone();
         let auth = session.token();

@@ -155,7 +155,7 @@ fn for_field(error: RwSignal<Option<ApiError>>, field: &'static str) -> Signal<O
 #[component]
 fn ReturnDialog(lead: LeadData, on_close: Callback<()>, on_done: Callback<String>) -> impl IntoView {
     let session = use_session();
-    let reasons = LocalResource::new(move || {
+    let reasons = api::fetched(move || {
         let token = session.token();
         async move {
             api::run::<api::ReturnReasons>(token.as_deref(), api::return_reasons::Variables {})
@@ -294,7 +294,7 @@ fn AnswerDialog(lead: LeadData, on_close: Callback<()>, on_done: Callback<String
 #[component]
 pub fn OpenDisputes(owner: bool) -> impl IntoView {
     let session = use_session();
-    let count = LocalResource::new(move || {
+    let count = api::fetched(move || {
         let token = session.token();
         async move {
             use api::open_disputes::{Role, Variables};

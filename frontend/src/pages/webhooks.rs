@@ -50,7 +50,7 @@ pub fn WebhooksPage() -> impl IntoView {
     let deleting = RwSignal::new(None::<String>);
     let rotating = RwSignal::new(None::<String>);
     let opened = RwSignal::new(BTreeSet::new());
-    let data = LocalResource::new(move || {
+    let data = api::fetched(move || {
         let token = session.token();
         async move {
             api::run::<api::WebhookEndpoints>(token.as_deref(), api::webhook_endpoints::Variables {})
