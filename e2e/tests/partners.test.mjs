@@ -189,7 +189,8 @@ test("an owner invites a partner, who registers from the email and sees its camp
 
   // The owner's pages came from the owner's modules, fetched when a page of each first showed (its first pages, the
   // Marketing Partners tab, the others: the single view and the Partners page); the partner's browser, through the
-  // login page, its registration, its home and a try at an owner's address, never asked for any of them.
+  // login page, its registration, its home and a try at an owner's address, never asked for any of them, nor for the
+  // partner's other pages (leads, API keys, posting instructions: it opened none of them).
   const module = (name) => new RegExp(`^/split_${name}_[0-9]+-[0-9a-f]{16}\\.wasm$`);
   for (const name of ["owner_page", "owner_tab", "owner_more"]) {
     assert.ok(fetched.owner.some((p) => module(name).test(p)), `${name}: ${fetched.owner.join("\n")}`);
@@ -197,4 +198,5 @@ test("an owner invites a partner, who registers from the email and sees its camp
   assert.ok(fetched.partner.some((p) => module("partner_page").test(p)), fetched.partner.join("\n"));
   assert.ok(fetched.partner.some((p) => module("register_page").test(p)), fetched.partner.join("\n"));
   assert.deepEqual(fetched.partner.filter((p) => module("owner_[a-z]+").test(p)), [], "a partner never downloads the owner's pages");
+  assert.deepEqual(fetched.partner.filter((p) => module("partner_more").test(p)), [], "the partner's home alone");
 });

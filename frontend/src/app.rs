@@ -234,19 +234,11 @@ impl Page {
     fn load(self) -> PageFuture {
         match self {
             Page::Register => Box::pin(register_page()),
-            Page::PartnerHome => Box::pin(async {
-                let view = partner_page().await;
-                after_first_paint(|| spawn_local(__preload_partner_more()));
-                view
-            }),
+            Page::PartnerHome => Box::pin(partner_page()),
             Page::Partner(p) => Box::pin(partner_more(p)),
             Page::Postbacks => Box::pin(postbacks_view(PostbacksView::Page)),
             Page::Webhooks => Box::pin(postbacks_view(PostbacksView::Webhooks)),
-            Page::OwnerFirst(p) => Box::pin(async move {
-                let view = owner_page(p).await;
-                after_first_paint(|| spawn_local(__preload_owner_tab()));
-                view
-            }),
+            Page::OwnerFirst(p) => Box::pin(owner_page(p)),
             Page::OwnerTab => Box::pin(owner_tab()),
             Page::Owner(p) => Box::pin(owner_more(p)),
         }
@@ -404,13 +396,6 @@ async fn preload(side: Mode) {
         Mode::Owner => __preload_owner_page().await,
         Mode::Partner => __preload_partner_page().await,
     }
-}
-
-/// Once a side's first page has been drawn, the module of the page a visitor opens next (the partner's other pages,
-/// the owner's Marketing Partners tab) is fetched in the background: on slow 4G it is 0.5 s a click would otherwise
-/// wait for (bench/README.md), and it does not compete with the first page's own download.
-fn after_first_paint(fetch: fn()) {
-    request_animation_frame(move || set_timeout(fetch, Default::default()));
 }
 
 /// A view from its module: `fallback` while the module is fetched (the first time only), then the view.
