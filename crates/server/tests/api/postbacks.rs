@@ -671,6 +671,19 @@ async fn webhooks_carry_lead_events_signed(db: Db) {
     assert_eq!(body["data"]["partnerId"], partner_id);
     assert_eq!((body["data"]["status"].as_str(), body["data"]["payout"].as_str()), (Some("RECEIVED"), Some("12.5")));
     assert_eq!(body["data"]["subIds"][0], "a b&c=d/é");
+    // The failure is recorded (its retry set from the clock of that moment) before the receiver comes back and the
+    // clock moves: the hit arrives at the receiver before the relay has read its answer.
+    wait_until("the first attempt's 503 in the endpoint's log", || async {
+        let res = app
+            .gql(
+                Some(&owner.access_token),
+                "query($id: ID!) { webhookDeliveries(endpointId: $id) { nodes { statusCode } } }",
+                json!({ "id": endpoint }),
+            )
+            .await;
+        (res["data"]["webhookDeliveries"]["nodes"][0]["statusCode"].as_i64() == Some(503)).then_some(())
+    })
+    .await;
     // Retried later: the same id, a signature of the new timestamp.
     rx.answer(200);
     app.clock.advance(chrono::Duration::seconds(40));
