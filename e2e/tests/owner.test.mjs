@@ -45,6 +45,8 @@ test("an owner signs up, manages a campaign and stays signed in across a reload"
 
   await page.getByRole("heading", { name: "No campaigns yet" }).waitFor();
   await shot(page, "03-campaigns-empty");
+  // From here on, links are followed by the app in this document (checked below): no page loads.
+  await page.evaluate(() => { window.sameDocument = true; });
 
   await page.getByRole("link", { name: "New campaign" }).click();
   await page.getByRole("heading", { name: "New campaign" }).waitFor();
@@ -75,6 +77,24 @@ test("an owner signs up, manages a campaign and stays signed in across a reload"
   await page.getByRole("button", { name: "Save changes" }).click();
   await page.getByText("Changes saved.").waitFor();
   await shot(page, "06-campaign-edit");
+
+  // The main navigation marks the section shown; Back and Forward walk the pages the links opened, in this document.
+  const main = page.getByRole("navigation", { name: "Main" });
+  assert.equal(await main.getByRole("link", { name: "Campaigns" }).getAttribute("aria-current"), "page");
+  assert.equal(await main.getByRole("link", { name: "Partners" }).getAttribute("aria-current"), null);
+  const settings = page.url();
+  assert.match(settings, /\/campaigns\/[^/]+\/settings$/);
+  await page.goBack();
+  await page.getByRole("heading", { name: "No traffic in this period" }).waitFor();
+  assert.equal(page.url(), settings.replace(/\/settings$/, ""));
+  await page.goBack();
+  await page.getByRole("row").filter({ hasText: "Solar New York" }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/campaigns");
+  await page.goForward();
+  await page.goForward();
+  await page.getByLabel("Payout per call").waitFor();
+  assert.equal(page.url(), settings);
+  assert.equal(await page.evaluate(() => window.sameDocument), true, "a link or Back loaded the page again");
 
   // A reload loses the in-memory access token; the HttpOnly cookie brings the session back. The session check is
   // the one index.html sends before the app starts, read by the app: one request, not a second from the app.

@@ -1,8 +1,5 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{A, Redirect, Route, Router, Routes};
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::path;
 
 use crate::components::Loading;
 use crate::pages::NotFound;
@@ -14,44 +11,44 @@ use crate::pages::portal::{ApiKeysPage, PartnerHome, PartnerLeads};
 use crate::pages::postbacks::{PartnerPostbacks, PostbacksPage};
 use crate::pages::register::Register;
 use crate::pages::webhooks::WebhooksPage;
+use crate::router::{A, Redirect, Routes, View, provide_router, use_navigate, use_pathname};
 use crate::session::{Mode, Session, State, use_session};
 
-/// Every route's view: one type (a function pointer), so the router's code for a route's view exists once rather
-/// than once per route (each closure is a type of its own; bench/README.md, "One type per fragment").
-type View = fn() -> AnyView;
+/// The app's routes, in order: a static route before a parameter that would match it too (`/campaigns/new` before
+/// `/campaigns/:id`; crate::router).
+const ROUTES: &[(&str, View)] = &[
+    ("/", || view! { <Home /> }.into_any()),
+    ("/login", || view! { <Login /> }.into_any()),
+    ("/signup", || view! { <SignUp /> }.into_any()),
+    ("/register", || show(Page::Register)),
+    ("/portal", || show(Page::PartnerHome)),
+    ("/portal/leads", || show(Page::Partner(PartnerPage::Leads))),
+    ("/portal/keys", || show(Page::Partner(PartnerPage::ApiKeys))),
+    ("/portal/postbacks", || show(Page::Postbacks)),
+    ("/portal/campaigns/:id/instructions", || show(Page::Partner(PartnerPage::Instructions))),
+    ("/campaigns", || show(Page::OwnerFirst(OwnerFirst::Campaigns))),
+    ("/campaigns/new", || show(Page::Owner(OwnerPage::NewCampaign))),
+    ("/campaigns/:id", || show(Page::OwnerFirst(OwnerFirst::Campaign))),
+    ("/campaigns/:id/partners", || show(Page::OwnerTab)),
+    ("/campaigns/:id/leads", || show(Page::Owner(OwnerPage::CampaignLeads))),
+    ("/campaigns/:id/settings", || show(Page::Owner(OwnerPage::CampaignSettings))),
+    ("/campaigns/:id/quality", || show(Page::Owner(OwnerPage::CampaignQuality))),
+    ("/partners", || show(Page::Owner(OwnerPage::Partners))),
+    ("/partners/:id", || show(Page::Owner(OwnerPage::Partner))),
+    ("/lead-quality", || show(Page::Owner(OwnerPage::OrganizationQuality))),
+    ("/webhooks", || show(Page::Webhooks)),
+    ("/api-access", || show(Page::Owner(OwnerPage::ApiAccess))),
+];
 
 #[component]
 pub fn App() -> impl IntoView {
     Session::provide();
     crate::pages::portal::AdvertiserFilter::provide();
+    provide_router(ROUTES);
     view! {
-        <Router>
-            <a class="skip" href="#main">"Skip to content"</a>
-            <Header />
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view={(|| view! { <Home /> }.into_any()) as View} />
-                <Route path=path!("/register") view={(|| show(Page::Register)) as View} />
-                <Route path=path!("/portal") view={(|| show(Page::PartnerHome)) as View} />
-                <Route path=path!("/portal/leads") view={(|| show(Page::Partner(PartnerPage::Leads))) as View} />
-                <Route path=path!("/portal/keys") view={(|| show(Page::Partner(PartnerPage::ApiKeys))) as View} />
-                <Route path=path!("/portal/postbacks") view={(|| show(Page::Postbacks)) as View} />
-                <Route path=path!("/portal/campaigns/:id/instructions") view={(|| show(Page::Partner(PartnerPage::Instructions))) as View} />
-                <Route path=path!("/campaigns/:id/leads") view={(|| show(Page::Owner(OwnerPage::CampaignLeads))) as View} />
-                <Route path=path!("/partners") view={(|| show(Page::Owner(OwnerPage::Partners))) as View} />
-                <Route path=path!("/api-access") view={(|| show(Page::Owner(OwnerPage::ApiAccess))) as View} />
-                <Route path=path!("/webhooks") view={(|| show(Page::Webhooks)) as View} />
-                <Route path=path!("/partners/:id") view={(|| show(Page::Owner(OwnerPage::Partner))) as View} />
-                <Route path=path!("/campaigns/:id/partners") view={(|| show(Page::OwnerTab)) as View} />
-                <Route path=path!("/login") view={(|| view! { <Login /> }.into_any()) as View} />
-                <Route path=path!("/signup") view={(|| view! { <SignUp /> }.into_any()) as View} />
-                <Route path=path!("/campaigns") view={(|| show(Page::OwnerFirst(OwnerFirst::Campaigns))) as View} />
-                <Route path=path!("/campaigns/new") view={(|| show(Page::Owner(OwnerPage::NewCampaign))) as View} />
-                <Route path=path!("/campaigns/:id") view={(|| show(Page::OwnerFirst(OwnerFirst::Campaign))) as View} />
-                <Route path=path!("/campaigns/:id/settings") view={(|| show(Page::Owner(OwnerPage::CampaignSettings))) as View} />
-                <Route path=path!("/campaigns/:id/quality") view={(|| show(Page::Owner(OwnerPage::CampaignQuality))) as View} />
-                <Route path=path!("/lead-quality") view={(|| show(Page::Owner(OwnerPage::OrganizationQuality))) as View} />
-            </Routes>
-        </Router>
+        <a class="skip" href="#main">"Skip to content"</a>
+        <Header />
+        <Routes fallback=|| view! { <NotFound /> }.into_any() />
     }
 }
 
@@ -152,7 +149,7 @@ fn loaded(page: Page) -> AnyView {
 /// no advertisers yet if need be) and one that is both; owner pages keep partner-only accounts out.
 fn guarded(side: Mode, page: Page) -> impl IntoView {
     let session = use_session();
-    let location = use_location();
+    let pathname = use_pathname();
     // An account that is both owner and partner is on the side whose page it opened: the header follows, and `/`
     // brings it back here next time.
     Effect::new(move |_| {
@@ -167,7 +164,7 @@ fn guarded(side: Mode, page: Page) -> impl IntoView {
     move || match session.state.get() {
         State::Checking => view! { <main class="page" id="main"><Loading what="your session" /></main> }.into_any(),
         State::SignedOut => {
-            let next = location.pathname.get_untracked();
+            let next = pathname.get_untracked();
             view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
         }
         State::SignedIn(a) => {

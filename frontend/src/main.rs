@@ -6,6 +6,7 @@ mod components;
 mod format;
 mod live;
 mod pages;
+mod router;
 mod session;
 mod time_zones;
 

@@ -1,7 +1,7 @@
+use crate::router::{A, Redirect};
+use crate::router::{use_navigate, use_query_map};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{A, Redirect};
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBanner, Field, field_error};

@@ -1,7 +1,7 @@
+use crate::router::A;
+use crate::router::{use_navigate, use_params_map, use_query_map};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::{self, ApiError};
 use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, field_error};

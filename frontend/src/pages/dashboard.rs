@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::router::A;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::api::{self, dashboard, report};
 use crate::components::Loading;

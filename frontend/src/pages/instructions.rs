@@ -2,9 +2,9 @@
 //! endpoint, authentication, the fields with an example each, a copyable curl sending a test lead, duplicate rules,
 //! the answers, and the same as a Markdown download.
 
+use crate::router::A;
+use crate::router::use_params_map;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use leptos::task::spawn_local;
 

@@ -2,10 +2,10 @@
 //! counts as the same person (`setDuplicateRule`). The organization's page: the reasons it returns leads for
 //! (`setReturnReasons`) and the duplicate rule every campaign applies beside its own.
 
+use crate::router::A;
+use crate::router::use_params_map;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, ApiError, wire};
 use crate::components::Loading;

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeSet;
 
+use crate::router::A;
+use crate::router::use_params_map;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, ApiError, LeadData};
 use crate::components::{ErrorBanner, Field, Loading, Modal, field_error};
@@ -24,8 +24,7 @@ pub fn CampaignLeads() -> impl IntoView {
     let kind = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
-    let dispute =
-        RwSignal::new(leptos_router::hooks::use_query_map().read_untracked().get("dispute").unwrap_or_default());
+    let dispute = RwSignal::new(crate::router::use_query_map().read_untracked().get("dispute").unwrap_or_default());
     let actions = LeadActions::new(true);
     let after = RwSignal::new(None::<String>);
     let cursors = RwSignal::new(Vec::<Option<String>>::new());

@@ -11,8 +11,8 @@ pub mod register;
 pub mod returns;
 pub mod webhooks;
 
+use crate::router::A;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
+use crate::router::A;
+use crate::router::use_params_map;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, ApiError, CapData, PartnerRow, report, wire};
 use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, Modal, field_error};

@@ -2,9 +2,9 @@
 //! rejection or a return once, the owner upholds (with a reply) or reverses; and the open disputes on both
 //! dashboards.
 
+use crate::router::A;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 
 use crate::api::{self, ApiError, LeadData};
 use crate::components::Modal;
