@@ -1,6 +1,6 @@
 //! The app's router: the browser's address as a signal, its routes matched by path, links followed without a page
 //! load. In place of leptos_router (issue 18): that was a quarter of the login page's download (131,844 B of wasm and
-//! JS before, 98,439 after; bench/README.md, "The app's own router"), for nested routes, route ranking, forms and
+//! JS before, 98,432 after; bench/README.md, "The app's own router"), for nested routes, route ranking, forms and
 //! transitions the app does not use.
 //!
 //! - [`provide_router`] and [`Routes`]: the first route whose pattern matches the path (`/campaigns/:id`: `:id`
