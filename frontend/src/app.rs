@@ -8,7 +8,7 @@ use crate::pages::campaigns::{CampaignList, CampaignOverview, EditCampaign, NewC
 use crate::pages::leads::CampaignLeads;
 use crate::pages::partners::{CampaignPartners, PartnerView, PartnersPage};
 use crate::pages::portal::{ApiKeysPage, PartnerHome, PartnerLeads};
-use crate::pages::postbacks::{PartnerPostbacks, PostbacksPage};
+use crate::pages::postbacks::PostbacksPage;
 use crate::pages::register::Register;
 use crate::pages::webhooks::WebhooksPage;
 use crate::router::{A, Redirect, Routes, View, provide_router, use_navigate, use_pathname};
@@ -24,7 +24,7 @@ const ROUTES: &[(&str, View)] = &[
     ("/portal", || show(Page::PartnerHome)),
     ("/portal/leads", || show(Page::Partner(PartnerPage::Leads))),
     ("/portal/keys", || show(Page::Partner(PartnerPage::ApiKeys))),
-    ("/portal/postbacks", || show(Page::Postbacks)),
+    ("/portal/postbacks", || show(Page::Partner(PartnerPage::Postbacks))),
     ("/portal/campaigns/:id/instructions", || show(Page::Partner(PartnerPage::Instructions))),
     ("/campaigns", || show(Page::OwnerFirst(OwnerFirst::Campaigns))),
     ("/campaigns/new", || show(Page::Owner(OwnerPage::NewCampaign))),
@@ -36,7 +36,7 @@ const ROUTES: &[(&str, View)] = &[
     ("/partners", || show(Page::Owner(OwnerPage::Partners))),
     ("/partners/:id", || show(Page::Owner(OwnerPage::Partner))),
     ("/lead-quality", || show(Page::Owner(OwnerPage::OrganizationQuality))),
-    ("/webhooks", || show(Page::Webhooks)),
+    ("/webhooks", || show(Page::Owner(OwnerPage::Webhooks))),
     ("/api-access", || show(Page::Owner(OwnerPage::ApiAccess))),
 ];
 
@@ -141,7 +141,10 @@ fn show(page: Page) -> AnyView {
 
 /// A page from its module: "Loading" while the module is fetched (the first time only), then the page.
 fn loaded(page: Page) -> AnyView {
-    suspended(page.load(), || view! { <main class="page" id="main"><Loading what="the page" /></main> }.into_any())
+    // The split loader's future is not `Send`; the app has one thread.
+    let view = send_wrapper::SendWrapper::new(page.load());
+    let fallback = || view! { <main class="page" id="main"><Loading what="the page" /></main> };
+    view! { <Suspense fallback=fallback>{Suspend::new(view)}</Suspense> }.into_any()
 }
 
 /// The guard of a side's pages: wait for the session check, send visitors to log in, and send an account the side
@@ -189,8 +192,10 @@ fn guarded(side: Mode, page: Page) -> impl IntoView {
 // visitor who is not signed in downloads neither side. Each side's first pages are a module (`partner_page`: the
 // home; `owner_page`: the campaigns and a campaign's overview), its other pages modules that need it (`owner_tab`,
 // `owner_more`, `partner_more`: loading one loads its side's first module too, and wasm-split's `--needs` keeps the
-// code they share with it in that module instead of making a chunk of it). The postbacks and webhooks, which both
-// sides show and neither first page needs, are a module of their own. What split points of different sides share
+// code they share with it in that module instead of making a chunk of it). The partner's Postbacks page is in
+// `partner_more`, the owner's Webhooks page and a partner's postbacks in `owner_more`: a module of their own made the
+// first pages 6-7 KB larger and a click on the partner's Leads fetch 14 files (bench/README.md, "The app's own
+// router"). What split points of different sides share
 // goes to a chunk for each set of them (a split point more multiplies those: one module per page measured 67 chunks,
 // bench/README.md), fetched with the first module that needs it. e2e/tests/partners.test.mjs checks that a partner's
 // browser never asks for an owner's module, nor, on its home, for `partner_more`; scripts/build-frontend names the
@@ -204,10 +209,6 @@ enum Page {
     /// The partner's home (`/portal`).
     PartnerHome,
     Partner(PartnerPage),
-    /// The partner's Postbacks page.
-    Postbacks,
-    /// The owner's Webhooks page.
-    Webhooks,
     /// The owner's first pages.
     OwnerFirst(OwnerFirst),
     /// A campaign's Marketing Partners tab.
@@ -222,8 +223,8 @@ impl Page {
     fn side(self) -> Option<Mode> {
         match self {
             Page::Register => None,
-            Page::PartnerHome | Page::Partner(_) | Page::Postbacks => Some(Mode::Partner),
-            Page::Webhooks | Page::OwnerFirst(_) | Page::OwnerTab | Page::Owner(_) => Some(Mode::Owner),
+            Page::PartnerHome | Page::Partner(_) => Some(Mode::Partner),
+            Page::OwnerFirst(_) | Page::OwnerTab | Page::Owner(_) => Some(Mode::Owner),
         }
     }
 
@@ -233,8 +234,6 @@ impl Page {
             Page::Register => Box::pin(register_page()),
             Page::PartnerHome => Box::pin(partner_page()),
             Page::Partner(p) => Box::pin(partner_more(p)),
-            Page::Postbacks => Box::pin(postbacks_view(PostbacksView::Page)),
-            Page::Webhooks => Box::pin(postbacks_view(PostbacksView::Webhooks)),
             Page::OwnerFirst(p) => Box::pin(owner_page(p)),
             Page::OwnerTab => Box::pin(owner_tab()),
             Page::Owner(p) => Box::pin(owner_more(p)),
@@ -257,6 +256,8 @@ enum PartnerPage {
     /// made a chunk for each set of split points sharing code with it, and the files a first page fetches cost more
     /// than their bytes (bench/README.md, "fewer files").
     Instructions,
+    /// The partner's Postbacks page (its log, replays and test sends).
+    Postbacks,
 }
 
 /// The partner portal's first module: its home.
@@ -273,38 +274,8 @@ fn partner_more(page: PartnerPage) -> AnyView {
         PartnerPage::Leads => view! { <PartnerLeads /> }.into_any(),
         PartnerPage::ApiKeys => view! { <ApiKeysPage /> }.into_any(),
         PartnerPage::Instructions => view! { <crate::pages::instructions::PostingInstructionsPage /> }.into_any(),
+        PartnerPage::Postbacks => view! { <PostbacksPage /> }.into_any(),
     }
-}
-
-/// What the postbacks module shows.
-enum PostbacksView {
-    /// The partner's Postbacks page.
-    Page,
-    /// The owner's Webhooks page.
-    Webhooks,
-    /// A partner's postbacks for the owner's campaigns (id and name), read-only, on the owner's page of that partner.
-    OfPartner { partner_id: String, campaigns: Vec<(String, String)> },
-}
-
-/// Postbacks and webhooks, a module of their own: no first page shows them (the partner's home, the owner's
-/// overview), so neither side's first download carries them; it is fetched when the partner opens its Postbacks page,
-/// or an owner its Webhooks page or a partner's page.
-#[lazy]
-fn postbacks_view(view: PostbacksView) -> AnyView {
-    match view {
-        PostbacksView::Page => view! { <PostbacksPage /> }.into_any(),
-        PostbacksView::Webhooks => view! { <WebhooksPage /> }.into_any(),
-        PostbacksView::OfPartner { partner_id, campaigns } => {
-            view! { <PartnerPostbacks partner_id=partner_id campaigns=campaigns /> }.into_any()
-        }
-    }
-}
-
-/// The owner's read-only section of a partner's postbacks, from the postbacks module.
-pub fn partner_postbacks(partner_id: String, campaigns: Vec<(String, String)>) -> AnyView {
-    suspended(Box::pin(postbacks_view(PostbacksView::OfPartner { partner_id, campaigns })), || {
-        view! { <Loading what="the partner's postbacks" /> }.into_any()
-    })
 }
 
 /// The owner's other pages.
@@ -320,6 +291,8 @@ enum OwnerPage {
     CampaignQuality,
     /// The organization's lead quality: return reasons and the duplicate rule of every campaign.
     OrganizationQuality,
+    /// The organization's webhook endpoints.
+    Webhooks,
 }
 
 /// The owner's first pages: its campaigns and a campaign's overview.
@@ -357,6 +330,7 @@ fn owner_more(page: OwnerPage) -> AnyView {
         OwnerPage::ApiAccess => view! { <ApiKeysPage /> }.into_any(),
         OwnerPage::CampaignQuality => view! { <crate::pages::lead_quality::LeadQualityPage /> }.into_any(),
         OwnerPage::OrganizationQuality => view! { <crate::pages::lead_quality::OrganizationQualityPage /> }.into_any(),
+        OwnerPage::Webhooks => view! { <WebhooksPage /> }.into_any(),
     }
 }
 
@@ -393,11 +367,4 @@ async fn preload(side: Mode) {
         Mode::Owner => __preload_owner_page().await,
         Mode::Partner => __preload_partner_page().await,
     }
-}
-
-/// A view from its module: `fallback` while the module is fetched (the first time only), then the view.
-fn suspended(view: PageFuture, fallback: fn() -> AnyView) -> AnyView {
-    // The split loader's future is not `Send`; the app has one thread.
-    let view = send_wrapper::SendWrapper::new(view);
-    view! { <Suspense fallback=fallback>{Suspend::new(view)}</Suspense> }.into_any()
 }

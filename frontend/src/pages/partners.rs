@@ -849,7 +849,7 @@ pub fn PartnerView() -> impl IntoView {
                             <section class="card">
                                 <h2>"Postbacks"</h2>
                                 <p class="muted small">"The partner's own tracker URLs that your campaigns' events are sent to, and their delivery logs (the partner manages them)."</p>
-                                {crate::app::partner_postbacks(p.id.clone(), postback_campaigns)}
+                                <crate::pages::postbacks::PartnerPostbacks partner_id=p.id.clone() campaigns=postback_campaigns />
                             </section>
                             <section class="card">
                                 <h2>"Invitation history"</h2>
