@@ -120,6 +120,19 @@ test("an owner signs up, manages a campaign and stays signed in across a reload"
   await page.getByText("Campaign archived.").waitFor();
   await page.locator(".page-head .badge").filter({ hasText: "Archived" }).waitFor();
 
+  // The list's filter is in the address: the app follows it, and Back brings the filter before it back.
+  await page.evaluate(() => { window.sameDocument = true; });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+  await page.getByLabel("Status").selectOption("ARCHIVED");
+  await page.waitForURL(/\/campaigns\?status=ARCHIVED$/);
+  await page.getByRole("row").filter({ hasText: "Solar New York" }).waitFor();
+  await page.getByLabel("Status").selectOption("ACTIVE");
+  await page.getByRole("heading", { name: "No campaigns with this status" }).waitFor();
+  await page.goBack();
+  await page.getByRole("row").filter({ hasText: "Solar New York" }).waitFor();
+  assert.equal(await page.getByLabel("Status").inputValue(), "ARCHIVED");
+  assert.equal(await page.evaluate(() => window.sameDocument), true, "the filter loaded the page again");
+
   await page.goto(server.url + "/campaigns?status=ARCHIVED");
   await page.getByRole("row").filter({ hasText: "Solar New York" }).waitFor();
 
