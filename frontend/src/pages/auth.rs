@@ -1,10 +1,9 @@
-use crate::router::{A, Redirect};
-use crate::router::{use_navigate, use_query_map};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBanner, Field, field_error};
+use crate::router::{A, Redirect, use_navigate, use_query_map};
 use crate::session::{State, use_session};
 
 /// Sends signed-in visitors on to their campaigns.

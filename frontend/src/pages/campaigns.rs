@@ -1,5 +1,3 @@
-use crate::router::A;
-use crate::router::{use_navigate, use_params_map, use_query_map};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -8,6 +6,7 @@ use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, field_error}
 use crate::format;
 use crate::pages::partners::CampaignTabs;
 use crate::pages::portal::Pager;
+use crate::router::{A, use_navigate, use_params_map, use_query_map};
 use crate::session::use_session;
 use crate::time_zones;
 

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use crate::router::A;
 use leptos::prelude::*;
 
 use crate::api::{self, dashboard, report};
 use crate::components::Loading;
 use crate::format;
 use crate::live;
+use crate::router::A;
 use crate::session::use_session;
 use crate::time_zones;
 

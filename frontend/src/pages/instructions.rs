@@ -2,8 +2,6 @@
 //! endpoint, authentication, the fields with an example each, a copyable curl sending a test lead, duplicate rules,
 //! the answers, and the same as a Markdown download.
 
-use crate::router::A;
-use crate::router::use_params_map;
 use leptos::prelude::*;
 
 use leptos::task::spawn_local;
@@ -12,6 +10,7 @@ use crate::api::{self, ApiError, wire};
 use crate::components::Loading;
 use crate::format;
 use crate::pages::lead_quality::type_label;
+use crate::router::{A, use_params_map};
 use crate::session::use_session;
 
 type Instructions = api::posting_instructions::PostingInstructionsPostingInstructions;

@@ -2,8 +2,6 @@
 //! counts as the same person (`setDuplicateRule`). The organization's page: the reasons it returns leads for
 //! (`setReturnReasons`) and the duplicate rule every campaign applies beside its own.
 
-use crate::router::A;
-use crate::router::use_params_map;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -11,6 +9,7 @@ use crate::api::{self, ApiError, wire};
 use crate::components::Loading;
 use crate::pages::partners::CampaignTabs;
 use crate::pages::returns::FormError;
+use crate::router::{A, use_params_map};
 use crate::session::use_session;
 
 /// The field types a campaign may declare, as the server names them, and as the editor shows them.

@@ -2,8 +2,6 @@
 
 use std::collections::BTreeSet;
 
-use crate::router::A;
-use crate::router::use_params_map;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -13,6 +11,7 @@ use crate::format::lead_status_label;
 use crate::pages::partners::CampaignTabs;
 use crate::pages::portal::{LeadFilters, LeadTable, Pager};
 use crate::pages::returns::LeadActions;
+use crate::router::{A, use_params_map, use_query_map};
 use crate::session::use_session;
 
 #[component]
@@ -24,7 +23,7 @@ pub fn CampaignLeads() -> impl IntoView {
     let kind = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
-    let dispute = RwSignal::new(crate::router::use_query_map().read_untracked().get("dispute").unwrap_or_default());
+    let dispute = RwSignal::new(use_query_map().read_untracked().get("dispute").unwrap_or_default());
     let actions = LeadActions::new(true);
     let after = RwSignal::new(None::<String>);
     let cursors = RwSignal::new(Vec::<Option<String>>::new());

@@ -11,8 +11,9 @@ pub mod register;
 pub mod returns;
 pub mod webhooks;
 
-use crate::router::A;
 use leptos::prelude::*;
+
+use crate::router::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {

@@ -2,8 +2,6 @@
 
 use std::collections::HashMap;
 
-use crate::router::A;
-use crate::router::use_params_map;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -12,6 +10,7 @@ use crate::components::{ConfirmDialog, ErrorBanner, Field, Loading, Modal, field
 use crate::format::{self, cap_line, metric_label, partner_status_label, window_label};
 use crate::pages::dashboard::{Sums, add_days, percent, sort_header, today_in};
 use crate::pages::portal::Pager;
+use crate::router::{A, use_params_map};
 use crate::session::use_session;
 use crate::time_zones;
 

@@ -2,14 +2,13 @@
 //! and is in; an email that already has an account (a partner of another advertiser, or an owner) logs in here and
 //! accepts with the login it has.
 
-use crate::router::A;
-use crate::router::{use_navigate, use_query_map};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBanner, Field, Loading, field_error};
 use crate::format;
+use crate::router::{A, use_navigate, use_query_map};
 use crate::session::{Mode, State, use_session};
 
 #[component]

@@ -2,12 +2,12 @@
 //! rejection or a return once, the owner upholds (with a reply) or reverses; and the open disputes on both
 //! dashboards.
 
-use crate::router::A;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError, LeadData};
 use crate::components::Modal;
+use crate::router::A;
 use crate::session::use_session;
 
 /// What a lead row's button opens.
