@@ -32,6 +32,8 @@ struct Operation {
     module: Ident,
     items: Vec<Item>,
     document_id: String,
+    /// A `query` (not a mutation or subscription).
+    query: bool,
 }
 
 fn main() -> Result<(), Error> {
@@ -56,8 +58,8 @@ fn main() -> Result<(), Error> {
             let _ = write!(s, "{b:02x}");
             s
         });
-        for name in operation_names(&text) {
-            operations.push(generate(&path, &schema, &name, format!("sha256:{hex}"))?);
+        for (query, name) in operation_names(&text) {
+            operations.push(generate(&path, &schema, &name, format!("sha256:{hex}"), query)?);
         }
     }
     let out = Path::new(&std::env::var("OUT_DIR")?).join("operations.rs");
@@ -65,20 +67,22 @@ fn main() -> Result<(), Error> {
     Ok(())
 }
 
-/// The names of a document's operations: `query Name`, `mutation Name`, `subscription Name` at a line's start.
-fn operation_names(text: &str) -> Vec<String> {
+/// The names of a document's operations: `query Name`, `mutation Name`, `subscription Name` at a line's start, each
+/// with whether it is a query.
+fn operation_names(text: &str) -> Vec<(bool, String)> {
     text.lines()
         .filter_map(|line| {
-            let rest = ["query ", "mutation ", "subscription "].iter().find_map(|k| line.strip_prefix(k))?;
+            let (kind, rest) =
+                ["query ", "mutation ", "subscription "].iter().find_map(|k| Some((*k, line.strip_prefix(k)?)))?;
             let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            (!name.is_empty()).then_some(name)
+            (!name.is_empty()).then_some((kind == "query ", name))
         })
         .collect()
 }
 
 /// One operation's module as `graphql_client_codegen` writes it, with its answer types read by `Decode` rather
 /// than serde, and without the document's text (the app sends the id).
-fn generate(path: &Path, schema: &Path, name: &str, document_id: String) -> Result<Operation, Error> {
+fn generate(path: &Path, schema: &Path, name: &str, document_id: String, query: bool) -> Result<Operation, Error> {
     let ident = Ident::new(name, Span::call_site());
     let mut options = GraphQLClientCodegenOptions::new(CodegenMode::Derive);
     options.set_query_file(path.to_path_buf());
@@ -104,7 +108,7 @@ fn generate(path: &Path, schema: &Path, name: &str, document_id: String) -> Resu
     for item in generated {
         items.extend(decoded(item)?);
     }
-    Ok(Operation { name: ident, module: module.ident, items, document_id })
+    Ok(Operation { name: ident, module: module.ident, items, document_id, query })
 }
 
 /// An item with serde's `Deserialize` replaced by a `Decode` impl: structs get one that reads each field by its
@@ -338,7 +342,7 @@ fn emit(operations: Vec<Operation>) -> Result<TokenStream, Error> {
         }
     };
     for op in operations {
-        let Operation { name, module, items, document_id } = op;
+        let Operation { name, module, items, document_id, query } = op;
         let own = items.iter().filter(|i| shared_name(i).is_none_or(|n| !shared.contains(&n)));
         let reused: BTreeSet<Ident> = items
             .iter()
@@ -354,6 +358,7 @@ fn emit(operations: Vec<Operation>) -> Result<TokenStream, Error> {
                 type ResponseData = #module::ResponseData;
                 const DOCUMENT_ID: &'static str = #document_id;
                 const OPERATION_NAME: &'static str = #module::OPERATION_NAME;
+                const QUERY: bool = #query;
             }
             pub mod #module {
                 #![allow(dead_code, unused_imports, nonstandard_style, clippy::all)]

@@ -7,6 +7,9 @@
 // between seeing the figures and clicking, 150-310 ms at 4x, which is the harness's, not the app's.) A
 // benchmark, not a timed test: the test checks that the page gets there under throttling and writes the figures to
 // e2e/artifacts/slow-network.json and its output (bench/README.md keeps them); how fast is not asserted.
+// A returning partner's pages ask for their queries before their modules arrive (frontend/src/api.rs, "Opening
+// requests"; e2e/tests/returning.test.mjs): the home from the first run on (the login went through it), the Leads page
+// from the second (the first run's click was its first opening in this browser).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";

@@ -16,6 +16,8 @@ pub trait Persisted {
     /// `sha256:<hex>` of the document's file.
     const DOCUMENT_ID: &'static str;
     const OPERATION_NAME: &'static str;
+    /// A query, which a page may ask for again as it opens (`open`); not a mutation.
+    const QUERY: bool;
 }
 
 // Every operation of `graphql/*.graphql`: its struct (`Login`), its `Persisted` impl and its module of types
@@ -132,27 +134,38 @@ pub async fn run<Q: Persisted>(token: Option<&str>, variables: Q::Variables) -> 
     // Only what depends on the operation's types is generic: encoding its variables and decoding its data. The rest,
     // one copy for all (the request, the envelope, the errors), is `send`.
     let variables = serde_json::to_string(&variables).map_err(|e| ApiError::network(e.to_string()))?;
-    let data = send(token, Q::DOCUMENT_ID, Q::OPERATION_NAME, &variables).await?;
+    let data = send(token, Q::DOCUMENT_ID, Q::OPERATION_NAME, &variables, Q::QUERY).await?;
     decoded(&data)
 }
 
 /// Sends a persisted document request (the document's id in place of its text, GraphQL over HTTP's `documentId`) and
-/// returns its `data`.
+/// returns its `data`; the answer to the same request asked for before (`take`), when there is one.
 async fn send(
     token: Option<&str>,
     document_id: &str,
     operation_name: &str,
     variables: &str,
+    query: bool,
 ) -> Result<serde_json::Value, ApiError> {
     // The id (`sha256:` and hex) and the operation's name (a GraphQL name) need no escaping.
     let body =
         format!(r#"{{"documentId":"{document_id}","operationName":"{operation_name}","variables":{variables}}}"#);
+    let _opening = if query && token.is_some() { sent(&body) } else { None };
+    let (status, text) = match take(token, &body) {
+        Some(early) => early_answer(early).await?,
+        None => request(token, &body).await?,
+    };
+    answer(status, &text)
+}
+
+/// Sends a GraphQL request: the answer's status and text.
+async fn request(token: Option<&str>, body: &str) -> Result<(u16, String), ApiError> {
     let headers = [("content-type", "application/json"), ("x-refresh-cookie", "1")];
-    let response = fetch("POST", "/graphql", token, &headers, Some(&body)).await?;
+    let response = fetch("POST", "/graphql", token, &headers, Some(body)).await?;
     let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|_| ApiError::unreadable())?)
         .await
         .map_err(|_| ApiError::unreadable())?;
-    answer(response.status(), &text.as_string().unwrap_or_default())
+    Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
 /// The browser's `fetch`, with the access token (`token`) and `headers`: the response, whatever its status, or an error
@@ -215,30 +228,111 @@ fn decoded<T: Decode>(data: &serde_json::Value) -> Result<T, ApiError> {
     T::decode(data).map_err(|_| ApiError::unreadable())
 }
 
-/// Where index.html leaves the session check it sends before the app starts: a promise of `[status, text]`.
-const EARLY_REFRESH: &str = "partnerdeskRefresh";
+// Opening requests. A page's first answers wait for the requests, and on a slow network for the app and the page's
+// module before them: index.html asks for the session check beside the app's download, and once it has answered for
+// the queries the page sent as it opened the last time this browser showed it; a page opened within the app (a link
+// to a page whose module is still to come) asks for them at once (`open`). `send` takes such an answer when it sends
+// the same request with the same token. index.html's `partnerdeskEarly` holds them: only the current address's, each
+// taken once, the queries of each address (at most 20) in localStorage, without the token, forgotten at logout.
 
-/// The session check (`RefreshSession`). The app's first is under way before the app starts: index.html sends it
-/// beside the app's own download, and its answer is read here, once, so the signed-in pages do not wait for a request
-/// that only the started app would send. Every later check is sent from here.
-pub async fn refresh_session() -> Result<refresh_session::ResponseData, ApiError> {
+/// The queries of the page opening now (`open`), until they have all been answered.
+#[derive(Default)]
+struct Opening {
+    generation: u32,
+    path: String,
+    bodies: Vec<String>,
+    in_flight: u32,
+    closed: bool,
+}
+
+thread_local! {
+    static OPENING: std::cell::RefCell<Opening> = std::cell::RefCell::default();
+}
+
+/// Calls a function of index.html's `partnerdeskEarly` (nothing when it is not there).
+fn early(function: &str, args: &[wasm_bindgen::JsValue]) -> Option<wasm_bindgen::JsValue> {
     use wasm_bindgen::JsCast;
-    let early = web_sys::window().and_then(|window| {
-        let key = wasm_bindgen::JsValue::from_str(EARLY_REFRESH);
-        let promise = js_sys::Reflect::get(&window, &key).ok()?.dyn_into::<js_sys::Promise>().ok()?;
-        js_sys::Reflect::delete_property(&window, &key).ok()?;
-        Some(promise)
+    let early = js_sys::Reflect::get(&web_sys::window()?.into(), &"partnerdeskEarly".into()).ok()?;
+    let function: js_sys::Function = js_sys::Reflect::get(&early, &function.into()).ok()?.dyn_into().ok()?;
+    function.apply(&early, &args.iter().collect()).ok()
+}
+
+/// A page at `path` (its address with the query) opens for the holder of `token`: the queries it sent as it opened
+/// last time are asked for now, and the ones it sends now are kept for next time.
+pub fn open(path: &str, token: Option<&str>) {
+    OPENING.with_borrow_mut(|o| {
+        *o = Opening { generation: o.generation + 1, path: path.to_owned(), ..Default::default() };
     });
-    let Some(early) = early else {
-        return run::<RefreshSession>(None, refresh_session::Variables {}).await;
-    };
+    early("open", &[path.into(), token.unwrap_or_default().into()]);
+}
+
+/// A query of the opening of that generation on its way: once the last one has its answer (or is given up), the
+/// opening is over and its queries are kept.
+struct Sent(u32);
+
+impl Drop for Sent {
+    fn drop(&mut self) {
+        opened(self.0)
+    }
+}
+
+/// A query is sent with the page's token: kept when the page is still opening. Queries sent without a token are not:
+/// the opening's are asked for with it.
+fn sent(body: &str) -> Option<Sent> {
+    OPENING.with_borrow_mut(|o| {
+        if o.closed || o.path.is_empty() {
+            return None;
+        }
+        if !o.bodies.iter().any(|b| b == body) {
+            o.bodies.push(body.to_owned());
+        }
+        o.in_flight += 1;
+        Some(Sent(o.generation))
+    })
+}
+
+/// A query `sent` during the opening `generation` is done with: when it was the last one out, the opening is over
+/// and its queries are kept.
+fn opened(generation: u32) {
+    let done = OPENING.with_borrow_mut(|o| {
+        if o.generation != generation || o.closed {
+            return None;
+        }
+        o.in_flight -= 1;
+        o.closed = o.in_flight == 0;
+        o.closed.then(|| (o.path.clone(), o.bodies.iter().map(|b| wasm_bindgen::JsValue::from_str(b)).collect()))
+    });
+    if let Some((path, bodies)) = done {
+        let bodies: js_sys::Array = bodies;
+        early("keep", &[path.into(), bodies.into()]);
+    }
+}
+
+/// The answer to `body` sent with `token` before it was asked for here, once.
+fn take(token: Option<&str>, body: &str) -> Option<js_sys::Promise> {
+    use wasm_bindgen::JsCast;
+    early("take", &[token.unwrap_or_default().into(), body.into()])?.dyn_into().ok()
+}
+
+/// An answer `take`n: index.html's `[status, text]`.
+async fn early_answer(answer: js_sys::Promise) -> Result<(u16, String), ApiError> {
+    let answer = wasm_bindgen_futures::JsFuture::from(answer).await.map_err(|_| ApiError::unreachable())?;
+    let answer = js_sys::Array::from(&answer);
+    Ok((answer.get(0).as_f64().unwrap_or_default() as u16, answer.get(1).as_string().unwrap_or_default()))
+}
+
+/// Logging out: this browser's kept queries go (the next visitor's pages ask for nothing before their session check).
+pub fn forget_openings() {
+    if let Some(storage) = crate::local_storage() {
+        let _ = storage.remove_item("partnerdesk.opening");
+    }
+}
+
+/// The session check (`RefreshSession`); the app's first is under way before the app starts (index.html).
+pub async fn refresh_session() -> Result<refresh_session::ResponseData, ApiError> {
     // What the answer sets off (the signed-in page, its module) runs in a task of its own, not in the app's start.
     gloo_timers::future::sleep(std::time::Duration::ZERO).await;
-    let answered = wasm_bindgen_futures::JsFuture::from(early).await.map_err(|_| ApiError::unreachable())?;
-    let answered = js_sys::Array::from(&answered);
-    let status = answered.get(0).as_f64().unwrap_or_default() as u16;
-    let text = answered.get(1).as_string().unwrap_or_default();
-    decoded(&answer(status, &text)?)
+    run::<RefreshSession>(None, refresh_session::Variables {}).await
 }
 
 /// A campaign as the pages use it, whichever operation fetched it.

@@ -11,7 +11,7 @@ use crate::pages::portal::{ApiKeysPage, PartnerHome, PartnerLeads};
 use crate::pages::postbacks::PostbacksPage;
 use crate::pages::register::Register;
 use crate::pages::webhooks::WebhooksPage;
-use crate::router::{A, Redirect, Routes, View, provide_router, use_navigate, use_pathname};
+use crate::router::{A, Redirect, Routes, View, address, provide_router, use_navigate, use_pathname};
 use crate::session::{Mode, Session, State, use_session};
 
 /// The app's routes, in order: a static route before a parameter that would match it too (`/campaigns/new` before
@@ -177,6 +177,8 @@ fn guarded(side: Mode, page: Page) -> impl IntoView {
             };
             if allowed {
                 remember_side(side);
+                // Its queries asked for now, beside its module's download (crate::api, "Opening requests").
+                crate::api::open(&address(), Some(&a.access_token));
                 loaded(page)
             } else {
                 view! { <Redirect path=a.user.mode(side).home() /> }.into_any()
@@ -354,11 +356,13 @@ fn remember_side(side: Mode) {
     }
 }
 
-/// Logging out: the next visitor of this browser is not fetched a side's module before its session check.
+/// Logging out: the next visitor of this browser is not fetched a side's module, nor asked the last visitor's
+/// queries, before its session check.
 fn forget_side() {
     if let Some(storage) = crate::local_storage() {
         let _ = storage.remove_item(SIDE_KEY);
     }
+    crate::api::forget_openings();
 }
 
 /// Fetches a side's module without showing a page (`#[lazy]`'s preload function).

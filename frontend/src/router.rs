@@ -57,6 +57,12 @@ fn current() -> (String, String) {
     (path, search.strip_prefix('?').unwrap_or(&search).to_owned())
 }
 
+/// The address shown now: its path and, when it has one, its query (`/portal/leads?status=APPROVED`).
+pub fn address() -> String {
+    let (path, search) = current();
+    if search.is_empty() { path } else { format!("{path}?{search}") }
+}
+
 /// `pattern`'s parameters in `path`, when it matches.
 fn matches(pattern: &str, path: &str) -> Option<ParamsMap> {
     let mut pattern_parts = pattern.split('/').filter(|s| !s.is_empty());

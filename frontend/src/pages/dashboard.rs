@@ -269,12 +269,18 @@ fn Tip(defs: api::Fetched<HashMap<String, String>>, name: &'static str) -> impl 
     view! { <span class="tip" tabindex="0" role="note" aria-label=text data-tip=text>"?"</span> }
 }
 
+/// The metrics' meanings (sent with the session's token, as the page's other queries, so that a returning visitor's
+/// page asks for them before it starts: crate::api, "Opening requests").
 fn definitions() -> api::Fetched<HashMap<String, String>> {
-    api::fetched(|| async {
-        api::run::<api::MetricDefinitions>(None, api::metric_definitions::Variables {})
-            .await
-            .map(|d| d.metric_definitions.into_iter().map(|m| (m.name, m.description)).collect())
-            .unwrap_or_default()
+    let session = use_session();
+    api::fetched(move || {
+        let token = session.token();
+        async move {
+            api::run::<api::MetricDefinitions>(token.as_deref(), api::metric_definitions::Variables {})
+                .await
+                .map(|d| d.metric_definitions.into_iter().map(|m| (m.name, m.description)).collect())
+                .unwrap_or_default()
+        }
     })
 }
 
