@@ -112,6 +112,8 @@ test("a returning partner's home and leads ask for their answers before their mo
     assert.equal(count(asked, name), 1, `${name} once: ${JSON.stringify(asked)}`);
     assert.ok(asked.find((a) => a.name === name).early, `${name} before the app: ${JSON.stringify(asked)}`);
   }
+  // Once the page has opened, no answer asked for early is left to stand for a later request.
+  assert.deepEqual(await page.evaluate(() => Object.keys(window.partnerdeskEarly.requests)), []);
 
   // A click on Leads with the partner's other module held back: the leads are asked for while it downloads.
   asked.length = 0;

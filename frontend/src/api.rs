@@ -233,7 +233,9 @@ fn decoded<T: Decode>(data: &serde_json::Value) -> Result<T, ApiError> {
 // the queries the page sent as it opened the last time this browser showed it; a page opened within the app (a link
 // to a page whose module is still to come) asks for them at once (`open`). `send` takes such an answer when it sends
 // the same request with the same token. index.html's `partnerdeskEarly` holds them: only the current address's, each
-// taken once, the queries of each address (at most 20) in localStorage, without the token, forgotten at logout.
+// taken once and within 30 s, those the page did not take dropped once it has opened (an answer from before the page
+// changed something must not stand for a later request); the queries of each address (at most 20) in localStorage,
+// without the token, forgotten at logout.
 
 /// The queries of the page opening now (`open`), until they have all been answered.
 #[derive(Default)]
