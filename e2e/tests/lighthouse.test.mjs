@@ -1,8 +1,11 @@
 // Lighthouse 12.2.3 (its mobile defaults: a Moto G Power-sized screen, simulated slow 4G and 4x CPU slowdown) on the
 // login page, the partner's home and the owner's Marketing Partners tab, in Debian's Chromium started by
-// chrome-launcher. Accessibility must be 100 on each. Performance is reported (e2e/artifacts/lighthouse-*.json and the
-// test's output, figures in bench/README.md); its target of 90 is checked by a TODO subtest while the app's wasm is
-// over the size that allows it, so the suite shows the gap without a faked pass.
+// chrome-launcher, three runs of each (a cold HTTP cache each time; the signed-in pages after a login through the
+// login page). Accessibility must be 100 in every run, performance at least 90 in the median of a page's runs (issue
+// 18's targets): a score moves several points from run to run with the machine's load (its simulated timings scale
+// the tasks it observes), and the median of several runs is what Lighthouse's own documentation advises reading.
+// Every run's report goes to e2e/artifacts/lighthouse-<page>-<run>.json, its figures to the test's output
+// (bench/README.md keeps them).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -88,17 +91,32 @@ async function audit(name, path, { signedIn }) {
   return figures;
 }
 
+const RUNS = 3;
 const results = [];
 
+/** `RUNS` audits of one page, `prepare` before each; each run's figures in `results`. */
+async function audits(name, path, prepare) {
+  for (let run = 1; run <= RUNS; run++) {
+    await prepare?.();
+    results.push(await audit(`${name}-${run}`, path, { signedIn: !!prepare }));
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 test("Lighthouse: login page, partner home, Marketing Partners tab are accessible (100)", async () => {
-  results.push(await audit("login", "/login", { signedIn: false }));
-  await signIn("pat@partner.test", "Dashboard");
-  results.push(await audit("partner-home", "/", { signedIn: true }));
-  await signIn("owner@acme.test", "Campaigns");
-  results.push(await audit("owner-partners-tab", `/campaigns/${campaignId}/partners`, { signedIn: true }));
+  await audits("login", "/login");
+  await audits("partner-home", "/", () => signIn("pat@partner.test", "Dashboard"));
+  await audits("owner-partners-tab", `/campaigns/${campaignId}/partners`, () => signIn("owner@acme.test", "Campaigns"));
   for (const r of results) assert.equal(r.accessibility, 100, `${r.name}: ${r.failedAccessibilityAudits.join("; ")}`);
 });
 
-test("Lighthouse: performance at least 90 on each (issue 18's target, not reached yet)", { todo: true }, () => {
-  for (const r of results) assert.ok(r.performance >= 90, `${r.name}: performance ${r.performance}, LCP ${r.lcpMs} ms`);
+test("Lighthouse: performance at least 90 on each page (the median of its runs)", () => {
+  for (const page of ["login", "partner-home", "owner-partners-tab"]) {
+    const runs = results.filter((r) => r.name.replace(/-[0-9]+$/, "") === page);
+    assert.equal(runs.length, RUNS, `${page}: ${RUNS} runs`);
+    const performance = median(runs.map((r) => r.performance));
+    console.log(JSON.stringify({ page, medianPerformance: performance, medianLcpMs: median(runs.map((r) => r.lcpMs)) }));
+    assert.ok(performance >= 90, `${page}: performance ${runs.map((r) => `${r.performance} (LCP ${r.lcpMs} ms, TBT ${r.tbtMs} ms)`).join(", ")}`);
+  }
 });
