@@ -256,6 +256,10 @@ test("an owner who is also a partner switches between its organization and the p
   await page.getByRole("button", { name: "Accept invitation" }).click();
   await page.getByRole("heading", { name: "Your campaigns" }).waitFor();
   await page.locator(".campaign-card").filter({ hasText: "Roofing TX" }).getByText("Gamma Leads", { exact: true }).waitFor();
+  // The invitation's page is not one whose queries this browser keeps for its next visit (frontend/src/api.rs,
+  // "Opening requests"): nothing of it, its token least of all, is in localStorage.
+  const kept = await page.evaluate(() => localStorage.getItem("partnerdesk.opening") || "");
+  assert.ok(!kept.includes("pdi_") && !kept.includes("/register") && !kept.includes("InvitationPreview"), kept);
 
   const sides = page.getByRole("group", { name: "Workspace" });
   const mine = sides.getByRole("button", { name: "My organization" });

@@ -278,11 +278,13 @@ impl Drop for Sent {
     }
 }
 
-/// A query is sent with the page's token: kept when the page is still opening. Queries sent without a token are not:
-/// the opening's are asked for with it.
+/// A query is sent with the page's token: kept when the page is still opening, at its address (a page that was not
+/// opened, the invitation's, sends nothing into another's). Queries sent without a token are not: the opening's are
+/// asked for with it.
 fn sent(body: &str) -> Option<Sent> {
+    let address = crate::router::address();
     OPENING.with_borrow_mut(|o| {
-        if o.closed || o.path.is_empty() {
+        if o.closed || o.path != address {
             return None;
         }
         if !o.bodies.iter().any(|b| b == body) {
