@@ -318,12 +318,9 @@ fn take(token: Option<&str>, body: &str) -> Option<js_sys::Promise> {
     early("take", &[token.unwrap_or_default().into(), body.into()])?.dyn_into().ok()
 }
 
-/// An answer `take`n: index.html's `[status, text]`. What it sets off (the page drawn with it) runs in a task of its
-/// own, as after an answer from the network, not in the task that asked (the page's first render, the app's start):
-/// one long task would block the page for their sum.
+/// An answer `take`n: index.html's `[status, text]`.
 async fn early_answer(answer: js_sys::Promise) -> Result<(u16, String), ApiError> {
     let answer = wasm_bindgen_futures::JsFuture::from(answer).await.map_err(|_| ApiError::unreachable())?;
-    gloo_timers::future::sleep(std::time::Duration::ZERO).await;
     let answer = js_sys::Array::from(&answer);
     Ok((answer.get(0).as_f64().unwrap_or_default() as u16, answer.get(1).as_string().unwrap_or_default()))
 }
@@ -337,6 +334,8 @@ pub fn forget_openings() {
 
 /// The session check (`RefreshSession`); the app's first is under way before the app starts (index.html).
 pub async fn refresh_session() -> Result<refresh_session::ResponseData, ApiError> {
+    // What the answer sets off (the signed-in page, its module) runs in a task of its own, not in the app's start.
+    gloo_timers::future::sleep(std::time::Duration::ZERO).await;
     run::<RefreshSession>(None, refresh_session::Variables {}).await
 }
 
