@@ -68,6 +68,72 @@ export async function logIn(page, server, email, password = "correct horse batte
   await page.getByRole("button", { name: "Log in" }).click();
 }
 
+/**
+ * The account the slow-phone scenarios start from: owner@acme.test's "Acme Leads" with a campaign "Solar NY"
+ * (America/New_York, 12.50 a form), pat@partner.test invited to it and registered as "Pat Partner", and `leads` form
+ * leads sent with the partner's API key. `smtp`: the server's mail catcher (the invitation comes by email).
+ */
+export async function partnerWithLeads(server, smtp, leads, password = "correct horse battery staple") {
+  const { signUp } = await app(server, "SignUp", { input: { email: "owner@acme.test", password, organizationName: "Acme Leads" } });
+  const { createCampaign } = await app(server, "CreateCampaign", { input: { name: "Solar NY", timeZone: "America/New_York",
+    landingUrl: "https://example.com/solar", formPayout: "12.50" } }, signUp.accessToken);
+  await app(server, "AddMarketingPartner", { input: { campaignId: createCampaign.id, email: "pat@partner.test" } }, signUp.accessToken);
+  const token = (await smtp.waitFor(/pat@partner\.test/)).match(/token=(pdi_[A-Za-z0-9_-]+)/)[1];
+  const { acceptInvitation } = await app(server, "AcceptInvitation", { input: { token, name: "Pat Partner", password } });
+  const { createApiKey } = await app(server, "CreateApiKey", { name: "Script", scope: "LEADS" }, acceptInvitation.accessToken);
+  for (let i = 0; i < leads; i++) {
+    const res = await fetch(server.url + "/v1/leads", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${createApiKey.key}` },
+      body: JSON.stringify({ campaignId: createCampaign.id, type: "form", fields: { name: `Lead ${i}` } }),
+    });
+    if (res.status !== 201) throw new Error(`lead ${i}: ${res.status} ${await res.text()}`);
+  }
+  return { campaignId: createCampaign.id, ownerToken: signUp.accessToken, partnerToken: acceptInvitation.accessToken };
+}
+
+/** Lighthouse's mobile "slow 4G" and 4x CPU slowdown, on one page; returns its CDP session. */
+export async function throttle(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 150,
+    downloadThroughput: (1.6 * 1024 * 1024) / 8,
+    uploadThroughput: (750 * 1024) / 8,
+  });
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+  return cdp;
+}
+
+/**
+ * performance.now() in the page at the first animation frame in which `condition(arg)` holds: the page checks it
+ * every frame. (Playwright's own waiting retries at 0, 20, 50, 100, 100 ms and then every 500 ms, so a figure taken
+ * after it could come up to half a second after the page had drawn what it waited for.)
+ */
+export async function frameWhen(page, condition, arg) {
+  const handle = await page.waitForFunction(condition, arg, { polling: "raf", timeout: 60000 });
+  return Math.round(await handle.jsonValue());
+}
+
+/**
+ * Opens the partner's home and, once its figures show `leads` leads, clicks Leads in the main navigation until its
+ * list shows them: the page's `performance.now()` at the figures' frame (`shown`), at the click's event
+ * (`clickedAt`) and at the list's frame (`answeredAt`).
+ */
+export async function homeThenLeads(page, server, leads) {
+  await page.goto(server.url + "/portal", { waitUntil: "commit" });
+  const shown = await frameWhen(page, (n) =>
+    document.querySelector('.kpi[data-metric="submitted"] .kpi-value')?.textContent === String(n) && performance.now(), leads);
+  await page.evaluate(() => document.addEventListener("click", () => { window.clickedAt = performance.now(); },
+    { capture: true, once: true }));
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Leads" }).click();
+  const answeredAt = await frameWhen(page, (n) =>
+    [...document.querySelectorAll("main span.muted")].some((s) => s.textContent === `${n} leads`) && performance.now(), leads);
+  const clickedAt = await page.evaluate(() => window.clickedAt);
+  return { shown, clickedAt, answeredAt };
+}
+
 export async function startBrowser() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",

@@ -5,7 +5,7 @@
 // back: what is asked for while no app (or no page module) can run was asked for early, and nothing is asked twice.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, app, logIn } from "../harness.mjs";
+import { startServer, startBrowser, logIn, partnerWithLeads } from "../harness.mjs";
 import { startSmtp } from "../smtp.mjs";
 
 const password = "correct horse battery staple";
@@ -58,21 +58,7 @@ async function until(asked, name) {
 }
 
 test("a returning partner's home and leads ask for their answers before their modules arrive, once", async () => {
-  const { signUp } = await app(server, "SignUp", { input: { email: "owner@acme.test", password, organizationName: "Acme Leads" } });
-  const { createCampaign } = await app(server, "CreateCampaign", { input: { name: "Solar NY", timeZone: "America/New_York",
-    landingUrl: "https://example.com/solar", formPayout: "12.50" } }, signUp.accessToken);
-  await app(server, "AddMarketingPartner", { input: { campaignId: createCampaign.id, email: "pat@partner.test" } }, signUp.accessToken);
-  const token = (await smtp.waitFor(/pat@partner\.test/)).match(/token=(pdi_[A-Za-z0-9_-]+)/)[1];
-  const { acceptInvitation } = await app(server, "AcceptInvitation", { input: { token, name: "Pat Partner", password } });
-  const { createApiKey } = await app(server, "CreateApiKey", { name: "Script", scope: "LEADS" }, acceptInvitation.accessToken);
-  for (let i = 0; i < 2; i++) {
-    const res = await fetch(server.url + "/v1/leads", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${createApiKey.key}` },
-      body: JSON.stringify({ campaignId: createCampaign.id, type: "form", fields: { name: `Lead ${i}` } }),
-    });
-    assert.equal(res.status, 201);
-  }
+  const { partnerToken } = await partnerWithLeads(server, smtp, 2, password);
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -88,7 +74,7 @@ test("a returning partner's home and leads ask for their answers before their mo
   await page.getByText("2 leads", { exact: true }).waitFor();
   await page.waitForFunction(keeps, ["/portal/leads", "MyLeads"]);
   const kept = await page.evaluate(() => localStorage.getItem("partnerdesk.opening"));
-  assert.ok(!kept.includes(acceptInvitation.accessToken.split(".")[0]), "no token is kept");
+  assert.ok(!kept.includes(partnerToken.split(".")[0]), "no token is kept");
   assert.ok(!/RefreshSession|Login/.test(kept), `only queries are kept: ${kept}`);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
   await page.getByRole("heading", { name: "Your campaigns" }).waitFor();
